@@ -1,0 +1,22 @@
+"""o2lite: a small, synchronous, pure-Python client for the O2 Exchange REST API.
+
+``import o2lite`` loads only the standard library: ``requests`` is imported when the first
+``Client`` is built and ``ecdsa`` on the first signature.
+"""
+
+__version__ = "0.1.0"
+
+from .client import Client  # noqa: E402
+from .errors import (  # noqa: E402
+    InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NonceWindowFull, NotFound,
+    O2ConnectionError, O2Error, OrderRejected, RateLimited, SessionInvalid, SubmissionUnknown,
+    TransactionReverted, ValidationError,
+)
+from .market import Asset, Market  # noqa: E402
+
+__all__ = [
+    "__version__", "Client", "Market", "Asset",
+    "O2Error", "ValidationError", "O2ConnectionError", "RateLimited", "InvalidRequest", "NotFound",
+    "MarketUnavailable", "OrderRejected", "InvalidSignature", "SessionInvalid", "TransactionReverted",
+    "NonceRejected", "SubmissionUnknown", "NonceWindowFull",
+]

@@ -1,0 +1,60 @@
+"""Analytics endpoints on ``/analytics/v1`` of the same host (PROTOCOL §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+from ._hex import b256_hex
+from ._parse import require
+from .errors import ValidationError
+from .transport import Transport
+
+__all__ = ["Analytics", "WhitelistResult", "ReferralInfo"]
+
+
+@dataclass(frozen=True)
+class WhitelistResult:
+    """``{success, tradeAccount, alreadyWhitelisted?}``."""
+
+    success: bool
+    trade_account: Optional[str]
+    already_whitelisted: bool
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ReferralInfo:
+    """``{valid, ownerAddress?, isActive?}`` for a referral code."""
+
+    valid: bool
+    owner_address: Optional[str]
+    is_active: Optional[bool]
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+class Analytics:
+    """Whitelist and referral lookups."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def whitelist(self, trade_account_id: str) -> WhitelistResult:
+        """``POST /analytics/v1/whitelist {"tradeAccount": id}``.
+
+        Retired on current networks; o2lite never calls it implicitly.
+        """
+        body = self._t.request("POST", "/analytics/v1/whitelist",
+                               json_body={"tradeAccount": b256_hex(trade_account_id, "trade_account_id")})
+        where = "POST /analytics/v1/whitelist"
+        return WhitelistResult(bool(require(body, "success", where)), body.get("tradeAccount"),
+                               bool(body.get("alreadyWhitelisted")), raw=body)
+
+    def referral_info(self, code: str) -> ReferralInfo:
+        """``GET /analytics/v1/referral/code-info?code``."""
+        if not isinstance(code, str) or not code.strip():
+            raise ValidationError("referral code must be a non-empty string")
+        body = self._t.request("GET", "/analytics/v1/referral/code-info", params={"code": code.strip()})
+        where = "GET /analytics/v1/referral/code-info"
+        return ReferralInfo(bool(require(body, "valid", where)), body.get("ownerAddress"),
+                            body.get("isActive"), raw=body)

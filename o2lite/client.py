@@ -1,0 +1,59 @@
+"""``Client``: one transport, seven endpoint groups."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from .accounts import Accounts
+from .aggregated import Aggregated
+from .analytics import Analytics
+from .faucet import Faucet
+from .markets import Markets
+from .orders import Orders
+from .session import Session
+from .transport import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Network, Timeout, Transport
+
+__all__ = ["Client"]
+
+
+class Client:
+    """The O2 REST API: ``markets``, ``accounts``, ``orders``, ``session``, ``analytics``,
+    ``aggregated`` and ``faucet``, all sharing one :class:`~o2lite.transport.Transport`.
+
+    >>> with Client("http://127.0.0.1:8080") as client:
+    ...     client.transport.base_url
+    'http://127.0.0.1:8080'
+
+    Args:
+        network_or_url: ``mainnet``, ``testnet``, ``devnet`` or a base URL.
+        session: your own ``requests.Session`` (not closed by :meth:`close`).
+        timeout: seconds or ``(connect, read)``; default ``(5, 30)``.
+        retries: total attempts for GET requests (POST/PUT are never retried).
+        faucet_url: override the faucet URL (custom networks).
+    """
+
+    def __init__(self, network_or_url: Union[str, Network] = "mainnet", *, session: Any = None,
+                 timeout: Timeout = DEFAULT_TIMEOUT, retries: int = DEFAULT_ATTEMPTS,
+                 faucet_url: Optional[str] = None, **transport_options: Any) -> None:
+        self.transport = Transport(network_or_url, session=session, timeout=timeout, retries=retries,
+                                   faucet_url=faucet_url, **transport_options)
+        self.markets = Markets(self.transport)
+        self.accounts = Accounts(self.transport)
+        self.orders = Orders(self.transport, self.markets)
+        self.session = Session(self.transport)
+        self.analytics = Analytics(self.transport)
+        self.aggregated = Aggregated(self.transport)
+        self.faucet = Faucet(self.transport)
+
+    def close(self) -> None:
+        """Close the HTTP session (if the client created it)."""
+        self.transport.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.transport.base_url!r})"

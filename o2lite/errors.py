@@ -1,0 +1,242 @@
+"""Exceptions raised by o2lite, and the one mapping from an O2 error body to a class.
+
+Everything o2lite raises on purpose derives from :class:`O2Error`. Mistakes the client can see
+before it sends anything (bad hex, a float price, six actions) raise :class:`ValidationError`,
+which is also a :class:`ValueError`. The exchange's numeric ``code`` (PROTOCOL §3) picks the
+class; HTTP 429 or code 1003 is :class:`RateLimited` whatever else the body says.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Type
+
+__all__ = [
+    "O2Error",
+    "ValidationError",
+    "O2ConnectionError",
+    "RateLimited",
+    "InvalidRequest",
+    "NotFound",
+    "MarketUnavailable",
+    "OrderRejected",
+    "InvalidSignature",
+    "SessionInvalid",
+    "TransactionReverted",
+    "NonceRejected",
+    "SubmissionUnknown",
+    "NonceWindowFull",
+    "error_from_response",
+]
+
+
+class O2Error(Exception):
+    """Base of every o2lite error.
+
+    Attributes:
+        status: HTTP status, or ``None`` when no response was received.
+        code: the exchange's numeric error code (PROTOCOL §3), if the body carried one.
+        message: the human message (body ``message`` or ``error``, else a summary).
+        reason: the body's ``reason`` as a string (revert details), if any.
+        raw_reason: ``reason`` exactly as received (string, object or ``None``).
+        receipts: the body's ``receipts`` (on-chain reverts), if any.
+        method, url: the request that failed, when there was one.
+        body: the parsed JSON body, or the first 200 characters of a non-JSON body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Optional[int] = None,
+        code: Optional[int] = None,
+        reason: Optional[str] = None,
+        raw_reason: Any = None,
+        receipts: Any = None,
+        method: Optional[str] = None,
+        url: Optional[str] = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.reason = reason
+        self.raw_reason = raw_reason
+        self.receipts = receipts
+        self.method = method
+        self.url = url
+        self.body = body
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.method and self.url:
+            parts.append(f"{self.method} {self.url}")
+        text = parts[0] + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
+        if self.reason and self.reason not in self.message:
+            text += f": {self.reason}"
+        return text
+
+
+class ValidationError(O2Error, ValueError):
+    """Bad input caught before any request is sent (never has a status)."""
+
+
+class O2ConnectionError(O2Error):
+    """The request never got an HTTP answer (timeout, refused, reset). The cause is chained."""
+
+
+class RateLimited(O2Error):
+    """HTTP 429 or code 1003. ``retry_after`` holds the server's ``Retry-After`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: Optional[float] = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class InvalidRequest(O2Error):
+    """The exchange refused the request as malformed or out of limits (1001, 1002, 7xxx)."""
+
+
+class NotFound(O2Error):
+    """A market, order, account, trade, block or event does not exist (2000, 3000, 4002, 5000…)."""
+
+
+class MarketUnavailable(O2Error):
+    """The market is paused, already exists, or the caller is geo-restricted (1004, 2001, 2002)."""
+
+
+class OrderRejected(O2Error):
+    """The order is not active or its parameters are invalid (3001, 3002)."""
+
+
+class InvalidSignature(O2Error):
+    """The exchange recovered a different signer from the signature (4000)."""
+
+
+class SessionInvalid(O2Error):
+    """The session is gone or expired (4001, ``Invalid session address``, ``Expired session``).
+
+    A new nonce will not help: open a new session (``Trader.open_session``) and resend.
+    """
+
+
+class TransactionReverted(O2Error):
+    """The transaction ran on chain and reverted. The sequential nonce **was** consumed."""
+
+
+class NonceRejected(InvalidRequest):
+    """A nonce was refused (stale sequential nonce, or a parallel nonce not usable).
+
+    ``retryable`` is true when the text proves nothing ran (``word position out of sliding
+    window``, ``nonce expired``, a stale sequential nonce); ``nonce already used`` is not
+    retryable: it may be our own request that landed.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retryable = retryable
+
+
+class SubmissionUnknown(O2Error):
+    """A signed request was sent but no answer came back (timeout or dropped connection).
+
+    The transaction may or may not have landed, so o2lite does not resend it. ``nonce`` holds
+    the (sequential or packed parallel) nonce that was used. To reconcile: list the account's
+    orders (or read its balance / sequential nonce) and look for the effect; for a parallel
+    nonce, ``GET /v1/accounts/window`` shows whether that bit is now consumed.
+    """
+
+    def __init__(self, message: str, *, nonce: Optional[int] = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.nonce = nonce
+
+
+class NonceWindowFull(O2Error):
+    """Every bit of a parallel-nonce lane's 8×128 window is used: wait for it to slide."""
+
+
+# One mapping from the exchange's code (PROTOCOL §3) to a class.
+_CODE_CLASSES: Dict[int, Type[O2Error]] = {
+    1000: O2Error, 1001: InvalidRequest, 1002: InvalidRequest, 1003: RateLimited,
+    1004: MarketUnavailable,
+    2000: NotFound, 2001: MarketUnavailable, 2002: MarketUnavailable,
+    3000: NotFound, 3001: OrderRejected, 3002: OrderRejected,
+    4000: InvalidSignature, 4001: SessionInvalid, 4002: NotFound, 4003: InvalidRequest,
+    5000: NotFound, 5001: InvalidRequest,
+    6000: InvalidRequest, 6001: InvalidRequest, 6002: InvalidRequest,
+    7000: InvalidRequest, 7001: InvalidRequest, 7002: InvalidRequest, 7003: InvalidRequest,
+    7004: InvalidRequest,
+    8000: NotFound, 8001: NotFound,
+}
+
+_STATUS_CLASSES: Dict[int, Type[O2Error]] = {400: InvalidRequest, 404: NotFound, 429: RateLimited}
+
+_SESSION_TEXTS = ("invalid session address", "expired session")
+_RETRYABLE_NONCE_TEXTS = ("word position out of sliding window", "nonce expired")
+
+
+def _pick_class(status: Optional[int], code: Optional[int], text: str) -> Type[O2Error]:
+    lowered = text.lower()
+    if status == 429 or code == 1003:
+        return RateLimited
+    if any(t in lowered for t in _SESSION_TEXTS):
+        return SessionInvalid
+    if "parallel nonce is not usable" in lowered or "is less than the nonce in the database" in lowered:
+        return NonceRejected
+    if lowered.startswith("revert") or "failed to process transaction" in lowered:
+        return TransactionReverted
+    if code is not None and code in _CODE_CLASSES:
+        return _CODE_CLASSES[code]
+    if status is not None and status in _STATUS_CLASSES:
+        return _STATUS_CLASSES[status]
+    return O2Error
+
+
+def _as_int(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def error_from_response(
+    status: Optional[int],
+    body: Any,
+    *,
+    method: Optional[str] = None,
+    url: Optional[str] = None,
+    retry_after: Optional[float] = None,
+) -> O2Error:
+    """Build the right :class:`O2Error` subclass from an HTTP status and a (parsed) body.
+
+    ``body`` is the parsed JSON when there was any, else a string snippet (≤ 200 characters).
+    """
+    code = reason = raw_reason = receipts = None
+    if isinstance(body, dict):
+        code = _as_int(body.get("code"))
+        raw_reason = body.get("reason")
+        reason = raw_reason if isinstance(raw_reason, str) or raw_reason is None else str(raw_reason)
+        receipts = body.get("receipts")
+        message = body.get("message") or body.get("error") or reason
+        message = str(message) if message else f"request failed with HTTP {status}"
+    elif isinstance(body, str) and body.strip():
+        message = f"non-JSON response: {body[:200]}"
+    else:
+        message = f"request failed with HTTP {status}"
+    cls = _pick_class(status, code, f"{message} {reason or ''}")
+    kw: Dict[str, Any] = dict(status=status, code=code, reason=reason, raw_reason=raw_reason,
+                              receipts=receipts, method=method, url=url, body=body)
+    if cls is RateLimited:
+        return RateLimited(message, retry_after=retry_after, **kw)
+    if cls is NonceRejected:
+        retryable = any(t in f"{message} {reason}".lower() for t in _RETRYABLE_NONCE_TEXTS)
+        retryable = retryable or "is less than the nonce in the database" in message.lower()
+        return NonceRejected(message, retryable=retryable, **kw)
+    return cls(message, **kw)

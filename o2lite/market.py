@@ -1,0 +1,171 @@
+"""A market and its two assets, with the order rules of PROTOCOL §11 (Decimal in, int out).
+
+Chain prices and quantities are integers: ``price_chain = floor(price × 10^quote.decimals)``
+truncated to a multiple of ``10^(quote.decimals − quote.max_precision)``, and
+``quantity_chain = floor(quantity × 10^base.decimals)``. All arithmetic runs in a private
+:mod:`decimal` context, so a caller's global context can't change a result; ``float`` is
+refused because ``0.1`` is not one tenth.
+
+>>> m = Market.from_json({"contract_id": "0x" + "01" * 32, "market_id": "0x" + "02" * 32,
+...     "min_order": "1000000", "base": {"symbol": "FUEL", "asset": "0x" + "03" * 32,
+...     "decimals": 9, "max_precision": 3}, "quote": {"symbol": "USDC",
+...     "asset": "0x" + "04" * 32, "decimals": 6, "max_precision": 4}})
+>>> m.pair, m.scale_price("0.0123456"), m.scale_quantity("150")
+('FUEL/USDC', 12300, 150000000000)
+>>> m.format_price(12300)
+Decimal('0.0123')
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import gcd
+from typing import Any, Mapping, Union
+
+from ._parse import chain_int, hex_id, opt_int, req_int, require
+from .errors import ValidationError
+
+__all__ = ["Asset", "Market", "to_decimal"]
+
+# Enough digits for u64 chain values times 10^18 scales, exact floor rounding.
+_CONTEXT = decimal.Context(prec=100, rounding=decimal.ROUND_FLOOR, traps=[decimal.InvalidOperation])
+
+HumanNumber = Union[str, int, Decimal]
+
+
+def to_decimal(value: HumanNumber, what: str = "value") -> Decimal:
+    """A finite, non-negative Decimal from ``str``/``int``/``Decimal``; ``float`` is refused."""
+    if isinstance(value, float):
+        raise ValidationError(f"{what} must be a str or Decimal, not float (floats are inexact): "
+                              f"use {what}='{value!r}' or Decimal('{value!r}')")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValidationError(f"{what} must be a str, int or Decimal, not {type(value).__name__}")
+    try:
+        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except decimal.InvalidOperation:
+        raise ValidationError(f"{what} is not a number: {str(value)[:40]!r}") from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(f"{what} must be a finite, non-negative number, got {value}")
+    return number
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One side of a market: ``symbol``, ``asset`` id, chain ``decimals``, ``max_precision``."""
+
+    symbol: str
+    asset: str
+    decimals: int
+    max_precision: int
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any], where: str = "/v1/markets") -> "Asset":
+        """Parse an Asset object (``{symbol, asset, decimals, max_precision}``)."""
+        decimals = req_int(obj, "decimals", where)
+        precision = opt_int(obj, "max_precision", where)
+        return cls(symbol=str(require(obj, "symbol", where)),
+                   asset=hex_id(require(obj, "asset", where), "asset", where),
+                   decimals=decimals, max_precision=decimals if precision is None else precision,
+                   raw=obj)
+
+
+@dataclass(frozen=True)
+class Market:
+    """One entry of ``GET /v1/markets``. Fees and limits are chain integers."""
+
+    contract_id: str
+    market_id: str
+    base: Asset
+    quote: Asset
+    maker_fee: int = 0
+    taker_fee: int = 0
+    min_order: int = 0
+    dust: int = 0
+    price_window: int = 0
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any], where: str = "/v1/markets") -> "Market":
+        """Build a Market from one ``/v1/markets`` entry (the JSON object)."""
+        def num(name: str) -> int:
+            value = obj.get(name) if isinstance(obj, Mapping) else None
+            return 0 if value is None else chain_int(value, name, where)
+
+        return cls(contract_id=hex_id(require(obj, "contract_id", where), "contract_id", where),
+                   market_id=hex_id(require(obj, "market_id", where), "market_id", where),
+                   base=Asset.from_json(require(obj, "base", where), where),
+                   quote=Asset.from_json(require(obj, "quote", where), where),
+                   maker_fee=num("maker_fee"), taker_fee=num("taker_fee"), min_order=num("min_order"),
+                   dust=num("dust"), price_window=num("price_window"), raw=obj)
+
+    @property
+    def pair(self) -> str:
+        """``BASE/QUOTE`` symbols, e.g. ``FUEL/USDC``."""
+        return f"{self.base.symbol}/{self.quote.symbol}"
+
+    @property
+    def price_step(self) -> int:
+        """Chain prices are multiples of this: ``10^(quote.decimals − quote.max_precision)``."""
+        return 10 ** max(self.quote.decimals - self.quote.max_precision, 0)
+
+    def scale_price(self, price: HumanNumber) -> int:
+        """Human price → chain integer, floored to the market's price precision."""
+        number = to_decimal(price, "price")
+        scaled = int(_CONTEXT.multiply(number, Decimal(10) ** self.quote.decimals).to_integral_value(
+            rounding=decimal.ROUND_FLOOR))
+        return scaled - scaled % self.price_step
+
+    def scale_quantity(self, quantity: HumanNumber) -> int:
+        """Human quantity → chain integer (floored to the base asset's decimals)."""
+        number = to_decimal(quantity, "quantity")
+        return int(_CONTEXT.multiply(number, Decimal(10) ** self.base.decimals).to_integral_value(
+            rounding=decimal.ROUND_FLOOR))
+
+    def adjust_quantity(self, price: int, quantity: int) -> int:
+        """Largest chain quantity ≤ ``quantity`` with ``price × quantity`` divisible by
+        ``10^base.decimals`` (the FractionalPrice rule): a multiple of
+        ``10^base.decimals / gcd(price, 10^base.decimals)``."""
+        unit = 10 ** self.base.decimals
+        if price <= 0:
+            raise ValidationError("price must be positive")
+        quantum = unit // gcd(price, unit)
+        return quantity - quantity % quantum
+
+    def quote_amount(self, price: int, quantity: int) -> int:
+        """Quote forwarded by a buy: ``price × quantity // 10^base.decimals``."""
+        return price * quantity // 10 ** self.base.decimals
+
+    def validate_order(self, price: int, quantity: int) -> None:
+        """Raise :class:`ValidationError` unless the chain ``price``/``quantity`` pass the
+        exchange's checks: positive, PricePrecision, FractionalPrice and ``min_order``."""
+        if isinstance(price, bool) or not isinstance(price, int) or isinstance(quantity, bool) \
+                or not isinstance(quantity, int):
+            raise ValidationError("validate_order takes chain integers (use scale_price/scale_quantity)")
+        if price <= 0 or quantity <= 0:
+            raise ValidationError(f"{self.pair}: price and quantity must be positive")
+        if price % self.price_step:
+            raise ValidationError(f"{self.pair}: price {price} is not a multiple of {self.price_step} "
+                                  f"(PricePrecision)")
+        if price * quantity % 10 ** self.base.decimals:
+            raise ValidationError(f"{self.pair}: price × quantity is not a whole quote amount "
+                                  f"(FractionalPrice); adjust_quantity gives "
+                                  f"{self.adjust_quantity(price, quantity)}")
+        if self.quote_amount(price, quantity) < self.min_order:
+            raise ValidationError(f"{self.pair}: order value {self.quote_amount(price, quantity)} is below "
+                                  f"min_order {self.min_order}")
+
+    def format_price(self, price: int) -> Decimal:
+        """Chain price → human Decimal (no exponent, no trailing zeros)."""
+        return _human(price, self.quote.decimals)
+
+    def format_quantity(self, quantity: int) -> Decimal:
+        """Chain quantity → human Decimal (no exponent, no trailing zeros)."""
+        return _human(quantity, self.base.decimals)
+
+
+def _human(value: int, decimals: int) -> Decimal:
+    number = Decimal(value).scaleb(-decimals, _CONTEXT).normalize(_CONTEXT)
+    return number.quantize(Decimal(1)) if number.as_tuple().exponent > 0 else number

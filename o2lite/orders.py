@@ -1,0 +1,63 @@
+"""Orders of an account: one page, one order, or all of them (PROTOCOL §5, Orders)."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, List, Optional
+
+from ._hex import b256_hex, to_int
+from ._paging import iter_keyset
+from .errors import ValidationError
+from .markets import MarketRef, Markets
+from .models import Order, OrdersPage
+from .transport import Transport
+
+__all__ = ["Orders", "MAX_ORDERS"]
+
+MAX_ORDERS = 200  # orders `count` limit (PROTOCOL §4)
+
+
+class Orders:
+    """``GET /v1/orders`` and ``GET /v1/order``. Markets are resolved through ``markets``."""
+
+    def __init__(self, transport: Transport, markets: Markets) -> None:
+        self._t = transport
+        self._markets = markets
+
+    def list(self, market: MarketRef, trade_account_id: str, *, is_open: Optional[bool] = None,
+             count: int = MAX_ORDERS, direction: str = "desc", start_timestamp: Optional[int] = None,
+             start_order_id: Optional[str] = None) -> OrdersPage:
+        """``GET /v1/orders?market_id&contract&direction&count[&is_open][&start_timestamp&start_order_id]``.
+
+        Args:
+            is_open: ``True`` only open orders, ``False`` only closed, ``None`` all.
+        Returns:
+            OrdersPage with ``.orders``.
+        """
+        if direction not in ("asc", "desc"):
+            raise ValidationError("direction must be 'asc' or 'desc'")
+        if (start_timestamp is None) != (start_order_id is None):
+            raise ValidationError("give both start_timestamp and start_order_id, or neither")
+        params = {"market_id": self._markets.get(market).market_id,
+                  "contract": b256_hex(trade_account_id, "trade_account_id"), "direction": direction,
+                  "count": str(to_int(count, "count", low=1, high=MAX_ORDERS)),
+                  "is_open": None if is_open is None else ("true" if is_open else "false"),
+                  "start_timestamp": None if start_timestamp is None else str(start_timestamp),
+                  "start_order_id": None if start_order_id is None else b256_hex(start_order_id, "start_order_id")}
+        return OrdersPage.from_json(self._t.request("GET", "/v1/orders", params=params))
+
+    def get(self, market: MarketRef, order_id: str) -> Order:
+        """``GET /v1/order?market_id&order_id`` → the order (``{order: …}`` or bare)."""
+        market_id = self._markets.get(market).market_id
+        body = self._t.request("GET", "/v1/order", params={"market_id": market_id,
+                                                         "order_id": b256_hex(order_id, "order_id")})
+        return Order.from_json(body, "GET /v1/order", market_id)
+
+    def iter_orders(self, market: MarketRef, trade_account_id: str, *, is_open: Optional[bool] = None,
+                    direction: str = "desc", page_size: int = MAX_ORDERS,
+                    max_items: Optional[int] = None) -> Iterator[Order]:
+        """Every order, following the keyset cursor (timestamp + order id of the last item)."""
+        def page(ts: Optional[int], oid: Optional[str]) -> List[Order]:
+            return list(self.list(market, trade_account_id, is_open=is_open, count=page_size,
+                                  direction=direction, start_timestamp=ts, start_order_id=oid).orders)
+        key: Callable[[Order], tuple] = lambda o: (o.timestamp or 0, o.order_id)  # noqa: E731
+        return iter_keyset(page, page_size, max_items, key)
