@@ -13,9 +13,11 @@ from .errors import (  # noqa: E402
     TransactionReverted, ValidationError,
 )
 from .market import Asset, Market  # noqa: E402
+from .signing import EvmWallet, Wallet  # noqa: E402
+from .trader import Batch, Chain, Trader  # noqa: E402
 
 __all__ = [
-    "__version__", "Client", "Market", "Asset",
+    "__version__", "Client", "Market", "Asset", "Wallet", "EvmWallet", "Trader", "Batch", "Chain",
     "O2Error", "ValidationError", "O2ConnectionError", "RateLimited", "InvalidRequest", "NotFound",
     "MarketUnavailable", "OrderRejected", "InvalidSignature", "SessionInvalid", "TransactionReverted",
     "NonceRejected", "SubmissionUnknown", "NonceWindowFull",

@@ -1,19 +1,45 @@
-"""Trade accounts: create, look up, balances and the parallel-nonce window (PROTOCOL §5).
+"""Trade accounts: create, look up, balances, the parallel-nonce window, and the owner's
+signed operations — withdraw, upgrade, owner call(s) (PROTOCOL §5, §8, §10).
 
-Signed owner operations (withdraw, upgrade, owner calls) are added by the trading layer.
+What the owner signs:
+
+- withdraw, sequential: personal-sign over :func:`~o2lite.encoding.withdraw_signing_bytes`
+  (``Secp256k1``); parallel: :func:`~o2lite.typed_data.parallel_withdraw_digest` signed as is
+  (``TypedSecp256k1``, SRC-16 for Fuel owners, EIP-712 for EVM owners);
+- upgrade: always sequential, personal-sign over :func:`~o2lite.encoding.upgrade_signing_bytes`;
+- owner call(s) — **experimental** (derived bytes and body): sequential personal-sign over
+  :func:`~o2lite.encoding.owner_calls_signing_bytes`, parallel typed
+  :func:`~o2lite.typed_data.parallel_owner_calls_digest`.
+
+None of these requests is ever retried.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from ._hex import b256_hex, to_int
-from .errors import ValidationError
-from .models import Account, Balance, CreatedAccount
+from .encoding import Call, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes
+from .errors import O2Error, ValidationError
+from .markets import Markets
+from .models import Account, Balance, CreatedAccount, TxResult
 from .nonce import LANES, NonceWindow
+from .session import _one_nonce, signature_json
+from .signing import Signer
 from .transport import Transport
+from .typed_data import parallel_owner_calls_digest, parallel_withdraw_digest
 
-__all__ = ["Accounts"]
+__all__ = ["Accounts", "UpgradeResult"]
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """``upgraded`` is false when the exchange said ``No upgrade available`` (already current)."""
+
+    upgraded: bool
+    tx_id: Optional[str]
+    message: str = ""
 
 
 def _exactly_one(**choices: Optional[str]) -> tuple:
@@ -27,8 +53,9 @@ def _exactly_one(**choices: Optional[str]) -> tuple:
 class Accounts:
     """``/v1/accounts`` and ``/v1/balance``."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, markets: Markets) -> None:
         self._t = transport
+        self._markets = markets
 
     def create(self, owner: str) -> CreatedAccount:
         """``POST /v1/accounts {"identity": {"Address": owner}}`` → trade account id and nonce.
@@ -59,3 +86,85 @@ class Accounts:
         body = self._t.request("GET", "/v1/accounts/window", params={
             "trade_account_id": b256_hex(trade_account_id, "trade_account_id"), "nonce_session_id": str(lane)})
         return NonceWindow.from_json(body)
+
+    # --- signed owner operations ------------------------------------------------------------
+
+    def _owner_post(self, path: str, owner: Signer, body: Dict[str, Any]) -> TxResult:
+        reply = self._t.request("POST", path, json_body=body,
+                                headers={"O2-Owner-Id": b256_hex(owner.address, "owner")})
+        return TxResult.from_json(reply, f"POST {path}")
+
+    def withdraw_body(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
+                      to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
+                      parallel_nonce: Optional[int] = None) -> Dict[str, Any]:
+        """The signed withdraw body; ``to`` defaults to the owner's address."""
+        kind, value = _one_nonce(nonce, parallel_nonce)
+        account = b256_hex(trade_account_id, "trade_account_id")
+        asset = b256_hex(asset_id, "asset_id")
+        amount = to_int(amount, "amount", low=1)
+        to = dict(to) if to is not None else {"Address": b256_hex(owner.address, "owner")}
+        chain_id = self._markets.info().chain_id
+        if kind == "nonce":
+            signature = signature_json(owner.personal_sign(withdraw_signing_bytes(value, chain_id, to, asset, amount)))
+        else:
+            signature = signature_json(owner.sign_digest(parallel_withdraw_digest(
+                owner.address, chain_id, account, value, to, amount, asset)), typed=True)
+        (to_kind, to_address), = to.items()
+        return {"trade_account_id": account, "signature": signature, kind: str(value),
+                "to": {to_kind: b256_hex(to_address, "to")}, "asset_id": asset, "amount": str(amount)}
+
+    def withdraw(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
+                 to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
+                 parallel_nonce: Optional[int] = None) -> TxResult:
+        """``POST /v1/accounts/withdraw`` (header ``O2-Owner-Id``) → ``{tx_id}``.
+
+        ``amount`` is a chain integer of ``asset_id``; ``to`` an Identity (default: the owner).
+        Give exactly one of ``nonce`` (sequential) or ``parallel_nonce``.
+        """
+        body = self.withdraw_body(owner, trade_account_id, asset_id, amount, to, nonce=nonce,
+                                  parallel_nonce=parallel_nonce)
+        return self._owner_post("/v1/accounts/withdraw", owner, body)
+
+    def upgrade(self, owner: Signer, trade_account_id: str, nonce: int) -> UpgradeResult:
+        """``POST /v1/accounts/upgrade`` (always sequential, plain ``Secp256k1``).
+
+        ``No upgrade available`` (the account is current) is reported as ``upgraded=False``.
+        """
+        nonce = to_int(nonce, "nonce")
+        chain_id = self._markets.info().chain_id
+        body = {"trade_account_id": b256_hex(trade_account_id, "trade_account_id"), "nonce": str(nonce),
+                "signature": signature_json(owner.personal_sign(upgrade_signing_bytes(nonce, chain_id)))}
+        try:
+            result = self._owner_post("/v1/accounts/upgrade", owner, body)
+        except O2Error as exc:
+            if "no upgrade available" in f"{exc.message} {exc.reason or ''}".lower():
+                return UpgradeResult(False, None, exc.message)
+            raise
+        return UpgradeResult(True, result.tx_id)
+
+    def owner_calls(self, owner: Signer, trade_account_id: str, calls: Union[Call, Sequence[Call]], *,
+                    nonce: Optional[int] = None, parallel_nonce: Optional[int] = None) -> TxResult:
+        """``POST /v1/accounts/call`` (one :class:`Call`) or ``/calls`` (a list) — **experimental**.
+
+        The body (``{trade_account_id, signature, nonce | parallel_nonce, call | calls}``) and the
+        signed bytes are derived, not published (PROTOCOL §5, §8).
+        """
+        kind, value = _one_nonce(nonce, parallel_nonce)
+        account = b256_hex(trade_account_id, "trade_account_id")
+        single = isinstance(calls, Call)
+        call_list = [calls] if single else list(calls)
+        if not call_list:
+            raise ValidationError("owner calls need at least one call")
+        chain_id = self._markets.info().chain_id
+        if kind == "nonce":
+            signature = signature_json(owner.personal_sign(
+                owner_calls_signing_bytes(value, chain_id, calls if single else call_list)))
+        else:
+            signature = signature_json(owner.sign_digest(parallel_owner_calls_digest(
+                owner.address, chain_id, account, value, call_list)), typed=True)
+        body: Dict[str, Any] = {"trade_account_id": account, "signature": signature, kind: str(value)}
+        if single:
+            body["call"] = call_list[0].to_owner_call_json()
+        else:
+            body["calls"] = [c.to_owner_call_json() for c in call_list]
+        return self._owner_post("/v1/accounts/call" if single else "/v1/accounts/calls", owner, body)

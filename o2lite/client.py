@@ -38,12 +38,18 @@ class Client:
         self.transport = Transport(network_or_url, session=session, timeout=timeout, retries=retries,
                                    faucet_url=faucet_url, **transport_options)
         self.markets = Markets(self.transport)
-        self.accounts = Accounts(self.transport)
+        self.accounts = Accounts(self.transport, self.markets)
         self.orders = Orders(self.transport, self.markets)
-        self.session = Session(self.transport)
+        self.session = Session(self.transport, self.markets)
         self.analytics = Analytics(self.transport)
         self.aggregated = Aggregated(self.transport)
         self.faucet = Faucet(self.transport)
+
+    def trader(self, owner: Any, **options: Any) -> Any:
+        """A :class:`~o2lite.trader.Trader` for ``owner`` on this client."""
+        from .trader import Trader
+
+        return Trader(self, owner, **options)
 
     def close(self) -> None:
         """Close the HTTP session (if the client created it)."""

@@ -172,7 +172,7 @@ class ParallelNonceIssuer:
         self._word = 0
         self._bit = 0
         if window is not None:
-            self._seat(self._window(window))
+            self._seat(self._window(window), keep_ahead=False)
 
     @property
     def generation(self) -> int:
@@ -187,9 +187,11 @@ class ParallelNonceIssuer:
             raise ValidationError(f"window is for lane {window.nonce_session_id}, issuer is lane {self.lane}")
         return window
 
-    def _seat(self, window: NonceWindow) -> None:
+    def _seat(self, window: NonceWindow, keep_ahead: bool) -> None:
         word, bit = window.first_free()
         with self._lock:
+            if keep_ahead and (self._word, self._bit) > (word, bit):
+                word, bit = self._word, self._bit  # positions already handed out stay handed out
             self._base, self._word, self._bit = window.base, word, bit
             self._generation += 1
 
@@ -212,14 +214,17 @@ class ParallelNonceIssuer:
         """The packed value of :meth:`issue`."""
         return self.issue().value
 
-    def resync(self, window: WindowSource, *, seen_generation: Optional[int] = None) -> bool:
+    def resync(self, window: WindowSource, *, seen_generation: Optional[int] = None,
+               allow_backwards: bool = False) -> bool:
         """Reseat the cursor from a window (JSON, :class:`NonceWindow` or a function fetching one).
 
+        The cursor moves to the window's first free position, but never behind a position this
+        issuer already handed out (those may still be in flight) unless ``allow_backwards``.
         Single-flight: with ``seen_generation``, nothing happens (and nothing is fetched) when
         another thread has reseated since that generation. Returns True when it reseated.
         """
         with self._resync_lock:
             if seen_generation is not None and seen_generation != self._generation:
                 return False
-            self._seat(self._window(window))
+            self._seat(self._window(window), keep_ahead=not allow_backwards)
             return True

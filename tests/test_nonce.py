@@ -109,3 +109,14 @@ def test_64_threads_100k_nonces_unique():
     for v in values[::97]:
         lane, expiry, word, bit = unpack_parallel_nonce(v)
         assert lane == 3 and 0 <= bit < 128 and expiry == 1_700_000_120
+
+
+def test_resync_never_moves_behind_handed_out_positions():
+    issuer = ParallelNonceIssuer(0)
+    for _ in range(5):
+        issuer.issue()
+    stale = {"nonce_session_id": 0, "base": "0", "slots": [{"word_position": "0", "bitmap": "3"}]}
+    issuer.resync(stale)
+    assert issuer.issue().bitmap_position == 5  # not 2: positions 2–4 may still be in flight
+    issuer.resync(stale, allow_backwards=True)
+    assert issuer.issue().bitmap_position == 2
