@@ -18,10 +18,10 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ._hex import b256_hex, to_int
-from .encoding import action_to_call, actions_signing_bytes, parallel_actions_signing_bytes, session_signing_bytes
+from .encoding import Call, action_to_call, actions_signing_bytes, parallel_actions_signing_bytes, session_signing_bytes
 from .errors import SessionInvalid, ValidationError
 from .markets import Markets
 from .models import TxResult
@@ -128,28 +128,43 @@ class Session:
         return {"contract_id": account, "session_id": {"Address": session_address}, "signature": signature,
                 "contract_ids": ids, kind: str(value), "expiry": str(expiry)}
 
-    def actions_body(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
-                     nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
-                     collect_orders: bool = True, now: Optional[float] = None) -> Dict[str, Any]:
-        """The signed ``POST /v1/session/actions`` body for ``groups`` = ``[{market_id, actions}]``.
+    def prepare_actions(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
+                        now: Optional[float] = None) -> Tuple[List[Dict[str, Any]], List[Call]]:
+        """Check and encode ``groups`` = ``[{market_id, actions}]`` without a nonce.
 
-        Checks before signing: 1–5 actions, ≤ 5 market groups, every market known and in the
-        session's contract ids, the session not expired.
+        Checks: 1–5 actions, ≤ 5 market groups, every market known and in the session's
+        contract ids, the session not expired, every action encodable. Returns the normalised
+        groups and their calls.
         """
-        kind, value = _one_nonce(nonce, parallel_nonce)
         check_limits(groups)
         info = self._markets.info()
         markets = [self._markets.get(g["market_id"]) for g in groups]
         session.check_usable([m.contract_id for m in markets], now=now)
         calls = [action_to_call(action, market, info.accounts_registry_id or bytes(32))
                  for market, group in zip(markets, groups) for action in group["actions"]]
+        normalised = [{"market_id": m.market_id, "actions": list(g["actions"])} for m, g in zip(markets, groups)]
+        return normalised, calls
+
+    def signed_actions(self, session: TradeSession, prepared: Tuple[List[Dict[str, Any]], List[Call]], *,
+                       nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
+                       collect_orders: bool = True) -> Dict[str, Any]:
+        """The ``POST /v1/session/actions`` body for prepared actions, signed by the session key
+        over ``sha256`` of the (parallel) actions signing bytes."""
+        kind, value = _one_nonce(nonce, parallel_nonce)
+        groups, calls = prepared
         data = (actions_signing_bytes(value, calls) if kind == "nonce"
                 else parallel_actions_signing_bytes(value, calls))
         signature = session.signer.sign_digest(hashlib.sha256(data).digest())  # = raw_sign(data)
-        return {"actions": [{"market_id": m.market_id, "actions": list(g["actions"])} for m, g in zip(markets, groups)],
-                "signature": signature_json(signature), kind: str(value),
+        return {"actions": groups, "signature": signature_json(signature), kind: str(value),
                 "trade_account_id": session.trade_account_id, "session_id": {"Address": session.address},
                 "collect_orders": bool(collect_orders)}
+
+    def actions_body(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
+                     nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
+                     collect_orders: bool = True, now: Optional[float] = None) -> Dict[str, Any]:
+        """:meth:`prepare_actions` then :meth:`signed_actions`."""
+        return self.signed_actions(session, self.prepare_actions(session, groups, now=now), nonce=nonce,
+                                   parallel_nonce=parallel_nonce, collect_orders=collect_orders)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -187,9 +202,10 @@ class Session:
                                "sequential" if nonce is not None else "parallel", lane)
         return session, result
 
-    def submit(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *, nonce: Optional[int] = None,
+    def submit(self, session: TradeSession, groups: Any, *, nonce: Optional[int] = None,
                parallel_nonce: Optional[int] = None, collect_orders: bool = True) -> TxResult:
-        """Sign ``groups`` with the session key and send them."""
-        body = self.actions_body(session, groups, nonce=nonce, parallel_nonce=parallel_nonce,
-                                 collect_orders=collect_orders)
+        """Sign ``groups`` (raw, or the result of :meth:`prepare_actions`) and send them."""
+        prepared = groups if isinstance(groups, tuple) else self.prepare_actions(session, groups)
+        body = self.signed_actions(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
+                                   collect_orders=collect_orders)
         return self.actions(session.owner, body)

@@ -260,11 +260,12 @@ class Trader:
     def submit(self, groups: Sequence[Mapping[str, Any]], *, collect_orders: bool = True) -> TxResult:
         """Sign and send one request of action groups ``[{market_id, actions}]`` (≤ 5 actions)."""
         session = self._session()
+        prepared = self.client.session.prepare_actions(session, groups)  # all checks before any request
         submit = self.client.session.submit
         return self._with_nonce(
             session.nonce_kind, session.lane,
-            lambda n: submit(session, groups, nonce=n, collect_orders=collect_orders),
-            lambda n: submit(session, groups, parallel_nonce=n, collect_orders=collect_orders))
+            lambda n: submit(session, prepared, nonce=n, collect_orders=collect_orders),
+            lambda n: submit(session, prepared, parallel_nonce=n, collect_orders=collect_orders))
 
     def create_order_action(self, market: Union[str, Market], side: str, price: Number, quantity: Number,
                             order_type: Any = "Spot", *, post_only: bool = False, max_price: Optional[Number] = None,
@@ -376,6 +377,10 @@ class Trader:
             to_decimal(amount, "amount").scaleb(decimals).to_integral_value(rounding="ROUND_FLOOR"))
         if chain_amount <= 0:
             raise ValidationError("amount must be positive")
+        if to is not None:
+            to = {kind: b256_hex(address, "to") for kind, address in dict(to).items()}
+            if len(to) != 1 or next(iter(to)) not in ("Address", "ContractId"):
+                raise ValidationError('to must be {"Address": …} or {"ContractId": …}')
         account = self._account()
         withdraw = self.client.accounts.withdraw
         return self._with_nonce(

@@ -1,0 +1,138 @@
+"""The sandbox's ledger and order books: funds, orders, price–time matching, with undo.
+
+A batch of actions is atomic on the exchange: if one action reverts, none took effect. Every
+mutation here goes through :class:`Journal`, which remembers how to undo it, so a failed batch
+is rolled back exactly (the nonce, consumed on chain even by a revert, is handled outside).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+
+class Revert(Exception):
+    """An action failed on chain: the whole batch is undone (the nonce stays consumed)."""
+
+
+class Journal:
+    """Undo log for one batch."""
+
+    def __init__(self) -> None:
+        self._undo: List[Callable[[], None]] = []
+
+    def record(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
+
+    def rollback(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def commit(self) -> None:
+        self._undo.clear()
+
+
+class Ledger:
+    """Balances keyed by ``(account, bucket)``: bucket ``("wallet", asset)`` is the trade
+    account's own balance; ``("locked"|"unlocked"|"fee", book, asset)`` live in a book."""
+
+    def __init__(self) -> None:
+        self.funds: Dict[Tuple[str, tuple], int] = {}
+
+    def get(self, account: str, bucket: tuple) -> int:
+        return self.funds.get((account, bucket), 0)
+
+    def add(self, journal: Optional[Journal], account: str, bucket: tuple, delta: int) -> None:
+        key = (account, bucket)
+        old = self.funds.get(key, 0)
+        if old + delta < 0:
+            raise Revert(f"insufficient funds: {bucket[0]} {old} < {-delta}")
+        self.funds[key] = old + delta
+        if journal is not None:
+            journal.record(lambda: self.funds.__setitem__(key, old))
+
+    def move(self, journal: Optional[Journal], src: Tuple[str, tuple], dst: Tuple[str, tuple], amount: int) -> None:
+        if amount:
+            self.add(journal, src[0], src[1], -amount)
+            self.add(journal, dst[0], dst[1], amount)
+
+
+@dataclass
+class Order:
+    """A resting or finished order (chain integers)."""
+
+    order_id: str
+    market_id: str
+    account: str
+    side: str
+    order_type: Any
+    price: int
+    quantity: int
+    timestamp: int
+    seq: int
+    filled: int = 0
+    fill_value: int = 0  # quote paid/received so far (for the average fill price)
+    locked: int = 0  # what is still locked for this order in the book
+    close: bool = False
+    cancel: bool = False
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.filled
+
+    def to_json(self, base_decimals: int) -> Dict[str, Any]:
+        price_fill = self.fill_value * 10**base_decimals // self.filled if self.filled else 0
+        return {"order_id": self.order_id, "market_id": self.market_id, "side": self.side,
+                "order_type": self.order_type, "price": str(self.price), "price_fill": str(price_fill),
+                "quantity": str(self.quantity), "quantity_fill": str(self.filled), "timestamp": str(self.timestamp),
+                "close": self.close, "partially_filled": 0 < self.filled < self.quantity, "cancel": self.cancel,
+                "owner": {"ContractId": self.account}}
+
+
+@dataclass
+class Book:
+    """One market's resting orders, best first. Keys sort bids by (-price, seq), asks by (price, seq)."""
+
+    market_id: str
+    bids: List[Tuple[int, int, Order]] = field(default_factory=list)
+    asks: List[Tuple[int, int, Order]] = field(default_factory=list)
+
+    def side_list(self, side: str) -> List[Tuple[int, int, Order]]:
+        return self.bids if side == "Buy" else self.asks
+
+    def insert(self, journal: Optional[Journal], order: Order) -> None:
+        entries = self.side_list(order.side)
+        key = (-order.price if order.side == "Buy" else order.price, order.seq, order)
+        index = bisect.bisect_left([e[:2] for e in entries], key[:2])
+        entries.insert(index, key)
+        if journal is not None:
+            journal.record(lambda: entries.remove(key))
+
+    def remove(self, journal: Optional[Journal], order: Order) -> None:
+        entries = self.side_list(order.side)
+        for index, entry in enumerate(entries):
+            if entry[2] is order:
+                del entries[index]
+                if journal is not None:
+                    journal.record(lambda: entries.insert(index, entry))
+                return
+
+    def depth(self, side: str, precision: int) -> List[Tuple[int, int]]:
+        """Aggregated levels of one side; prices bucketed to multiples of ``precision``
+        (bids rounded down, asks rounded up), best first."""
+        levels: Dict[int, int] = {}
+        for _, _, order in self.side_list(side):
+            price = order.price
+            if precision > 1:
+                price = (price // precision) * precision if side == "Buy" else -(-price // precision) * precision
+            levels[price] = levels.get(price, 0) + order.remaining
+        return sorted(levels.items(), key=lambda kv: -kv[0] if side == "Buy" else kv[0])
+
+
+def set_attr(journal: Optional[Journal], obj: Any, name: str, value: Any) -> None:
+    """``setattr`` with undo."""
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    if journal is not None:
+        journal.record(lambda: setattr(obj, name, old))
