@@ -27,7 +27,7 @@ from typing import Any, Mapping, Union
 from ._parse import chain_int, hex_id, opt_int, req_int, require
 from .errors import ValidationError
 
-__all__ = ["Asset", "Market", "to_decimal"]
+__all__ = ["Asset", "Market", "to_decimal", "format_units"]
 
 # Enough digits for u64 chain values times 10^18 scales, exact floor rounding.
 _CONTEXT = decimal.Context(prec=100, rounding=decimal.ROUND_FLOOR, traps=[decimal.InvalidOperation])
@@ -164,6 +164,15 @@ class Market:
     def format_quantity(self, quantity: int) -> Decimal:
         """Chain quantity → human Decimal (no exponent, no trailing zeros)."""
         return _human(quantity, self.base.decimals)
+
+
+def format_units(value: int, decimals: int) -> Decimal:
+    """A chain integer of an asset with ``decimals`` as a human Decimal (no exponent).
+
+    >>> format_units(1_500_000, 6)
+    Decimal('1.5')
+    """
+    return _human(value, decimals)
 
 
 def _human(value: int, decimals: int) -> Decimal:

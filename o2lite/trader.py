@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from ._hex import b256_hex
 from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
                      ValidationError)
-from .market import Market, to_decimal
+from .market import Asset, Market, to_decimal
 from .models import Balance, Order, TxResult
 from .nonce import ParallelNonceIssuer
 from .session import MAX_ACTIONS, TradeSession
@@ -360,12 +360,19 @@ class Trader:
 
     # --- funds and orders -------------------------------------------------------------------
 
+    def assets(self) -> Dict[str, Asset]:
+        """``{symbol: Asset}`` of every asset traded in the exchange's markets."""
+        out: Dict[str, Asset] = {}
+        for m in self.client.markets.list():
+            out.setdefault(m.base.symbol, m.base)
+            out.setdefault(m.quote.symbol, m.quote)
+        return out
+
     def _asset(self, asset: str) -> Tuple[str, int]:
         """(asset id, decimals) from a symbol or id known to the markets."""
-        for m in self.client.markets.list():
-            for a in (m.base, m.quote):
-                if asset.upper() == a.symbol.upper() or asset.lower() == a.asset:
-                    return a.asset, a.decimals
+        for a in self.assets().values():
+            if asset.upper() == a.symbol.upper() or asset.lower() == a.asset:
+                return a.asset, a.decimals
         raise ValidationError(f"unknown asset {asset!r}")
 
     def withdraw(self, asset: str, amount: Number, to: Optional[Mapping[str, str]] = None, *,
@@ -395,12 +402,8 @@ class Trader:
 
     def balances(self) -> Dict[str, Balance]:
         """``{symbol: Balance}`` of this account for every asset of every market."""
-        assets: Dict[str, str] = {}
-        for m in self.client.markets.list():
-            assets.setdefault(m.base.symbol, m.base.asset)
-            assets.setdefault(m.quote.symbol, m.quote.asset)
         account = self._account()
-        return {symbol: self.client.accounts.balance(asset_id, contract=account) for symbol, asset_id in assets.items()}
+        return {symbol: self.client.accounts.balance(a.asset, contract=account) for symbol, a in self.assets().items()}
 
     def open_orders(self, market: Union[str, Market]) -> List[Order]:
         """Every open order of this account in ``market``."""

@@ -1,0 +1,83 @@
+"""Saving and restoring the sandbox's state as JSON (written atomically: temp file + rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Dict
+
+from .book import Order
+
+VERSION = 1
+
+
+def dump(ex: Any) -> Dict[str, Any]:
+    """Everything that changes, as plain JSON (big integers as strings)."""
+    return {
+        "version": VERSION,
+        "sequence": ex.sequence,
+        "markets": ex.markets,
+        "accounts": {aid: dict(a, windows={str(lane): {"base": str(w["base"]),
+                                                       "bitmaps": {str(k): str(v) for k, v in w["bitmaps"].items()}}
+                                           for lane, w in a["windows"].items()})
+                     for aid, a in ex.accounts.items()},
+        "wallets": {addr: {asset: str(v) for asset, v in held.items()} for addr, held in ex.wallets.items()},
+        "funds": [[account, list(bucket), str(v)] for (account, bucket), v in ex.ledger.funds.items() if v],
+        "orders": [dict(vars(o), price=str(o.price), quantity=str(o.quantity), filled=str(o.filled),
+                        fill_value=str(o.fill_value), locked=str(o.locked)) for o in ex.orders.values()],
+        "trades": ex.trades,
+        "faucet_log": ex.faucet_log,
+    }
+
+
+def load(ex: Any, data: Dict[str, Any]) -> None:
+    """Replace ``ex``'s state with a :func:`dump`; the books are rebuilt from open orders."""
+    if data.get("version") != VERSION:
+        raise ValueError(f"unsupported sandbox state version {data.get('version')!r}")
+    ex.sequence = int(data["sequence"])
+    ex.markets = data["markets"]
+    ex.by_market_id = {m["market_id"]: m for m in ex.markets}
+    ex.accounts = {}
+    for aid, a in data["accounts"].items():
+        a["windows"] = {int(lane): {"base": int(w["base"]), "bitmaps": {int(k): int(v) for k, v in w["bitmaps"].items()}}
+                        for lane, w in a["windows"].items()}
+        ex.accounts[aid] = a
+    ex.by_owner = {a["owner"]: aid for aid, a in ex.accounts.items()}
+    ex.wallets = {addr: {asset: int(v) for asset, v in held.items()} for addr, held in data["wallets"].items()}
+    ex.ledger.funds = {(account, tuple(bucket)): int(v) for account, bucket, v in data["funds"]}
+    ex.orders = {}
+    from .book import Book
+
+    ex.books = {m["market_id"]: Book(m["market_id"]) for m in ex.markets}
+    for raw in sorted(data["orders"], key=lambda o: o["seq"]):
+        order = Order(**dict(raw, price=int(raw["price"]), quantity=int(raw["quantity"]), filled=int(raw["filled"]),
+                             fill_value=int(raw["fill_value"]), locked=int(raw["locked"])))
+        ex.orders[order.order_id] = order
+        if not order.close:
+            ex.books[order.market_id].insert(None, order)
+    ex.trades = {m["market_id"]: list(data["trades"].get(m["market_id"], [])) for m in ex.markets}
+    ex.faucet_log = dict(data["faucet_log"])
+
+
+def save_file(ex: Any, path: str) -> None:
+    """Write :func:`dump` to ``path`` atomically."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".o2lite-sandbox-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(dump(ex), handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_file(ex: Any, path: str) -> bool:
+    """Load ``path`` into ``ex`` if it exists; True when it did."""
+    if not os.path.exists(path):
+        return False
+    with open(path) as handle:
+        load(ex, json.load(handle))
+    return True
