@@ -14,7 +14,8 @@ from o2lite import encoding, keccak, nonce, signing, typed_data
 MODULES = ["o2lite", "o2lite.client", "o2lite.transport", "o2lite.errors", "o2lite.market", "o2lite.models",
            "o2lite.markets", "o2lite.accounts", "o2lite.orders", "o2lite.session", "o2lite.analytics",
            "o2lite.aggregated", "o2lite.faucet", "o2lite.keccak", "o2lite.signing", "o2lite.encoding",
-           "o2lite.typed_data", "o2lite.nonce"]
+           "o2lite.typed_data", "o2lite.nonce", "o2lite.trader", "o2lite.cli", "o2lite.demo", "o2lite.sandbox",
+           "o2lite.sandbox.exchange", "o2lite.sandbox.server", "o2lite.sandbox.reads", "o2lite.sandbox.state"]
 GROUPS = ["markets", "accounts", "orders", "session", "analytics", "aggregated", "faucet"]
 KEY = "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
 
@@ -33,7 +34,8 @@ def test_every_group_reachable_and_shares_transport():
 
 
 def test_import_is_cheap():
-    code = "import sys, o2lite; print(sorted(m for m in ('ecdsa', 'requests', 'coincurve') if m in sys.modules))"
+    code = ("import sys, o2lite; "
+            "print(sorted(m for m in ('ecdsa', 'requests', 'coincurve', 'o2lite.sandbox') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

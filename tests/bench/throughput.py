@@ -1,0 +1,77 @@
+"""Orders per second against the sandbox (rate limits off), and client CPU per order.
+
+Run: python tests/bench/throughput.py [--orders N]
+
+The sandbox runs in its own process, so the CPU time measured here is the client's alone:
+scaling, encoding, signing and HTTP. Both processes share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+
+import o2lite  # noqa: E402
+
+
+def start_sandbox():
+    proc = subprocess.Popen([sys.executable, "-m", "o2lite", "sandbox", "--port", "0", "--no-rate-limits"],
+                            stdout=subprocess.PIPE, text=True,
+                            cwd=os.path.join(os.path.dirname(__file__), "..", ".."))
+    line = proc.stdout.readline()
+    return proc, line.split(" on ")[1].split(" ")[0]
+
+
+def run(url: str, threads: int, orders: int, kind: str) -> tuple:
+    client = o2lite.Client(url)
+    trader = client.trader(o2lite.Wallet.generate())
+    trader.setup_account(fund=True)
+    trader.open_session(["FUEL/USDC"], nonce_kind=kind)
+    per_thread = orders // threads
+    errors = []
+
+    def work(i: int) -> None:
+        for j in range(per_thread):
+            side, price = ("Buy", "0.0110") if (i + j) % 2 else ("Sell", "0.0140")
+            try:
+                trader.place("FUEL/USDC", side, price, "10", settle_first=False)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(exc)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    done = per_thread * threads - len(errors)
+    client.close()
+    return done / wall, cpu / max(done, 1) * 1000, len(errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=320)
+    args = parser.parse_args()
+    proc, url = start_sandbox()
+    try:
+        backend = "pure" if os.environ.get("O2LITE_PURE_SIGNING") else "auto (coincurve if installed)"
+        print(f"sandbox {url}; signing backend: {backend}; {args.orders} orders per run")
+        for kind, threads in (("sequential", 1), ("parallel", 1), ("parallel", 8), ("parallel", 32)):
+            rate, cpu_ms, failed = run(url, threads, args.orders, kind)
+            print(f"{kind:10s} {threads:3d} thread(s): {rate:7.1f} orders/s, client CPU {cpu_ms:5.2f} ms/order"
+                  + (f", {failed} failed" if failed else ""))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
