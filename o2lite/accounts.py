@@ -25,7 +25,7 @@ from .errors import O2Error, ValidationError
 from .markets import Markets
 from .models import Account, Balance, CreatedAccount, TxResult
 from .nonce import LANES, NonceWindow
-from .session import _one_nonce, signature_json
+from .session import nonce_field, signature_json
 from .signing import Signer
 from .transport import Transport
 from .typed_data import parallel_owner_calls_digest, parallel_withdraw_digest
@@ -98,7 +98,7 @@ class Accounts:
                       to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
                       parallel_nonce: Optional[int] = None) -> Dict[str, Any]:
         """The signed withdraw body; ``to`` defaults to the owner's address."""
-        kind, value = _one_nonce(nonce, parallel_nonce)
+        kind, value = nonce_field(nonce, parallel_nonce)
         account = b256_hex(trade_account_id, "trade_account_id")
         asset = b256_hex(asset_id, "asset_id")
         amount = to_int(amount, "amount", low=1)
@@ -149,7 +149,7 @@ class Accounts:
         The body (``{trade_account_id, signature, nonce | parallel_nonce, call | calls}``) and the
         signed bytes are derived, not published (PROTOCOL §5, §8).
         """
-        kind, value = _one_nonce(nonce, parallel_nonce)
+        kind, value = nonce_field(nonce, parallel_nonce)
         account = b256_hex(trade_account_id, "trade_account_id")
         single = isinstance(calls, Call)
         call_list = [calls] if single else list(calls)

@@ -45,6 +45,10 @@ class Client:
         self.aggregated = Aggregated(self.transport)
         self.faucet = Faucet(self.transport)
 
+    def timeout(self, timeout: Timeout) -> Any:
+        """Per-call timeout: ``with client.timeout(2): client.markets.depth(...)`` (this thread only)."""
+        return self.transport.timeout_override(timeout)
+
     def trader(self, owner: Any, **options: Any) -> Any:
         """A :class:`~o2lite.trader.Trader` for ``owner`` on this client."""
         from .trader import Trader

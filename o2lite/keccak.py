@@ -108,7 +108,10 @@ def _round_source() -> str:
     return "\n".join(lines) + "\n"
 
 
-exec(compile(_round_source(), "<o2lite.keccak._permute>", "exec"))  # defines _permute
+_namespace: dict = {"_ROUND_CONSTANTS": _ROUND_CONSTANTS, "_PLANE": _PLANE, "_SLOT_HIGH": _SLOT_HIGH,
+                    "_SLOT_LOW": _SLOT_LOW}
+exec(compile(_round_source(), "<o2lite.keccak._permute>", "exec"), _namespace)
+_permute = _namespace["_permute"]
 
 _GAP = bytes(8)
 
@@ -132,7 +135,7 @@ def keccak256(data: bytes) -> bytes:
     pad = RATE - len(data) % RATE
     data += b"\x81" if pad == 1 else b"\x01" + bytes(pad - 2) + b"\x80"
     p0 = p1 = p2 = p3 = p4 = 0
-    permute = _permute  # noqa: F821 - compiled above
+    permute = _permute
     for offset in range(0, len(data), RATE):
         m0, m1, m2, m3 = _absorb_planes(data[offset:offset + RATE])
         p0, p1, p2, p3, p4 = permute(p0 ^ m0, p1 ^ m1, p2 ^ m2, p3 ^ m3, p4)

@@ -30,7 +30,7 @@ from .transport import Transport
 from .typed_data import parallel_session_digest
 
 __all__ = ["Session", "TradeSession", "MAX_ACTIONS", "MAX_MARKET_GROUPS", "EXPIRY_MARGIN",
-           "signature_json", "check_limits"]
+           "signature_json", "check_limits", "nonce_field"]
 
 MAX_ACTIONS = 5  # actions per request across all groups (PROTOCOL §4)
 MAX_MARKET_GROUPS = 5  # market groups per request (PROTOCOL §4)
@@ -42,7 +42,8 @@ def signature_json(signature: bytes, typed: bool = False) -> Dict[str, str]:
     return {"TypedSecp256k1" if typed else "Secp256k1": "0x" + bytes(signature).hex()}
 
 
-def _one_nonce(nonce: Optional[int], parallel_nonce: Optional[int]) -> Tuple[str, int]:
+def nonce_field(nonce: Optional[int], parallel_nonce: Optional[int]) -> Tuple[str, int]:
+    """``("nonce", n)`` or ``("parallel_nonce", n)``: exactly one of the two must be given."""
     if (nonce is None) == (parallel_nonce is None):
         raise ValidationError("give exactly one of nonce (sequential) or parallel_nonce")
     if nonce is not None:
@@ -111,7 +112,7 @@ class Session:
                      contract_ids: Sequence[str], expiry: int, *, nonce: Optional[int] = None,
                      parallel_nonce: Optional[int] = None) -> Dict[str, Any]:
         """The signed ``PUT /v1/session`` body (see the module doc for what is signed)."""
-        kind, value = _one_nonce(nonce, parallel_nonce)
+        kind, value = nonce_field(nonce, parallel_nonce)
         ids = [b256_hex(c, "contract id") for c in contract_ids]
         if not ids:
             raise ValidationError("a session needs at least one contract id")
@@ -150,7 +151,7 @@ class Session:
                        collect_orders: bool = True) -> Dict[str, Any]:
         """The ``POST /v1/session/actions`` body for prepared actions, signed by the session key
         over ``sha256`` of the (parallel) actions signing bytes."""
-        kind, value = _one_nonce(nonce, parallel_nonce)
+        kind, value = nonce_field(nonce, parallel_nonce)
         groups, calls = prepared
         data = (actions_signing_bytes(value, calls) if kind == "nonce"
                 else parallel_actions_signing_bytes(value, calls))

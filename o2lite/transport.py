@@ -7,11 +7,13 @@ not at ``import o2lite``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -118,6 +120,17 @@ class Transport:
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
         self.headers = {"User-Agent": f"o2lite/{__version__}", "Accept": "application/json"}
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def timeout_override(self, timeout: Timeout) -> Iterator[None]:
+        """Use ``timeout`` for every request this thread makes inside the ``with`` block."""
+        previous = getattr(self._local, "timeout", None)
+        self._local.timeout = timeout
+        try:
+            yield
+        finally:
+            self._local.timeout = previous
 
     def close(self) -> None:
         """Close the session if this transport created it."""
@@ -160,7 +173,7 @@ class Transport:
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, params=query, data=data, headers=send_headers,
-                                                timeout=self.timeout if timeout is None else timeout)
+                                                timeout=self._timeout(timeout))
             except requests.RequestException as exc:
                 sent = not isinstance(exc, (requests.ConnectTimeout,)) and not _refused(exc)
                 log.debug("%s %s -> %s after %.1f ms", method, path, type(exc).__name__,
@@ -187,6 +200,12 @@ class Transport:
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _timeout(self, explicit: Optional[Timeout]) -> Timeout:
+        if explicit is not None:
+            return explicit
+        override = getattr(self._local, "timeout", None)
+        return self.timeout if override is None else override
 
     @staticmethod
     def _parse(method: str, url: str, response: Any) -> Any:

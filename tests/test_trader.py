@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import warnings
-from decimal import Decimal
 
 import pytest
 import requests

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 import requests
-import responses
 from responses import matchers
 
 import o2lite
@@ -153,3 +152,12 @@ def test_debug_log_abbreviates_signatures(mocked, transport, caplog):
 def test_error_str_is_informative():
     err = errors.error_from_response(400, {"code": 2000, "message": "Market not found"}, method="GET", url="u")
     assert str(err) == "Market not found (code 2000, HTTP 400, GET u)"
+
+
+def test_per_call_timeout_through_client(mocked, client):
+    mocked.get(BASE + "/v1/depth", json={"buys": [], "sells": []},
+               match=[matchers.request_kwargs_matcher({"timeout": 1.5})])
+    with client.timeout(1.5):
+        client.markets.depth("FUEL/USDC")
+    mocked.get(BASE + "/v1/markets/ticker", json={}, match=[matchers.request_kwargs_matcher({"timeout": (5.0, 30.0)})])
+    client.markets.ticker("FUEL/USDC")  # back to the default outside the block
