@@ -211,6 +211,7 @@ class AccountSession:
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> "AccountSession":
+        """Parse ``{session_id, expiry, contract_ids}``."""
         return cls(session_id=identity_id(require(obj, "session_id", where), where) or "",
                    expiry=req_int(obj, "expiry", where),
                    contract_ids=tuple(hex_id(c, "contract_ids", where) for c in obj.get("contract_ids") or []))
@@ -270,6 +271,7 @@ class Balance:
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "GET /v1/balance") -> "Balance":
+        """Parse; book ids normalised, amounts as ``int``."""
         obj = unwrap_one(obj, where)
         books = {hex_id(k, "order_books", where): BookBalance(req_int(v, "locked", where),
                                                                req_int(v, "unlocked", where),
@@ -293,6 +295,7 @@ class MarketStats:
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> "MarketStats":
+        """Parse an object or a one-item list."""
         obj = unwrap_one(obj, where)
 
         def pick(*names: str) -> Optional[int]:
@@ -331,6 +334,7 @@ class CreatedAccount:
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "POST /v1/accounts") -> "CreatedAccount":
+        """Parse ``{trade_account_id, nonce}``."""
         return cls(hex_id(require(obj, "trade_account_id", where), "trade_account_id", where),
                    opt_int(obj, "nonce", where) or 0, raw=obj)
 

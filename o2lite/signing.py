@@ -253,11 +253,14 @@ class Signer(Protocol):
     """
 
     @property
-    def address(self) -> str: ...
+    def address(self) -> str:
+        """The B256 owner address, ``0x`` + 64 hex."""
 
-    def personal_sign(self, message: bytes) -> bytes: ...
+    def personal_sign(self, message: bytes) -> bytes:
+        """64-byte signature over the owner's personal-sign digest of ``message``."""
 
-    def sign_digest(self, digest: bytes) -> bytes: ...
+    def sign_digest(self, digest: bytes) -> bytes:
+        """64-byte signature over these 32 bytes, as given."""
 
 
 class Wallet:

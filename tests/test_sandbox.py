@@ -211,3 +211,29 @@ def test_16_threads_50_orders_parallel_conserves_funds(client, sandbox):
     for trader in traders:
         for balance in trader.balances().values():
             assert balance.total_locked >= 0 and balance.total_unlocked >= 0
+
+
+def test_issuer_keeps_going_as_the_exchange_window_slides():
+    """3,000 nonces (three windows' worth) through the exchange's own checks, no signatures:
+    each time the local window is used up, one resync finds the slid window and carries on."""
+    from o2lite.errors import NonceWindowFull
+    from o2lite.nonce import ParallelNonceIssuer
+    from o2lite.sandbox import Exchange
+
+    exchange = Exchange(seed_book=False)
+    account_id = exchange.create_account({"identity": {"Address": "0x" + "12" * 32}})["trade_account_id"]
+    account = exchange.accounts[account_id]
+    window = lambda: exchange.handle("GET", "/v1/accounts/window",  # noqa: E731
+                                     {"trade_account_id": account_id, "nonce_session_id": "1"}, {}, None)[1]
+    issuer = ParallelNonceIssuer(1, window())
+    resyncs = 0
+    for _ in range(3000):
+        try:
+            issued = issuer.issue()
+        except NonceWindowFull:
+            resyncs += issuer.resync(window, seen_generation=issuer.generation)
+            issued = issuer.issue()
+        exchange._check_parallel(account, issued.value)  # raises if the exchange would refuse it
+        exchange._consume(account, "parallel_nonce", issued.value)
+    assert 3000 // 1024 <= resyncs <= 3000 // 512
+    assert int(window()["base"]) > 16

@@ -23,13 +23,16 @@ class Journal:
         self._undo: List[Callable[[], None]] = []
 
     def record(self, undo: Callable[[], None]) -> None:
+        """Remember how to undo one change."""
         self._undo.append(undo)
 
     def rollback(self) -> None:
+        """Undo every recorded change, newest first."""
         while self._undo:
             self._undo.pop()()
 
     def commit(self) -> None:
+        """Forget the recorded changes (the batch succeeded)."""
         self._undo.clear()
 
 
@@ -41,9 +44,11 @@ class Ledger:
         self.funds: Dict[Tuple[str, tuple], int] = {}
 
     def get(self, account: str, bucket: tuple) -> int:
+        """The balance of one bucket (0 when empty)."""
         return self.funds.get((account, bucket), 0)
 
     def add(self, journal: Optional[Journal], account: str, bucket: tuple, delta: int) -> None:
+        """Change a bucket by ``delta``; going below zero reverts."""
         key = (account, bucket)
         old = self.funds.get(key, 0)
         if old + delta < 0:
@@ -53,6 +58,7 @@ class Ledger:
             journal.record(lambda: self.funds.__setitem__(key, old))
 
     def move(self, journal: Optional[Journal], src: Tuple[str, tuple], dst: Tuple[str, tuple], amount: int) -> None:
+        """Move ``amount`` from one bucket to another."""
         if amount:
             self.add(journal, src[0], src[1], -amount)
             self.add(journal, dst[0], dst[1], amount)
@@ -79,9 +85,11 @@ class Order:
 
     @property
     def remaining(self) -> int:
+        """Quantity not filled yet."""
         return self.quantity - self.filled
 
     def to_json(self, base_decimals: int) -> Dict[str, Any]:
+        """The order as the exchange's ``Order`` JSON."""
         price_fill = self.fill_value * 10**base_decimals // self.filled if self.filled else 0
         return {"order_id": self.order_id, "market_id": self.market_id, "side": self.side,
                 "order_type": self.order_type, "price": str(self.price), "price_fill": str(price_fill),
@@ -99,9 +107,11 @@ class Book:
     asks: List[Tuple[int, int, Order]] = field(default_factory=list)
 
     def side_list(self, side: str) -> List[Tuple[int, int, Order]]:
+        """The resting orders of one side, best first."""
         return self.bids if side == "Buy" else self.asks
 
     def insert(self, journal: Optional[Journal], order: Order) -> None:
+        """Rest an order at its price–time place."""
         entries = self.side_list(order.side)
         key = (-order.price if order.side == "Buy" else order.price, order.seq, order)
         index = bisect.bisect_left([e[:2] for e in entries], key[:2])
@@ -110,6 +120,7 @@ class Book:
             journal.record(lambda: entries.remove(key))
 
     def remove(self, journal: Optional[Journal], order: Order) -> None:
+        """Take an order off the book."""
         entries = self.side_list(order.side)
         for index, entry in enumerate(entries):
             if entry[2] is order:

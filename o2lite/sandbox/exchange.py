@@ -45,6 +45,7 @@ class ApiError(Exception):
 
 
 def api_error(code: int, message: str, status: int = 400) -> ApiError:
+    """A coded pre-flight error body."""
     return ApiError(status, {"code": code, "message": message})
 
 
@@ -128,10 +129,12 @@ class Exchange:
     # --- plumbing ---------------------------------------------------------------------------
 
     def next_seq(self) -> int:
+        """The next number of the exchange-wide sequence (time priority, ids)."""
         self.sequence += 1
         return self.sequence
 
     def now_ms(self) -> int:
+        """The clock in milliseconds."""
         return int(self.clock() * 1000)
 
     def handle(self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str],
@@ -174,15 +177,18 @@ class Exchange:
         self._rate[(name, key)] = hits
 
     def market_by_id(self, market_id: str) -> dict:
+        """A market entry, or code 2000."""
         market = self.by_market_id.get(str(market_id).lower())
         if market is None:
             raise api_error(2000, f"Market not found: {market_id}")
         return market
 
     def market_by_contract(self, contract_id: str) -> Optional[dict]:
+        """The market whose order book is ``contract_id``."""
         return next((m for m in self.markets if m["contract_id"] == contract_id), None)
 
     def account(self, trade_account_id: Any) -> dict:
+        """An account's state, or code 4002."""
         try:
             account_id = b256_hex(trade_account_id, "trade_account_id")
         except ValidationError:
@@ -514,6 +520,7 @@ class Exchange:
         return out
 
     def mint(self, target: str, to_account: bool) -> None:
+        """Credit :data:`FAUCET_AMOUNTS` of every asset to an account or wallet."""
         for symbol, (asset, decimals) in self.assets().items():
             amount = FAUCET_AMOUNTS.get(symbol, 1_000) * 10**decimals
             if to_account:
