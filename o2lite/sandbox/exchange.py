@@ -289,6 +289,9 @@ class Exchange:
             self._consume(account, kind, value)
             raise ApiError(400, {"code": 1000, "message": f"Revert({exc})", "reason": str(exc),
                                  "receipts": [{"Revert": {"ra": 1}}]}) from None
+        except BaseException:
+            journal.rollback()  # a malformed action: nothing ran, nothing consumed
+            raise
         journal.commit()
         self._consume(account, kind, value)
         return dict(result, tx_id="0x" + hashlib.sha256(f"tx{self.next_seq()}".encode()).hexdigest())
