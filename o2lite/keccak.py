@@ -100,9 +100,11 @@ def _round_source() -> str:
         lines.append(f"        b = {' | '.join(pieces[y])}")
         lines.append(f"        b{y} = b | (b << 64)")
     for y in range(5):
-        # chi: lane x ^= ~lane(x+1) & lane(x+2), with the plane laid twice to wrap around
+        # chi: lane x ^= ~lane(x+1) & lane(x+2), with the plane laid twice to wrap around;
+        # ~a & b is written (a & b) ^ b: CPython's ~ makes a negative int, slower to combine
         lines.append(f"        b = b{y} | (b{y} << 640)")
-        lines.append(f"        p{y} = b{y} ^ (~(b >> 128) & ((b >> 256) & _PLANE))")
+        lines.append("        t = (b >> 256) & _PLANE")
+        lines.append(f"        p{y} = b{y} ^ t ^ ((b >> 128) & t)")
     lines.append("        p0 ^= rc")  # iota
     lines.append("    return p0, p1, p2, p3, p4")
     return "\n".join(lines) + "\n"
