@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from ._hex import b256_hex, to_int
-from .encoding import Call, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes
+from .encoding import Call, identity_json, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes
 from .errors import O2Error, ValidationError
 from .markets import Markets
 from .models import Account, Balance, CreatedAccount, TxResult
@@ -102,16 +102,15 @@ class Accounts:
         account = b256_hex(trade_account_id, "trade_account_id")
         asset = b256_hex(asset_id, "asset_id")
         amount = to_int(amount, "amount", low=1)
-        to = dict(to) if to is not None else {"Address": b256_hex(owner.address, "owner")}
+        to = identity_json(to if to is not None else {"Address": owner.address})
         chain_id = self._markets.info().chain_id
         if kind == "nonce":
             signature = signature_json(owner.personal_sign(withdraw_signing_bytes(value, chain_id, to, asset, amount)))
         else:
             signature = signature_json(owner.sign_digest(parallel_withdraw_digest(
                 owner.address, chain_id, account, value, to, amount, asset)), typed=True)
-        (to_kind, to_address), = to.items()
-        return {"trade_account_id": account, "signature": signature, kind: str(value),
-                "to": {to_kind: b256_hex(to_address, "to")}, "asset_id": asset, "amount": str(amount)}
+        return {"trade_account_id": account, "signature": signature, kind: str(value), "to": to,
+                "asset_id": asset, "amount": str(amount)}
 
     def withdraw(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
                  to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from ._hex import U64_MAX, U256_MAX, BytesLike, b256, to_int
 from .errors import ValidationError
@@ -34,6 +34,7 @@ __all__ = [
     "u256",
     "function_selector",
     "identity",
+    "identity_json",
     "order_args",
     "Call",
     "action_to_call",
@@ -90,6 +91,16 @@ def _identity_parts(value: Any) -> "tuple[int, bytes]":
     if kind not in _IDENTITY_KINDS:
         raise ValidationError(f"unknown identity kind {kind!r}: expected Address or ContractId")
     return _IDENTITY_KINDS[kind], b256(address, f"{kind}")
+
+
+def identity_json(value: Any) -> Dict[str, str]:
+    """A checked Identity in its JSON form, the id normalised: ``{"Address": "0x…"}``.
+
+    >>> identity_json({"ContractId": "0x" + "AB" * 32})["ContractId"][:6]
+    '0xabab'
+    """
+    kind, address = _identity_parts(value)
+    return {"ContractId" if kind else "Address": "0x" + address.hex()}
 
 
 def identity(value: Mapping[str, BytesLike]) -> bytes:

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._hex import b256_hex
+from .encoding import identity_json
 from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
                      ValidationError)
 from .market import Asset, Market, to_decimal
@@ -385,9 +386,7 @@ class Trader:
         if chain_amount <= 0:
             raise ValidationError("amount must be positive")
         if to is not None:
-            to = {kind: b256_hex(address, "to") for kind, address in dict(to).items()}
-            if len(to) != 1 or next(iter(to)) not in ("Address", "ContractId"):
-                raise ValidationError('to must be {"Address": …} or {"ContractId": …}')
+            to = identity_json(to)  # checked before the nonce is read
         account = self._account()
         withdraw = self.client.accounts.withdraw
         return self._with_nonce(

@@ -436,7 +436,7 @@ class Exchange:
         """``POST /v1/accounts/withdraw``: debits the trade account's own balance."""
         account = self.account(body["trade_account_id"])
         self._owner_header(account, headers)
-        to = {k: b256_hex(v, "to") for k, v in body["to"].items()}
+        to = encoding.identity_json(body["to"])
         asset, amount = b256_hex(body["asset_id"], "asset_id"), int(str(body["amount"]))
 
         def verify(kind: str, value: int) -> None:
