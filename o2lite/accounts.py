@@ -7,35 +7,41 @@ What the owner signs:
   (``Secp256k1``); parallel: :func:`~o2lite.typed_data.parallel_withdraw_digest` signed as is
   (``TypedSecp256k1``, SRC-16 for Fuel owners, EIP-712 for EVM owners);
 - upgrade: always sequential, personal-sign over :func:`~o2lite.encoding.upgrade_signing_bytes`;
-- owner call(s) — **experimental** (derived bytes and body): sequential personal-sign over
-  :func:`~o2lite.encoding.owner_calls_signing_bytes`, parallel typed
-  :func:`~o2lite.typed_data.parallel_owner_calls_digest`.
+- owner call(s) — **experimental**. Derived (unpublished): the request body shape and the
+  sequential signing bytes (:func:`~o2lite.encoding.owner_calls_signing_bytes`). Verified: the
+  parallel typed structs — :func:`~o2lite.typed_data.parallel_owner_calls_digest` reproduces
+  the published ``ParallelMultiCallContractArgs``/``CallContractArg``/``CallParams`` type
+  hashes. A parallel owner call of one call goes to ``/v1/accounts/calls`` as a list of one.
 
-None of these requests is ever retried.
+None of these requests is ever retried; a lost answer is :class:`~o2lite.errors.SubmissionUnknown`.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from ._hex import b256_hex, to_int
 from .encoding import Call, identity_json, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes
-from .errors import O2Error, ValidationError
+from .errors import ExperimentalWarning, O2Error, ValidationError
 from .markets import Markets
 from .models import Account, Balance, CreatedAccount, TxResult
 from .nonce import LANES, NonceWindow
-from .session import nonce_field, signature_json
+from .session import nonce_field, signature_json, submission_of
 from .signing import Signer
 from .transport import Transport
-from .typed_data import parallel_owner_calls_digest, parallel_withdraw_digest
+from .typed_data import DOMAIN_VERSION, parallel_owner_calls_digest, parallel_withdraw_digest
 
 __all__ = ["Accounts", "UpgradeResult"]
 
 
 @dataclass(frozen=True)
 class UpgradeResult:
-    """``upgraded`` is false when the exchange said ``No upgrade available`` (already current)."""
+    """``upgraded`` is false when the exchange said ``No upgrade available`` (already current).
+
+    That answer is an on-chain revert: the sequential nonce **was** consumed either way.
+    """
 
     upgraded: bool
     tx_id: Optional[str]
@@ -53,9 +59,10 @@ def _exactly_one(**choices: Optional[str]) -> tuple:
 class Accounts:
     """``/v1/accounts`` and ``/v1/balance``."""
 
-    def __init__(self, transport: Transport, markets: Markets) -> None:
+    def __init__(self, transport: Transport, markets: Markets, *, domain_version: str = DOMAIN_VERSION) -> None:
         self._t = transport
         self._markets = markets
+        self.domain_version = domain_version
 
     def create(self, owner: str) -> CreatedAccount:
         """``POST /v1/accounts {"identity": {"Address": owner}}`` → trade account id and nonce.
@@ -63,7 +70,7 @@ class Accounts:
         Not retried (a POST); rate limited to 1/s per IP.
         """
         body = {"identity": {"Address": b256_hex(owner, "owner")}}
-        return CreatedAccount.from_json(self._t.request("POST", "/v1/accounts", json_body=body))
+        return self._t.request("POST", "/v1/accounts", json_body=body, parse=CreatedAccount.from_json)
 
     def get(self, *, owner: Optional[str] = None, owner_contract: Optional[str] = None,
             trade_account_id: Optional[str] = None) -> Account:
@@ -72,27 +79,27 @@ class Accounts:
         Returns an :class:`Account` whose ``exists`` is false when nothing was found.
         """
         name, value = _exactly_one(owner=owner, owner_contract=owner_contract, trade_account_id=trade_account_id)
-        return Account.from_json(self._t.request("GET", "/v1/accounts", params={name: value}))
+        return self._t.request("GET", "/v1/accounts", params={name: value}, parse=Account.from_json)
 
     def balance(self, asset_id: str, *, contract: Optional[str] = None, address: Optional[str] = None) -> Balance:
         """``GET /v1/balance?asset_id&contract|address`` (exactly one of contract/address)."""
         name, value = _exactly_one(contract=contract, address=address)
-        return Balance.from_json(self._t.request("GET", "/v1/balance", params={
-            "asset_id": b256_hex(asset_id, "asset_id"), name: value}))
+        return self._t.request("GET", "/v1/balance", params={"asset_id": b256_hex(asset_id, "asset_id"), name: value},
+                               parse=Balance.from_json)
 
     def nonce_window(self, trade_account_id: str, nonce_session_id: int = 0) -> NonceWindow:
         """``GET /v1/accounts/window?trade_account_id&nonce_session_id`` → the lane's window."""
         lane = to_int(nonce_session_id, "nonce_session_id", high=LANES - 1)
-        body = self._t.request("GET", "/v1/accounts/window", params={
-            "trade_account_id": b256_hex(trade_account_id, "trade_account_id"), "nonce_session_id": str(lane)})
-        return NonceWindow.from_json(body)
+        return self._t.request("GET", "/v1/accounts/window", params={
+            "trade_account_id": b256_hex(trade_account_id, "trade_account_id"), "nonce_session_id": str(lane)},
+            parse=lambda body: _window(body, lane))
 
     # --- signed owner operations ------------------------------------------------------------
 
     def _owner_post(self, path: str, owner: Signer, body: Dict[str, Any]) -> TxResult:
-        reply = self._t.request("POST", path, json_body=body,
-                                headers={"O2-Owner-Id": b256_hex(owner.address, "owner")})
-        return TxResult.from_json(reply, f"POST {path}")
+        where = f"POST {path}"
+        return self._t.request("POST", path, json_body=body, headers={"O2-Owner-Id": b256_hex(owner.address, "owner")},
+                               submission=submission_of(body), parse=lambda reply: TxResult.from_json(reply, where))
 
     def withdraw_body(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
                       to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
@@ -108,7 +115,7 @@ class Accounts:
             signature = signature_json(owner.personal_sign(withdraw_signing_bytes(value, chain_id, to, asset, amount)))
         else:
             signature = signature_json(owner.sign_digest(parallel_withdraw_digest(
-                owner.address, chain_id, account, value, to, amount, asset)), typed=True)
+                owner.address, chain_id, account, value, to, amount, asset, version=self.domain_version)), typed=True)
         return {"trade_account_id": account, "signature": signature, kind: str(value), "to": to,
                 "asset_id": asset, "amount": str(amount)}
 
@@ -127,11 +134,13 @@ class Accounts:
     def upgrade(self, owner: Signer, trade_account_id: str, nonce: int) -> UpgradeResult:
         """``POST /v1/accounts/upgrade`` (always sequential, plain ``Secp256k1``).
 
-        ``No upgrade available`` (the account is current) is reported as ``upgraded=False``.
+        An account that is already current reverts on chain with ``No upgrade available``
+        (consuming the nonce, like every revert); that is reported as ``upgraded=False``.
         """
         nonce = to_int(nonce, "nonce")
+        account = b256_hex(trade_account_id, "trade_account_id")
         chain_id = self._markets.info().chain_id
-        body = {"trade_account_id": b256_hex(trade_account_id, "trade_account_id"), "nonce": str(nonce),
+        body = {"trade_account_id": account, "nonce": str(nonce),
                 "signature": signature_json(owner.personal_sign(upgrade_signing_bytes(nonce, chain_id)))}
         try:
             result = self._owner_post("/v1/accounts/upgrade", owner, body)
@@ -143,27 +152,42 @@ class Accounts:
 
     def owner_calls(self, owner: Signer, trade_account_id: str, calls: Union[Call, Sequence[Call]], *,
                     nonce: Optional[int] = None, parallel_nonce: Optional[int] = None) -> TxResult:
-        """``POST /v1/accounts/call`` (one :class:`Call`) or ``/calls`` (a list) — **experimental**.
+        """``POST /v1/accounts/call`` (one :class:`Call`, sequential) or ``/calls`` — **experimental**.
 
-        The body (``{trade_account_id, signature, nonce | parallel_nonce, call | calls}``) and the
-        signed bytes are derived, not published (PROTOCOL §5, §8).
+        Derived: the body ``{trade_account_id, signature, nonce | parallel_nonce, call | calls}``
+        and the sequential signing bytes. Verified: the parallel typed structs (their type hashes
+        equal the published constants). With ``parallel_nonce`` a single call is sent to
+        ``/calls`` as a list of one: the single-call struct's type string is unpublished. Warns
+        with :class:`~o2lite.errors.ExperimentalWarning`.
         """
         kind, value = nonce_field(nonce, parallel_nonce)
         account = b256_hex(trade_account_id, "trade_account_id")
         single = isinstance(calls, Call)
-        call_list = [calls] if single else list(calls)
-        if not call_list:
-            raise ValidationError("owner calls need at least one call")
+        if not single and (isinstance(calls, (str, bytes)) or not isinstance(calls, Sequence)):
+            raise ValidationError("calls must be a Call or a list of Call")
+        call_list = [calls] if single else list(calls)  # type: ignore[list-item]
+        if not call_list or not all(isinstance(c, Call) for c in call_list):
+            raise ValidationError("owner calls need at least one Call")
+        warnings.warn("owner calls are experimental: their request body and sequential signing bytes are derived, "
+                      "not published (PROTOCOL §8)", ExperimentalWarning, stacklevel=2)
         chain_id = self._markets.info().chain_id
         if kind == "nonce":
             signature = signature_json(owner.personal_sign(
-                owner_calls_signing_bytes(value, chain_id, calls if single else call_list)))
+                owner_calls_signing_bytes(value, chain_id, call_list[0] if single else call_list)))
         else:
+            single = False  # parallel: always the multi-call struct, whose type hashes are published
             signature = signature_json(owner.sign_digest(parallel_owner_calls_digest(
-                owner.address, chain_id, account, value, call_list)), typed=True)
+                owner.address, chain_id, account, value, call_list, version=self.domain_version)), typed=True)
         body: Dict[str, Any] = {"trade_account_id": account, "signature": signature, kind: str(value)}
         if single:
             body["call"] = call_list[0].to_owner_call_json()
         else:
             body["calls"] = [c.to_owner_call_json() for c in call_list]
         return self._owner_post("/v1/accounts/call" if single else "/v1/accounts/calls", owner, body)
+
+
+def _window(body: Any, lane: int) -> NonceWindow:
+    window = NonceWindow.from_json(body)
+    if window.nonce_session_id != lane:
+        raise O2Error(f"GET /v1/accounts/window: asked for lane {lane}, got lane {window.nonce_session_id}")
+    return window

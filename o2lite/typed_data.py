@@ -5,13 +5,21 @@ The owner signs ``keccak256(0x19 0x01 ‖ domain_separator ‖ struct_hash)`` di
 whose B256 starts with 12 zero bytes is an EVM owner (EIP-712), any other is Fuel (SRC-16).
 
 Struct hash = ``keccak256(type_hash ‖ field…)``, every field 32 bytes: integers left-padded,
-ids as their 32 bytes, an Identity as its 32 address bytes only, an array as the keccak of its
-elements' 32-byte encodings.
+ids as their 32 bytes, an Identity as its 32 address bytes only, ``bytes`` as their keccak, a
+nested struct as its own struct hash, an array as the keccak of its elements' encodings. A type
+string lists referenced struct types after the main one (``A(…)B(…)C(…)``).
 
-Confidence (PROTOCOL §10): ``ParallelWithdrawArgs`` is verified against the official SDK's
-golden vectors. ``ParallelSessionArgs`` is *derived* from the contract's SessionArgs fields and
-``ParallelMultiCallContractArgs`` is *derived* with the lowest confidence: both are
-**experimental**. Every type string lives in :data:`TYPE_STRINGS`, so a correction is one line.
+Confidence (PROTOCOL §10), one line per type in :data:`TYPE_STATUS`:
+
+- ``ParallelWithdrawArgs``: **verified** — digests equal the official SDK's golden vectors.
+- ``ParallelMultiCallContractArgs`` / ``CallContractArg`` / ``CallParams``: **verified type
+  hashes** — the six published constants are reproduced (a test checks them); the field
+  encoding follows the rules above.
+- ``ParallelSessionArgs``: **derived** — field order from the contract ABI, the type string
+  itself is unpublished. Used only behind ``parallel_registration=True``.
+
+The domain version is a per-deployment contract setting (``"2"`` today, ``"1"`` on an older
+deployment): every function takes ``version``; ``Client(domain_version=…)`` sets it.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any, Dict, Iterable, Mapping, Sequence, Tuple
 
 from ._hex import U256_MAX, BytesLike, b256, to_int
 from .encoding import Call, _identity_parts
+from .errors import ValidationError
 from .keccak import keccak256
 
 __all__ = [
@@ -34,38 +43,50 @@ __all__ = [
     "parallel_withdraw_digest",
     "parallel_session_digest",
     "parallel_owner_calls_digest",
+    "call_params_hash",
+    "call_contract_arg_hash",
+    "TYPE_STATUS",
 ]
 
 DOMAIN_NAME = "TradeAccount"  # the trade account contract's domain name (PROTOCOL §10)
 DOMAIN_VERSION = "2"
 
-#: Every type string, keyed by (flavour, type). "derived" ones are experimental (see module doc).
+_SRC16_CALL_PARAMS = "CallParams(u64 coins,assetId asset_id,u64 gas)"
+_EIP712_CALL_PARAMS = "CallParams(uint64 coins,bytes32 asset_id,uint64 gas)"
+_SRC16_CALL = ("CallContractArg(contractId contract_id,bytes function_selector,CallParams call_params,"
+               "bytes call_data)")
+_EIP712_CALL = ("CallContractArg(bytes32 contract_id,bytes function_selector,CallParams call_params,"
+                "bytes call_data)")
+
+#: Every type string, keyed by (flavour, type); a correction is one line. See :data:`TYPE_STATUS`.
 TYPE_STRINGS: Dict[Tuple[str, str], str] = {
     ("src16", "domain"): "SRC16Domain(string name,string version,u256 chain_id,contractId verifying_contract)",
     ("eip712", "domain"): "EIP712Domain(string name,string version,bytes32 salt)",
-    # verified against o2-sdk 0.5.0:
     ("src16", "ParallelWithdrawArgs"): "ParallelWithdrawArgs(u256 nonce,identity to,u64 amount,assetId asset_id)",
     ("eip712", "ParallelWithdrawArgs"): "ParallelWithdrawArgs(uint256 nonce,bytes32 to,uint64 amount,bytes32 asset_id)",
-    # derived:
+    ("src16", "CallParams"): _SRC16_CALL_PARAMS,
+    ("eip712", "CallParams"): _EIP712_CALL_PARAMS,
+    ("src16", "CallContractArg"): _SRC16_CALL + _SRC16_CALL_PARAMS,
+    ("eip712", "CallContractArg"): _EIP712_CALL + _EIP712_CALL_PARAMS,
+    ("src16", "ParallelMultiCallContractArgs"):
+        "ParallelMultiCallContractArgs(u256 nonce,CallContractArg[] call_contract_args)"
+        + _SRC16_CALL + _SRC16_CALL_PARAMS,
+    ("eip712", "ParallelMultiCallContractArgs"):
+        "ParallelMultiCallContractArgs(uint256 nonce,CallContractArg[] call_contract_args)"
+        + _EIP712_CALL + _EIP712_CALL_PARAMS,
     ("src16", "ParallelSessionArgs"):
         "ParallelSessionArgs(u256 nonce,identity session_id,u64 expiry,contractId[] contract_ids)",
     ("eip712", "ParallelSessionArgs"):
         "ParallelSessionArgs(uint256 nonce,bytes32 session_id,uint64 expiry,bytes32[] contract_ids)",
-    # derived, lowest confidence:
-    ("src16", "ParallelMultiCallContractArgs"):
-        "ParallelMultiCallContractArgs(u256 nonce,CallContractArg[] calls)"
-        "CallContractArg(contractId contract_id,bytes function_selector,u64 coins,assetId asset_id,"
-        "u64 gas,bytes call_data)",
-    ("eip712", "ParallelMultiCallContractArgs"):
-        "ParallelMultiCallContractArgs(uint256 nonce,CallContractArg[] calls)"
-        "CallContractArg(bytes32 contract_id,bytes function_selector,uint64 coins,bytes32 asset_id,"
-        "uint64 gas,bytes call_data)",
-    ("src16", "CallContractArg"):
-        "CallContractArg(contractId contract_id,bytes function_selector,u64 coins,assetId asset_id,"
-        "u64 gas,bytes call_data)",
-    ("eip712", "CallContractArg"):
-        "CallContractArg(bytes32 contract_id,bytes function_selector,uint64 coins,bytes32 asset_id,"
-        "uint64 gas,bytes call_data)",
+}
+
+#: How far each type string is proven (PROTOCOL §10).
+TYPE_STATUS: Dict[str, str] = {
+    "ParallelWithdrawArgs": "verified: digests equal the official SDK's vectors",
+    "ParallelMultiCallContractArgs": "verified type hash: equals the published constant",
+    "CallContractArg": "verified type hash: equals the published constant",
+    "CallParams": "verified type hash: equals the published constant",
+    "ParallelSessionArgs": "derived: the type string is unpublished (field order from the contract ABI)",
 }
 
 _TYPE_HASHES: Dict[Tuple[str, str], bytes] = {}
@@ -87,27 +108,38 @@ def is_evm_owner(owner: BytesLike) -> bool:
     return b256(owner, "owner")[:12] == bytes(12)
 
 
-def src16_domain_separator(chain_id: int, verifying_contract: BytesLike) -> bytes:
-    """``keccak(keccak(SRC16Domain type) ‖ keccak("TradeAccount") ‖ keccak("2") ‖ u256 chain_id
+def src16_domain_separator(chain_id: int, verifying_contract: BytesLike, version: str = DOMAIN_VERSION) -> bytes:
+    """``keccak(keccak(SRC16Domain type) ‖ keccak("TradeAccount") ‖ keccak(version) ‖ u256 chain_id
     ‖ verifying_contract(32))``; the verifying contract is the trade account id."""
     return keccak256(_type_hash("src16", "domain") + keccak256(DOMAIN_NAME.encode())
-                     + keccak256(DOMAIN_VERSION.encode()) + _word(chain_id, "chain_id")
+                     + keccak256(_version(version)) + _word(chain_id, "chain_id")
                      + b256(verifying_contract, "verifying_contract"))
 
 
-def eip712_domain_separator(chain_id: int) -> bytes:
-    """``keccak(keccak(EIP712Domain type) ‖ keccak("TradeAccount") ‖ keccak("2") ‖ salt)`` with
-    ``salt = 24 zero bytes ‖ u64 chain_id``."""
+def eip712_domain_separator(chain_id: int, version: str = DOMAIN_VERSION) -> bytes:
+    """``keccak(keccak(EIP712Domain type) ‖ keccak("TradeAccount") ‖ keccak(version) ‖ salt)`` with
+    ``salt = 24 zero bytes ‖ u64 chain_id``.
+
+    >>> eip712_domain_separator(0x42C026D7, version="1").hex()[:16]
+    '2177b5d66662dcd3'
+    """
     salt = bytes(24) + to_int(chain_id, "chain_id").to_bytes(8, "big")
     return keccak256(_type_hash("eip712", "domain") + keccak256(DOMAIN_NAME.encode())
-                     + keccak256(DOMAIN_VERSION.encode()) + salt)
+                     + keccak256(_version(version)) + salt)
 
 
-def domain_separator(owner: BytesLike, chain_id: int, trade_account_id: BytesLike) -> bytes:
+def _version(version: str) -> bytes:
+    if not isinstance(version, str) or not version or len(version) > 32:
+        raise ValidationError("domain version must be a short non-empty string such as \"2\"")
+    return version.encode()
+
+
+def domain_separator(owner: BytesLike, chain_id: int, trade_account_id: BytesLike,
+                     version: str = DOMAIN_VERSION) -> bytes:
     """The domain separator the exchange uses for this owner (EIP-712 if EVM, else SRC-16)."""
     if is_evm_owner(owner):
-        return eip712_domain_separator(chain_id)
-    return src16_domain_separator(chain_id, trade_account_id)
+        return eip712_domain_separator(chain_id, version)
+    return src16_domain_separator(chain_id, trade_account_id, version)
 
 
 def typed_digest(domain: bytes, struct_hash: bytes) -> bytes:
@@ -120,7 +152,8 @@ def _flavour(owner: BytesLike) -> str:
 
 
 def parallel_withdraw_digest(owner: BytesLike, chain_id: int, trade_account_id: BytesLike, nonce: int,
-                             to: Mapping[str, BytesLike], amount: int, asset_id: BytesLike) -> bytes:
+                             to: Mapping[str, BytesLike], amount: int, asset_id: BytesLike, *,
+                             version: str = DOMAIN_VERSION) -> bytes:
     """Digest of ``ParallelWithdrawArgs(nonce, to, amount, asset_id)`` (verified).
 
     Struct fields: ``u256 nonce ‖ to address(32) ‖ u256(amount) ‖ asset_id(32)``.
@@ -130,13 +163,13 @@ def parallel_withdraw_digest(owner: BytesLike, chain_id: int, trade_account_id: 
     struct_hash = keccak256(_type_hash(flavour, "ParallelWithdrawArgs") + _word(nonce, "nonce")
                             + to_address + _word(to_int(amount, "amount"), "amount")
                             + b256(asset_id, "asset_id"))
-    return typed_digest(domain_separator(owner, chain_id, trade_account_id), struct_hash)
+    return typed_digest(domain_separator(owner, chain_id, trade_account_id, version), struct_hash)
 
 
 def parallel_session_digest(owner: BytesLike, chain_id: int, trade_account_id: BytesLike, nonce: int,
-                            session_address: BytesLike, expiry: int,
-                            contract_ids: Iterable[BytesLike]) -> bytes:
-    """Digest of ``ParallelSessionArgs`` — **experimental, derived** (PROTOCOL §10).
+                            session_address: BytesLike, expiry: int, contract_ids: Iterable[BytesLike], *,
+                            version: str = DOMAIN_VERSION) -> bytes:
+    """Digest of ``ParallelSessionArgs`` — **derived**: the type string is unpublished (PROTOCOL §10).
 
     Struct fields: ``u256 nonce ‖ session address(32) ‖ u256(expiry) ‖ keccak(ids…)``.
     """
@@ -145,24 +178,38 @@ def parallel_session_digest(owner: BytesLike, chain_id: int, trade_account_id: B
     struct_hash = keccak256(_type_hash(flavour, "ParallelSessionArgs") + _word(nonce, "nonce")
                             + b256(session_address, "session address")
                             + _word(to_int(expiry, "expiry"), "expiry") + keccak256(ids))
-    return typed_digest(domain_separator(owner, chain_id, trade_account_id), struct_hash)
+    return typed_digest(domain_separator(owner, chain_id, trade_account_id, version), struct_hash)
+
+
+def call_params_hash(flavour: str, call: Call) -> bytes:
+    """``keccak(CallParams type ‖ u256 coins ‖ asset_id(32) ‖ u256 gas)``."""
+    return keccak256(_type_hash(flavour, "CallParams") + _word(call.amount, "coins")
+                     + b256(call.asset_id, "asset_id") + _word(call.gas, "gas"))
+
+
+def call_contract_arg_hash(flavour: str, call: Call) -> bytes:
+    """``keccak(CallContractArg type ‖ contract_id ‖ keccak(function_selector) ‖
+    hash(CallParams) ‖ keccak(call_data, or b"" when none))``; the selector bytes are the
+    encoded selector as sent in ``function_selector``."""
+    return keccak256(_type_hash(flavour, "CallContractArg") + b256(call.contract_id, "contract_id")
+                     + keccak256(call.function_selector) + call_params_hash(flavour, call)
+                     + keccak256(call.call_data or b""))
 
 
 def parallel_owner_calls_digest(owner: BytesLike, chain_id: int, trade_account_id: BytesLike,
-                                nonce: int, calls: Sequence[Call]) -> bytes:
-    """Digest of ``ParallelMultiCallContractArgs`` — **experimental, derived, lowest confidence**.
+                                nonce: int, calls: Sequence[Call], *, version: str = DOMAIN_VERSION) -> bytes:
+    """Digest of ``ParallelMultiCallContractArgs {nonce, call_contract_args}`` (PROTOCOL §10).
 
-    Each call hashes as ``keccak(CallContractArg type ‖ contract_id ‖ keccak(selector) ‖
-    u256 coins ‖ asset_id ‖ u256 gas ‖ keccak(call data or b""))``; the struct is
-    ``keccak(type ‖ u256 nonce ‖ keccak(call hashes…))``.
+    ``keccak(type ‖ u256 nonce ‖ keccak(hash(call_1) ‖ … ‖ hash(call_n)))`` with each call hashed
+    by :func:`call_contract_arg_hash`. The type hashes equal the published constants; a single
+    parallel owner call is sent as a list of one (``/v1/accounts/calls``), because the contract's
+    single-call struct ``ParallelCallContractArgs`` has no published type string.
     """
+    calls = list(calls)
+    if not calls:
+        raise ValidationError("owner calls need at least one call")
     flavour = _flavour(owner)
-    call_type = _type_hash(flavour, "CallContractArg")
-    hashes = b"".join(
-        keccak256(call_type + b256(c.contract_id, "contract_id") + keccak256(c.function_selector)
-                  + _word(c.amount, "coins") + b256(c.asset_id, "asset_id") + _word(c.gas, "gas")
-                  + keccak256(c.call_data or b""))
-        for c in calls)
+    hashes = b"".join(call_contract_arg_hash(flavour, c) for c in calls)
     struct_hash = keccak256(_type_hash(flavour, "ParallelMultiCallContractArgs") + _word(nonce, "nonce")
                             + keccak256(hashes))
-    return typed_digest(domain_separator(owner, chain_id, trade_account_id), struct_hash)
+    return typed_digest(domain_separator(owner, chain_id, trade_account_id, version), struct_hash)
