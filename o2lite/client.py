@@ -10,8 +10,9 @@ from .analytics import Analytics
 from .faucet import Faucet
 from .markets import Markets
 from .orders import Orders
-from .session import Session
+from .session import PARALLEL_ACTION_SIGNATURE, Session
 from .transport import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Network, Timeout, Transport
+from .typed_data import DOMAIN_VERSION
 
 __all__ = ["Client"]
 
@@ -30,17 +31,24 @@ class Client:
         timeout: seconds or ``(connect, read)``; default ``(5, 30)``.
         retries: total attempts for GET requests (POST/PUT are never retried).
         faucet_url: override the faucet URL (custom networks).
+        pool_size: HTTP connections kept per host (default 32; size it to your threads).
+        domain_version: the trade account contract's typed-data domain version (default ``"2"``;
+            a per-deployment setting, PROTOCOL §10).
+        parallel_action_signature: the JSON label of parallel-nonce action signatures
+            (default ``"Secp256k1"``; see :data:`o2lite.session.PARALLEL_ACTION_SIGNATURE`).
     """
 
     def __init__(self, network_or_url: Union[str, Network] = "mainnet", *, session: Any = None,
                  timeout: Timeout = DEFAULT_TIMEOUT, retries: int = DEFAULT_ATTEMPTS,
-                 faucet_url: Optional[str] = None, **transport_options: Any) -> None:
+                 faucet_url: Optional[str] = None, domain_version: str = DOMAIN_VERSION,
+                 parallel_action_signature: str = PARALLEL_ACTION_SIGNATURE, **transport_options: Any) -> None:
         self.transport = Transport(network_or_url, session=session, timeout=timeout, retries=retries,
                                    faucet_url=faucet_url, **transport_options)
         self.markets = Markets(self.transport)
-        self.accounts = Accounts(self.transport, self.markets)
+        self.accounts = Accounts(self.transport, self.markets, domain_version=domain_version)
         self.orders = Orders(self.transport, self.markets)
-        self.session = Session(self.transport, self.markets)
+        self.session = Session(self.transport, self.markets, domain_version=domain_version,
+                               parallel_action_signature=parallel_action_signature)
         self.analytics = Analytics(self.transport)
         self.aggregated = Aggregated(self.transport)
         self.faucet = Faucet(self.transport)

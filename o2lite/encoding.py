@@ -37,7 +37,8 @@ __all__ = [
     "identity_json",
     "order_args",
     "Call",
-    "action_to_call",
+    "SELECTORS",
+    "calls_from_json",
     "call_bytes",
     "actions_signing_bytes",
     "parallel_actions_signing_bytes",
@@ -78,7 +79,8 @@ def function_selector(name: str) -> bytes:
     return _U64.pack(len(raw)) + raw
 
 
-_SELECTORS = {n: function_selector(n) for n in (
+#: The encoded selectors o2lite signs with, by function name.
+SELECTORS = {n: function_selector(n) for n in (
     "create_order", "cancel_order", "settle_balance", "register_referer",
     "set_session", "withdraw", "set_proxy_target_with_signature", "call_contract",
     "call_contracts")}
@@ -184,66 +186,6 @@ class Call:
         }
 
 
-def _market_fields(market: Any) -> "tuple[bytes, bytes, bytes, int]":
-    """contract id, base asset, quote asset, base decimals from a markets entry or Market."""
-    try:
-        if isinstance(market, Mapping):
-            base, quote = market["base"], market["quote"]
-            return (b256(market["contract_id"], "market contract_id"), b256(base["asset"], "base asset"),
-                    b256(quote["asset"], "quote asset"), to_int(base["decimals"], "base decimals", high=38))
-        return (b256(market.contract_id, "market contract_id"), b256(market.base.asset, "base asset"),
-                b256(market.quote.asset, "quote asset"), int(market.base.decimals))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValidationError(f"market is missing a field: {exc}") from None
-
-
-def _side(value: Any) -> str:
-    side = str(value).capitalize()
-    if side not in ("Buy", "Sell"):
-        raise ValidationError(f"side must be Buy or Sell, got {value!r}")
-    return side
-
-
-def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id: BytesLike) -> Call:
-    """The contract call one session action becomes (PROTOCOL §8); gas is always u64::MAX.
-
-    - ``CreateOrder`` → market contract, ``create_order``, call data = OrderArgs. Buy forwards
-      the quote asset, ``price * quantity // 10**base.decimals``; Sell forwards the base asset,
-      ``quantity``.
-    - ``CancelOrder`` → market contract, ``cancel_order``, nothing forwarded, data = order id.
-    - ``SettleBalance`` → market contract, ``settle_balance``, nothing forwarded, data = Identity.
-    - ``RegisterReferer`` → ``accounts_registry_id``, ``register_referer``, data = Identity
-      (the key is ``referer``; ``to`` is accepted too).
-
-    ``market`` is one ``/v1/markets`` entry (dict) or an :class:`o2lite.Market`.
-    """
-    if not isinstance(action, Mapping) or len(action) != 1:
-        raise ValidationError("an action is a one-key object such as {\"CreateOrder\": {...}}")
-    (kind, body), = action.items()
-    if not isinstance(body, Mapping):
-        raise ValidationError(f"{kind} needs an object body")
-    if kind == "RegisterReferer":
-        referer = body.get("referer", body.get("to"))
-        return Call(b256(accounts_registry_id, "accounts_registry_id"), _SELECTORS["register_referer"],
-                    0, ZERO_B256, GAS_MAX, identity(referer))
-    contract_id, base_asset, quote_asset, base_decimals = _market_fields(market)
-    if kind == "CreateOrder":
-        price = to_int(body.get("price"), "price")
-        quantity = to_int(body.get("quantity"), "quantity")
-        data = order_args(price, quantity, body.get("order_type"))
-        if _side(body.get("side")) == "Buy":
-            amount = to_int(price * quantity // 10**base_decimals, "Buy amount (price*quantity)")
-            return Call(contract_id, _SELECTORS["create_order"], amount, quote_asset, GAS_MAX, data)
-        return Call(contract_id, _SELECTORS["create_order"], quantity, base_asset, GAS_MAX, data)
-    if kind == "CancelOrder":
-        return Call(contract_id, _SELECTORS["cancel_order"], 0, ZERO_B256, GAS_MAX,
-                    b256(body.get("order_id", ""), "order_id"))
-    if kind == "SettleBalance":
-        return Call(contract_id, _SELECTORS["settle_balance"], 0, ZERO_B256, GAS_MAX,
-                    identity(body.get("to")))
-    raise ValidationError(f"unknown action {kind!r}")
-
-
 def call_bytes(call: Call) -> bytes:
     """``contract_id(32) ‖ u64 len(selector) ‖ selector ‖ u64 amount ‖ asset_id(32) ‖ u64 gas
     ‖ optional call data`` (``u64(0)``, or ``u64(1) ‖ u64 len ‖ data``)."""
@@ -272,7 +214,7 @@ def parallel_actions_signing_bytes(nonce: int, calls: Sequence[Call]) -> bytes:
 
 
 def _owner_prefix(nonce: int, chain_id: int, selector: str) -> bytes:
-    return u64(nonce, "nonce") + u64(chain_id, "chain_id") + _SELECTORS[selector]
+    return u64(nonce, "nonce") + u64(chain_id, "chain_id") + SELECTORS[selector]
 
 
 def session_signing_bytes(nonce: int, chain_id: int, session_address: BytesLike,
@@ -313,18 +255,34 @@ def owner_calls_signing_bytes(nonce: int, chain_id: int, calls: Union[Call, Sequ
     return _owner_prefix(nonce, chain_id, "call_contracts") + _calls_bytes(calls)
 
 
-def calls_from_json(calls: List[Mapping[str, Any]]) -> List[Call]:
-    """Calls from their JSON form (:meth:`Call.to_json` or the owner-call shape)."""
+def _hex_bytes(value: Any, what: str, limit: int = 1 << 16) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) > 2 + 2 * limit:
+        raise ValidationError(f"{what} must be 0x-hex text of at most {limit} bytes")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise ValidationError(f"{what} is not valid hex") from None
+
+
+def calls_from_json(calls: Any) -> List[Call]:
+    """Calls from their owner-call JSON (:meth:`Call.to_owner_call_json`) or vector form
+    (:meth:`Call.to_json`); anything malformed is a :class:`ValidationError`."""
+    if not isinstance(calls, list) or not calls:
+        raise ValidationError("calls must be a non-empty list")
     out = []
     for c in calls:
-        params = c.get("call_params") or {}
+        if not isinstance(c, Mapping):
+            raise ValidationError("each call must be an object")
+        params = c.get("call_params", c)
+        if not isinstance(params, Mapping):
+            raise ValidationError("call_params must be an object")
         data = c.get("call_data")
         out.append(Call(
-            contract_id=b256(c["contract_id"], "contract_id"),
-            function_selector=bytes.fromhex(str(c["function_selector"])[2:]),
-            amount=to_int(c.get("amount", params.get("coins", 0)), "amount"),
-            asset_id=b256(c.get("asset_id", params.get("asset_id")), "asset_id"),
-            gas=to_int(c.get("gas", params.get("gas", GAS_MAX)), "gas"),
-            call_data=None if data is None else bytes.fromhex(str(data)[2:]),
+            contract_id=b256(c.get("contract_id"), "contract_id"),
+            function_selector=_hex_bytes(c.get("function_selector"), "function_selector", 256),
+            amount=to_int(params.get("coins", params.get("amount")), "coins"),
+            asset_id=b256(params.get("asset_id"), "asset_id"),
+            gas=to_int(params.get("gas"), "gas"),
+            call_data=None if data is None else _hex_bytes(data, "call_data"),
         ))
     return out

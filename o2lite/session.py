@@ -3,13 +3,18 @@
 A session is a short-lived key the owner authorises for a list of order-book contracts. The
 owner signs the session once; every batch of actions is then signed by the session key:
 
-- create/update, sequential nonce: owner personal-sign over
-  :func:`~o2lite.encoding.session_signing_bytes` → ``{"Secp256k1": …}``;
-- create/update, parallel nonce: owner signs :func:`~o2lite.typed_data.parallel_session_digest`
-  → ``{"TypedSecp256k1": …}`` — **experimental**: that digest is derived, not published;
+- create/update (the proven path, used for *both* nonce kinds of actions): sequential nonce,
+  owner personal-sign over :func:`~o2lite.encoding.session_signing_bytes` → ``{"Secp256k1": …}``.
+  This is how both official SDKs open a "parallel" session too: the *registration* is
+  sequential, the session's *actions* then use parallel nonces;
+- create/update with a parallel nonce — **derived, opt-in only** (``parallel_registration=True``,
+  with an :class:`~o2lite.errors.ExperimentalWarning`): owner signs
+  :func:`~o2lite.typed_data.parallel_session_digest` → ``{"TypedSecp256k1": …}``; the
+  ``ParallelSessionArgs`` type string is unpublished;
 - actions: session key signs ``sha256`` of :func:`~o2lite.encoding.actions_signing_bytes`
   (sequential) or :func:`~o2lite.encoding.parallel_actions_signing_bytes` (parallel).
 
+Every body is built from the canonical values that were signed (:mod:`o2lite.actions`).
 Neither request is ever retried. The ``O2-Owner-Id`` header always carries the owner address.
 """
 
@@ -17,29 +22,49 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from ._hex import b256_hex, to_int
-from .encoding import Call, action_to_call, actions_signing_bytes, parallel_actions_signing_bytes, session_signing_bytes
-from .errors import SessionInvalid, ValidationError
+from ._hex import U256_MAX, b256_hex, to_int
+from .actions import action_to_call, canonical_action
+from .encoding import Call, actions_signing_bytes, parallel_actions_signing_bytes, session_signing_bytes
+from .errors import ExperimentalWarning, SessionInvalid, ValidationError
 from .markets import Markets
 from .models import TxResult
 from .signing import Signer
-from .transport import Transport
-from .typed_data import parallel_session_digest
+from .transport import Submission, Transport
+from .typed_data import DOMAIN_VERSION, TYPE_STRINGS, parallel_session_digest
 
-__all__ = ["Session", "TradeSession", "MAX_ACTIONS", "MAX_MARKET_GROUPS", "EXPIRY_MARGIN",
-           "signature_json", "check_limits", "nonce_field"]
+__all__ = ["Session", "TradeSession", "PreparedActions", "MAX_ACTIONS", "MAX_MARKET_GROUPS", "EXPIRY_MARGIN",
+           "PARALLEL_ACTION_SIGNATURE", "NONCE_KINDS", "signature_json", "check_limits", "nonce_field"]
 
 MAX_ACTIONS = 5  # actions per request across all groups (PROTOCOL §4)
 MAX_MARKET_GROUPS = 5  # market groups per request (PROTOCOL §4)
 EXPIRY_MARGIN = 10  # seconds: a session this close to expiry is treated as expired (clock skew)
+NONCE_KINDS = ("sequential", "parallel")
+
+#: The signature label of session actions sent with a ``parallel_nonce``. The signed bytes are
+#: the same either way (PROTOCOL §9); only the JSON key differs. ``"Secp256k1"`` is what the
+#: official Python SDK 0.5.0 sends on spot (``client.py``, batch actions); the newest TypeScript
+#: SDK labels the same bytes ``"TypedSecp256k1"`` on its margin endpoint. Conflicting evidence,
+#: so it is one switch: ``Client(parallel_action_signature="TypedSecp256k1")``.
+PARALLEL_ACTION_SIGNATURE = "Secp256k1"
+_SIGNATURE_LABELS = ("Secp256k1", "TypedSecp256k1")
 
 
 def signature_json(signature: bytes, typed: bool = False) -> Dict[str, str]:
     """``{"Secp256k1": "0x…"}`` or, for typed owner signatures, ``{"TypedSecp256k1": "0x…"}``."""
     return {"TypedSecp256k1" if typed else "Secp256k1": "0x" + bytes(signature).hex()}
+
+
+def submission_of(body: Mapping[str, Any], account_field: str = "trade_account_id") -> Submission:
+    """Which nonce a signed body uses (for :class:`~o2lite.errors.SubmissionUnknown`)."""
+    kind = "parallel" if "parallel_nonce" in body else "sequential"
+    value = body.get("parallel_nonce" if kind == "parallel" else "nonce")
+    account = body.get(account_field)
+    return Submission(int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None, kind,
+                      account if isinstance(account, str) else None)
 
 
 def nonce_field(nonce: Optional[int], parallel_nonce: Optional[int]) -> Tuple[str, int]:
@@ -48,12 +73,18 @@ def nonce_field(nonce: Optional[int], parallel_nonce: Optional[int]) -> Tuple[st
         raise ValidationError("give exactly one of nonce (sequential) or parallel_nonce")
     if nonce is not None:
         return "nonce", to_int(nonce, "nonce")
-    return "parallel_nonce", to_int(parallel_nonce, "parallel_nonce", high=2**256 - 1)
+    return "parallel_nonce", to_int(parallel_nonce, "parallel_nonce", high=U256_MAX)
 
 
 def check_limits(groups: Sequence[Mapping[str, Any]]) -> None:
     """Raise unless there are 1–5 actions in at most 5 market groups (PROTOCOL §4)."""
-    total = sum(len(g.get("actions") or []) for g in groups)
+    if not isinstance(groups, (list, tuple)):
+        raise ValidationError("actions must be a list of {market_id, actions} groups")
+    for group in groups:
+        if not isinstance(group, Mapping) or not isinstance(group.get("actions"), (list, tuple)) \
+                or group.get("market_id") is None:
+            raise ValidationError("each group must be {\"market_id\": …, \"actions\": [ … ]}")
+    total = sum(len(g["actions"]) for g in groups)
     if total == 0:
         raise ValidationError("no actions to send")
     if total > MAX_ACTIONS:
@@ -99,24 +130,62 @@ class TradeSession:
                 f"contracts={len(self.contract_ids)}, expiry={self.expiry}, nonce_kind={self.nonce_kind!r})")
 
 
-class Session:
-    """``PUT /v1/session`` and ``POST /v1/session/actions``."""
+class PreparedActions(NamedTuple):
+    """Action groups in their canonical JSON (exactly what will be sent) and the calls they
+    encode to (exactly what will be signed): one source of truth for both."""
 
-    def __init__(self, transport: Transport, markets: Markets) -> None:
+    groups: List[Dict[str, Any]]
+    calls: List[Call]
+
+
+def warn_parallel_registration() -> None:
+    """The warning every parallel session *registration* gives (its type string is derived)."""
+    warnings.warn("registering a session with a parallel nonce signs ParallelSessionArgs with the unpublished "
+                  f"type string {TYPE_STRINGS[('src16', 'ParallelSessionArgs')]!r} (derived, PROTOCOL §10); "
+                  "the proven path registers with the sequential nonce", ExperimentalWarning, stacklevel=3)
+
+
+class Session:
+    """``PUT /v1/session`` and ``POST /v1/session/actions``.
+
+    Args:
+        transport, markets: shared with the other groups.
+        domain_version: the typed-data domain version of the trade account contract.
+        parallel_action_signature: see :data:`PARALLEL_ACTION_SIGNATURE`.
+    """
+
+    def __init__(self, transport: Transport, markets: Markets, *, domain_version: str = DOMAIN_VERSION,
+                 parallel_action_signature: str = PARALLEL_ACTION_SIGNATURE) -> None:
+        if parallel_action_signature not in _SIGNATURE_LABELS:
+            raise ValidationError(f"parallel_action_signature must be one of {', '.join(_SIGNATURE_LABELS)}")
         self._t = transport
         self._markets = markets
+        self.domain_version = domain_version
+        self.parallel_action_signature = parallel_action_signature
 
     # --- building blocks ---------------------------------------------------------------------
 
     def session_body(self, owner: Signer, trade_account_id: str, session_address: str,
                      contract_ids: Sequence[str], expiry: int, *, nonce: Optional[int] = None,
-                     parallel_nonce: Optional[int] = None) -> Dict[str, Any]:
-        """The signed ``PUT /v1/session`` body (see the module doc for what is signed)."""
+                     parallel_nonce: Optional[int] = None, parallel_registration: bool = False) -> Dict[str, Any]:
+        """The signed ``PUT /v1/session`` body (see the module doc for what is signed).
+
+        A ``parallel_nonce`` needs ``parallel_registration=True`` and warns: that path signs a
+        derived type string. The proven way to run a parallel session is a sequential
+        registration (``nonce=``) followed by parallel nonces on its actions.
+        """
         kind, value = nonce_field(nonce, parallel_nonce)
-        ids = [b256_hex(c, "contract id") for c in contract_ids]
+        if kind == "parallel_nonce":
+            if not parallel_registration:
+                raise ValidationError("registering a session with a parallel nonce is a derived, unproven flow: "
+                                      "register with nonce= (the proven path) or pass parallel_registration=True")
+            warn_parallel_registration()
+        if isinstance(contract_ids, (str, bytes)) or not isinstance(contract_ids, Sequence):
+            raise ValidationError("contract_ids must be a list of contract ids")
+        ids = list(dict.fromkeys(b256_hex(c, "contract id") for c in contract_ids))
         if not ids:
             raise ValidationError("a session needs at least one contract id")
-        expiry = to_int(expiry, "expiry")
+        expiry = to_int(expiry, "expiry", high=2**63 - 1)
         account = b256_hex(trade_account_id, "trade_account_id")
         session_address = b256_hex(session_address, "session address")
         chain_id = self._markets.info().chain_id
@@ -125,38 +194,44 @@ class Session:
                 session_signing_bytes(value, chain_id, session_address, ids, expiry)))
         else:
             signature = signature_json(owner.sign_digest(parallel_session_digest(
-                owner.address, chain_id, account, value, session_address, expiry, ids)), typed=True)
+                owner.address, chain_id, account, value, session_address, expiry, ids,
+                version=self.domain_version)), typed=True)
         return {"contract_id": account, "session_id": {"Address": session_address}, "signature": signature,
                 "contract_ids": ids, kind: str(value), "expiry": str(expiry)}
 
     def prepare_actions(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
-                        now: Optional[float] = None) -> Tuple[List[Dict[str, Any]], List[Call]]:
-        """Check and encode ``groups`` = ``[{market_id, actions}]`` without a nonce.
+                        now: Optional[float] = None) -> PreparedActions:
+        """Check, canonicalise and encode ``groups`` = ``[{market_id, actions}]`` without a nonce.
 
-        Checks: 1–5 actions, ≤ 5 market groups, every market known and in the session's
-        contract ids, the session not expired, every action encodable. Returns the normalised
-        groups and their calls.
+        Checks: 1–5 actions, ≤ 5 market groups, every market known (pair or id) and in the
+        session's contract ids, the session not expired, every action canonical or
+        canonicalisable (:func:`~o2lite.actions.canonical_action`). Returns the canonical
+        groups (what is sent) and their calls (what is signed).
         """
         check_limits(groups)
         info = self._markets.info()
         markets = [self._markets.get(g["market_id"]) for g in groups]
         session.check_usable([m.contract_id for m in markets], now=now)
-        calls = [action_to_call(action, market, info.accounts_registry_id or bytes(32))
-                 for market, group in zip(markets, groups) for action in group["actions"]]
-        normalised = [{"market_id": m.market_id, "actions": list(g["actions"])} for m, g in zip(markets, groups)]
-        return normalised, calls
+        canonical = [{"market_id": m.market_id, "actions": [canonical_action(a) for a in g["actions"]]}
+                     for m, g in zip(markets, groups)]
+        registry = info.accounts_registry_id or bytes(32)
+        calls = [action_to_call(action, market, registry)
+                 for market, group in zip(markets, canonical) for action in group["actions"]]
+        return PreparedActions(canonical, calls)
 
-    def signed_actions(self, session: TradeSession, prepared: Tuple[List[Dict[str, Any]], List[Call]], *,
+    def signed_actions(self, session: TradeSession, prepared: PreparedActions, *,
                        nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
                        collect_orders: bool = True) -> Dict[str, Any]:
         """The ``POST /v1/session/actions`` body for prepared actions, signed by the session key
         over ``sha256`` of the (parallel) actions signing bytes."""
         kind, value = nonce_field(nonce, parallel_nonce)
         groups, calls = prepared
-        data = (actions_signing_bytes(value, calls) if kind == "nonce"
-                else parallel_actions_signing_bytes(value, calls))
+        if kind == "nonce":
+            data, label = actions_signing_bytes(value, calls), "Secp256k1"
+        else:
+            data, label = parallel_actions_signing_bytes(value, calls), self.parallel_action_signature
         signature = session.signer.sign_digest(hashlib.sha256(data).digest())  # = raw_sign(data)
-        return {"actions": groups, "signature": signature_json(signature), kind: str(value),
+        return {"actions": groups, "signature": {label: "0x" + bytes(signature).hex()}, kind: str(value),
                 "trade_account_id": session.trade_account_id, "session_id": {"Address": session.address},
                 "collect_orders": bool(collect_orders)}
 
@@ -172,41 +247,60 @@ class Session:
     def update(self, owner: str, body: Mapping[str, Any]) -> TxResult:
         """``PUT /v1/session`` with a signed body (see :meth:`session_body`) → ``{tx_id, …}``.
 
-        A new session replaces the account's previous one. Never retried.
+        A new session replaces the account's previous one. Never retried; a lost answer is
+        :class:`~o2lite.errors.SubmissionUnknown`.
         """
-        if not body.get("contract_ids"):
+        if not isinstance(body, Mapping) or not body.get("contract_ids"):
             raise ValidationError("a session needs at least one contract id")
-        reply = self._t.request("PUT", "/v1/session", json_body=dict(body),
-                                headers={"O2-Owner-Id": b256_hex(owner, "owner")})
-        return TxResult.from_json(reply, "PUT /v1/session")
+        where = "PUT /v1/session"
+        return self._t.request("PUT", "/v1/session", json_body=dict(body),
+                               headers={"O2-Owner-Id": b256_hex(owner, "owner")},
+                               submission=submission_of(body, "contract_id"),
+                               parse=lambda reply: TxResult.from_json(reply, where))
 
     def actions(self, owner: str, body: Mapping[str, Any]) -> TxResult:
         """``POST /v1/session/actions`` with a signed body (see :meth:`actions_body`) → ``{tx_id, orders?}``.
 
-        Rejects locally: no actions, more than 5 actions or more than 5 market groups. Never retried.
+        Rejects locally: no actions, more than 5 actions or more than 5 market groups. Never
+        retried; a lost answer is :class:`~o2lite.errors.SubmissionUnknown`.
         """
-        groups = body.get("actions") or []
-        check_limits(groups)
-        reply = self._t.request("POST", "/v1/session/actions", json_body=dict(body),
-                                headers={"O2-Owner-Id": b256_hex(owner, "owner")})
-        return TxResult.from_json(reply, "POST /v1/session/actions")
+        if not isinstance(body, Mapping):
+            raise ValidationError("body must be a signed actions object")
+        check_limits(body.get("actions"))
+        where = "POST /v1/session/actions"
+        return self._t.request("POST", "/v1/session/actions", json_body=dict(body),
+                               headers={"O2-Owner-Id": b256_hex(owner, "owner")}, submission=submission_of(body),
+                               parse=lambda reply: TxResult.from_json(reply, where))
 
     def create(self, owner: Signer, trade_account_id: str, session_signer: Any, contract_ids: Sequence[str],
                expiry: int, *, nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
-               lane: int = 0) -> Tuple[TradeSession, TxResult]:
-        """Sign and send a session for ``session_signer`` → the :class:`TradeSession` and the tx."""
-        body = self.session_body(owner, trade_account_id, session_signer.address, contract_ids, expiry,
-                                 nonce=nonce, parallel_nonce=parallel_nonce)
+               lane: int = 0, nonce_kind: Optional[str] = None,
+               parallel_registration: bool = False) -> Tuple[TradeSession, TxResult]:
+        """Sign and send a session for ``session_signer`` → the :class:`TradeSession` and the tx.
+
+        ``nonce`` registers it the proven way; ``nonce_kind="parallel"`` then makes its actions
+        use parallel nonces of ``lane`` (this is "parallel mode" as the official SDKs run it).
+        ``parallel_nonce`` (with ``parallel_registration=True``) is the derived, warned path.
+        """
+        kind = nonce_kind or ("parallel" if parallel_nonce is not None else "sequential")
+        if kind not in NONCE_KINDS:
+            raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+        lane = to_int(lane, "lane", high=4)
+        address = getattr(session_signer, "address", None)
+        if not callable(getattr(session_signer, "sign_digest", None)) or not isinstance(address, str):
+            raise ValidationError("session_signer must be a Wallet (a key with address and sign_digest)")
+        body = self.session_body(owner, trade_account_id, address, contract_ids, expiry,
+                                 nonce=nonce, parallel_nonce=parallel_nonce,
+                                 parallel_registration=parallel_registration)
         result = self.update(owner.address, body)
         session = TradeSession(body["contract_id"], b256_hex(owner.address, "owner"), session_signer,
-                               tuple(body["contract_ids"]), int(body["expiry"]),
-                               "sequential" if nonce is not None else "parallel", lane)
+                               tuple(body["contract_ids"]), int(body["expiry"]), kind, lane)
         return session, result
 
     def submit(self, session: TradeSession, groups: Any, *, nonce: Optional[int] = None,
                parallel_nonce: Optional[int] = None, collect_orders: bool = True) -> TxResult:
-        """Sign ``groups`` (raw, or the result of :meth:`prepare_actions`) and send them."""
-        prepared = groups if isinstance(groups, tuple) else self.prepare_actions(session, groups)
+        """Sign ``groups`` (raw, or :class:`PreparedActions`) and send them."""
+        prepared = groups if isinstance(groups, PreparedActions) else self.prepare_actions(session, groups)
         body = self.signed_actions(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
                                    collect_orders=collect_orders)
         return self.actions(session.owner, body)

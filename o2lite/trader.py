@@ -7,18 +7,14 @@ Example::
     trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
     trader.place("FUEL/USDC", "Buy", "0.0123", "100")
 
-Nonces. Every owner transaction and every action batch needs a nonce:
+"Parallel mode" runs the way both official SDKs run it — the proven path: the session is
+*registered* with the sequential nonce and the owner's personal signature, and its *actions*
+(and parallel withdrawals) then draw parallel nonces. Nonce handling lives in
+:mod:`o2lite.nonce_tracks`, order building in :mod:`o2lite.order_building`.
 
-- *sequential*: one counter per account, consumed by every transaction — reverted ones too.
-  A lock per trade account covers read-nonce → sign → send; the cached nonce advances only on
-  a confirmed ``tx_id`` and is re-read after **any** failure.
-- *parallel*: a :class:`~o2lite.nonce.ParallelNonceIssuer` per lane, seated from
-  ``GET /v1/accounts/window``. A nonce refused as out of window or expired (nothing ran) gets
-  one single-flight resync and one retry; ``nonce already used`` resyncs and raises, because the
-  request that used it may be our own.
-
-A signed request whose answer is lost raises :class:`~o2lite.errors.SubmissionUnknown` with the
-nonce it used; nothing is resent automatically.
+Every argument is checked before any request — including the first nonce or window read — and
+a signed request whose outcome is unknown raises :class:`~o2lite.errors.SubmissionUnknown`
+with its nonce; :meth:`Trader.reconcile` tells whether it landed.
 """
 
 from __future__ import annotations
@@ -26,42 +22,38 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 import time
-import warnings
-from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from ._hex import b256_hex
+from ._hex import b256_hex, to_int
+from .actions import canonical_action
+from .batch import Batch
 from .encoding import identity_json
-from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
-                     ValidationError)
+from .errors import O2Error, SubmissionUnknown, ValidationError
 from .market import Asset, Market, to_decimal
 from .models import Balance, Order, TxResult
-from .nonce import ParallelNonceIssuer
-from .session import MAX_ACTIONS, TradeSession
+from .nonce import LANES
+from .nonce_tracks import NonceTracks, Reconciliation, reconcile
+from .order_building import Chain, Number, create_order_action
+from .session import NONCE_KINDS, TradeSession, warn_parallel_registration
 from .signing import Signer, Wallet
 
 __all__ = ["Trader", "Batch", "Chain", "DEFAULT_SESSION_SECONDS"]
 
 DEFAULT_SESSION_SECONDS = 24 * 3600  # a session key lives one day unless told otherwise
-ORDER_TYPES = ("Spot", "Market", "FillOrKill", "PostOnly", "Limit", "BoundedMarket")
+_MAX_EXPIRY = 2**32 - 1  # sessions expire in u64 seconds; beyond u32 is no real date
 
-_ACCOUNT_LOCKS: Dict[Tuple[str, str], threading.Lock] = {}
-_ACCOUNT_LOCKS_GUARD = threading.Lock()
-
-
-class Chain(int):
-    """Marks a number as an explicit chain integer (already scaled), e.g. ``Chain(12300)``."""
+MarketRef = Union[str, Market]
 
 
-Number = Union[str, int, Decimal, Chain]
+def _check_kind(nonce_kind: Any) -> str:
+    if nonce_kind not in NONCE_KINDS:
+        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+    return str(nonce_kind)
 
 
-def _account_lock(base_url: str, trade_account_id: str) -> threading.Lock:
-    """One lock per (exchange, trade account), shared by every Trader of this process."""
-    with _ACCOUNT_LOCKS_GUARD:
-        return _ACCOUNT_LOCKS.setdefault((base_url, trade_account_id), threading.Lock())
+def _check_lane(lane: Any) -> int:
+    return to_int(lane, "lane (nonce_session_id)", high=LANES - 1)
 
 
 class Trader:
@@ -77,16 +69,17 @@ class Trader:
 
     def __init__(self, client: Any, owner: Signer, *, trade_account_id: Optional[str] = None,
                  clock: Callable[[], float] = time.time) -> None:
-        if not isinstance(owner, Signer):
+        if not isinstance(owner, Signer) or not isinstance(getattr(owner, "address", None), str):
             raise ValidationError("owner must be a Wallet/EvmWallet or have address, personal_sign, sign_digest")
+        b256_hex(owner.address, "owner address")
+        if not callable(clock):
+            raise ValidationError("clock must be a function returning Unix seconds")
         self.client = client
         self.owner = owner
         self.trade_account_id = None if trade_account_id is None else b256_hex(trade_account_id, "trade_account_id")
         self.session: Optional[TradeSession] = None
         self._clock = clock
-        self._nonce: Optional[int] = None
-        self._issuers: Dict[int, ParallelNonceIssuer] = {}
-        self._issuers_lock = threading.Lock()
+        self.nonces = NonceTracks(client, self._account, clock)
 
     def __repr__(self) -> str:
         return f"Trader(owner={self.owner.address!r}, trade_account_id={self.trade_account_id!r})"
@@ -108,6 +101,11 @@ class Trader:
         ``fund=True`` mints test tokens into it from the faucet (test networks only). The
         retired whitelist endpoint is never called.
         """
+        if not isinstance(fund, bool):
+            raise ValidationError("fund must be True or False")
+        for name, value in (("poll_timeout", poll_timeout), ("poll_interval", poll_interval)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 600:
+                raise ValidationError(f"{name} must be seconds in (0, 600]")
         account = self.client.accounts.get(owner=self.owner.address)
         if account.exists:
             self.trade_account_id = account.trade_account_id
@@ -121,108 +119,68 @@ class Trader:
             self.trade_account_id = created.trade_account_id
         if fund:
             self.client.faucet.mint_to_contract(self.trade_account_id)
-        return self.trade_account_id
-
-    # --- nonces -----------------------------------------------------------------------------
+        return self._account()
 
     def refresh_nonce(self) -> int:
         """Re-read the sequential nonce from ``GET /v1/accounts``."""
-        account = self.client.accounts.get(trade_account_id=self._account())
-        if account.nonce is None:
-            raise O2Error("the exchange did not report the account's nonce")
-        self._nonce = account.nonce
-        return account.nonce
+        return self.nonces.refresh()
 
-    def _sequential(self, send: Callable[[int], Any]) -> Any:
-        with _account_lock(self.client.transport.base_url, self._account()):
-            nonce = self._nonce if self._nonce is not None else self.refresh_nonce()
-            try:
-                result = send(nonce)
-            except BaseException as exc:
-                self._nonce = None  # reverts consume the nonce too: re-read before the next one
-                _raise_unknown(exc, nonce)
-                raise
-            self._nonce = nonce + 1
-            return result
-
-    def _issuer(self, lane: int) -> ParallelNonceIssuer:
-        with self._issuers_lock:
-            issuer = self._issuers.get(lane)
-            if issuer is None:
-                issuer = ParallelNonceIssuer(lane, self._window_fetcher(lane), clock=self._clock)
-                self._issuers[lane] = issuer
-            return issuer
-
-    def _window_fetcher(self, lane: int) -> Callable[[], Any]:
-        account = self._account()
-        return lambda: self.client.accounts.nonce_window(account, lane)
-
-    def _parallel(self, lane: int, send: Callable[[int], Any]) -> Any:
-        issuer = self._issuer(lane)
-        fetch = self._window_fetcher(lane)
-        retried = False
-        while True:
-            try:
-                issued = issuer.issue()
-            except NonceWindowFull:
-                if retried:
-                    raise
-                retried = True
-                issuer.resync(fetch, seen_generation=issuer.generation)
-                continue
-            try:
-                return send(issued.value)
-            except NonceRejected as exc:
-                issuer.resync(fetch, seen_generation=issued.generation)
-                if exc.retryable and not retried:
-                    retried = True  # out of window / expired: provably nothing ran, retry once
-                    continue
-                raise  # "nonce already used" may be our own landed request: never resend
-            except BaseException as exc:
-                _raise_unknown(exc, issued.value)
-                raise
-
-    def _with_nonce(self, kind: str, lane: int, send_sequential: Callable[[int], Any],
-                    send_parallel: Callable[[int], Any]) -> Any:
-        if kind == "sequential":
-            return self._sequential(send_sequential)
-        if kind == "parallel":
-            return self._parallel(lane, send_parallel)
-        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+    def reconcile(self, exc: SubmissionUnknown) -> Reconciliation:
+        """Did the submission behind ``exc`` land? Answered from the exchange's own state; see
+        :func:`o2lite.nonce_tracks.reconcile` for the rules and their limits."""
+        return reconcile(self.client, exc, now=self._clock())
 
     # --- session ----------------------------------------------------------------------------
 
-    def open_session(self, markets: Iterable[Union[str, Market]], *, expiry: Optional[int] = None,
-                     nonce_kind: str = "sequential", lane: int = 0, session_key: Any = None) -> TradeSession:
+    def open_session(self, markets: Iterable[MarketRef], *, expiry: Optional[int] = None,
+                     nonce_kind: str = "sequential", lane: int = 0, session_key: Any = None,
+                     parallel_registration: bool = False) -> TradeSession:
         """Make a fresh session key, have the owner sign it for ``markets``, and keep it.
 
-        ``expiry`` is Unix seconds (default: one day from now). ``nonce_kind`` chooses how this
-        session's action batches are numbered; ``"parallel"`` also signs the session itself with
-        a typed signature (experimental, see :mod:`o2lite.session`).
+        The session is registered the proven way — sequential nonce, owner personal-sign —
+        for both nonce kinds; ``nonce_kind="parallel"`` makes its actions draw parallel nonces
+        of ``lane`` (0–4). ``parallel_registration=True`` instead registers it with a parallel
+        nonce and a ``ParallelSessionArgs`` typed signature, whose type string is unpublished:
+        an explicit opt-in that warns (:class:`~o2lite.errors.ExperimentalWarning`).
+
+        ``expiry`` is Unix seconds (default: one day from now).
         """
-        resolved = [self.client.markets.get(m) for m in markets]
-        if not resolved:
+        kind = _check_kind(nonce_kind)
+        lane = _check_lane(lane)
+        if not isinstance(parallel_registration, bool) or (parallel_registration and kind != "parallel"):
+            raise ValidationError("parallel_registration=True needs nonce_kind='parallel'")
+        if isinstance(markets, (str, Market)) or not isinstance(markets, Iterable):
+            raise ValidationError("markets must be a list of pairs or ids, e.g. ['FUEL/USDC']")
+        wanted = list(markets)
+        if not wanted:
             raise ValidationError("a session needs at least one market")
-        contract_ids = list(dict.fromkeys(m.contract_id for m in resolved))
-        expiry = int(self._clock()) + DEFAULT_SESSION_SECONDS if expiry is None else int(expiry)
-        if expiry <= self._clock():
+        now = int(self._clock())
+        expiry = now + DEFAULT_SESSION_SECONDS if expiry is None else to_int(expiry, "expiry", high=_MAX_EXPIRY)
+        if expiry <= now:
             raise ValidationError("session expiry is in the past")
-        key = session_key or Wallet.generate()
+        key = Wallet.generate() if session_key is None else session_key
+        if not isinstance(key, Wallet):
+            raise ValidationError("session_key must be a Wallet")
+        contract_ids = list(dict.fromkeys(self.client.markets.get(m).contract_id for m in wanted))
         account = self._account()
         create = self.client.session.create
 
-        def sequential(nonce: int) -> TradeSession:
-            return create(self.owner, account, key, contract_ids, expiry, nonce=nonce, lane=lane)[0]
+        def send(field: str, value: int) -> TradeSession:
+            return create(self.owner, account, key, contract_ids, expiry, lane=lane, nonce_kind=kind,
+                          parallel_registration=parallel_registration, **{field: value})[0]
 
-        def parallel(nonce: int) -> TradeSession:
-            return create(self.owner, account, key, contract_ids, expiry, parallel_nonce=nonce, lane=lane)[0]
-
-        session = self._with_nonce(nonce_kind, lane, sequential, parallel)
+        if parallel_registration:
+            warn_parallel_registration()
+            session = self.nonces.run("parallel", lane, send)
+        else:
+            session = self.nonces.run("sequential", lane, send)
         self.session = session
         return session
 
     def save_session(self, path: str) -> None:
         """Write the session (with its key) as JSON, file mode 0600, atomically."""
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise ValidationError("path must be a file path")
         session = self._session()
         data = {"trade_account_id": session.trade_account_id, "owner": session.owner,
                 "session_private_key": session.signer.private_key_hex(), "contract_ids": list(session.contract_ids),
@@ -241,15 +199,27 @@ class Trader:
 
     def load_session(self, path: str) -> TradeSession:
         """Read a session written by :meth:`save_session` (it must belong to this owner)."""
-        with open(path) as handle:
-            data = json.load(handle)
-        if b256_hex(data["owner"], "owner") != b256_hex(self.owner.address, "owner"):
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise ValidationError("path must be a file path")
+        try:
+            with open(path) as handle:
+                data = json.loads(handle.read(1 << 16))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            owner = b256_hex(data["owner"], "owner")
+            session = TradeSession(b256_hex(data["trade_account_id"], "trade_account_id"), owner,
+                                   Wallet(data["session_private_key"]),
+                                   tuple(b256_hex(c, "contract id") for c in data["contract_ids"]),
+                                   to_int(data["expiry"], "expiry"), _check_kind(data["nonce_kind"]),
+                                   _check_lane(data.get("lane", 0)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"{path} is not a session file written by save_session "
+                                  f"({type(exc).__name__}: {str(exc)[:60]})") from None
+        if owner != b256_hex(self.owner.address, "owner"):
             raise ValidationError("that session file belongs to another owner")
-        self.trade_account_id = b256_hex(data["trade_account_id"], "trade_account_id")
-        self.session = TradeSession(self.trade_account_id, data["owner"], Wallet(data["session_private_key"]),
-                                    tuple(data["contract_ids"]), int(data["expiry"]), data["nonce_kind"],
-                                    int(data.get("lane", 0)))
-        return self.session
+        self.trade_account_id = session.trade_account_id
+        self.session = session
+        return session
 
     def _session(self) -> TradeSession:
         if self.session is None:
@@ -258,60 +228,34 @@ class Trader:
 
     # --- actions ----------------------------------------------------------------------------
 
-    def submit(self, groups: Sequence[Mapping[str, Any]], *, collect_orders: bool = True) -> TxResult:
-        """Sign and send one request of action groups ``[{market_id, actions}]`` (≤ 5 actions)."""
-        session = self._session()
-        prepared = self.client.session.prepare_actions(session, groups)  # all checks before any request
-        submit = self.client.session.submit
-        return self._with_nonce(
-            session.nonce_kind, session.lane,
-            lambda n: submit(session, prepared, nonce=n, collect_orders=collect_orders),
-            lambda n: submit(session, prepared, parallel_nonce=n, collect_orders=collect_orders))
+    def submit(self, groups: List[Mapping[str, Any]], *, collect_orders: bool = True) -> TxResult:
+        """Sign and send one request of action groups ``[{market_id, actions}]`` (≤ 5 actions).
 
-    def create_order_action(self, market: Union[str, Market], side: str, price: Number, quantity: Number,
+        Actions are canonicalised (:func:`o2lite.actions.canonical_action`) before signing, and
+        the body carries exactly the canonical JSON that was signed.
+        """
+        if not isinstance(collect_orders, bool):
+            raise ValidationError("collect_orders must be True or False")
+        session = self._session()
+        prepared = self.client.session.prepare_actions(session, groups, now=self._clock())  # checks first
+        submit = self.client.session.submit
+        return self.nonces.run(session.nonce_kind, session.lane, lambda field, n: submit(
+            session, prepared, collect_orders=collect_orders, **{field: n}))
+
+    def create_order_action(self, market: MarketRef, side: str, price: Number, quantity: Number,
                             order_type: Any = "Spot", *, post_only: bool = False, max_price: Optional[Number] = None,
                             min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None) -> Dict[str, Any]:
-        """A ``CreateOrder`` action, scaled and validated per PROTOCOL §11.
-
-        ``price``/``quantity`` are human numbers (``str``/``Decimal``/``int``) or :class:`Chain`
-        integers. The quantity is adjusted down for the FractionalPrice rule, with a warning.
-        ``order_type``: ``Spot``, ``Market``, ``FillOrKill``, ``PostOnly``, ``Limit`` (limit
-        price = ``price``, timestamp = ``limit_timestamp`` or now) or ``BoundedMarket``
-        (``max_price``/``min_price``); a JSON order type is also accepted as is.
-        """
-        m = self.client.markets.get(market)
-        side_name = str(side).capitalize()
-        if side_name not in ("Buy", "Sell"):
-            raise ValidationError(f"side must be Buy or Sell, got {side!r}")
-        chain_price = _chain(price, m.scale_price)
-        chain_quantity = _chain(quantity, m.scale_quantity)
-        adjusted = m.adjust_quantity(chain_price, chain_quantity) if chain_price > 0 else chain_quantity
-        if adjusted != chain_quantity:
-            warnings.warn(f"{m.pair}: quantity adjusted from {m.format_quantity(chain_quantity)} to "
-                          f"{m.format_quantity(adjusted)} so price × quantity is a whole quote amount "
-                          "(FractionalPrice rule)", stacklevel=3)
-        m.validate_order(chain_price, adjusted)
-        if post_only:
-            order_type = "PostOnly"
-        if order_type == "Limit":
-            order_type = {"Limit": [str(chain_price), str(int(self._clock()) if limit_timestamp is None else limit_timestamp)]}
-        elif order_type == "BoundedMarket":
-            if max_price is None or min_price is None:
-                raise ValidationError("BoundedMarket needs max_price and min_price")
-            high, low = _chain(max_price, m.scale_price), _chain(min_price, m.scale_price)
-            if high < low:
-                raise ValidationError("BoundedMarket max_price must be ≥ min_price")
-            order_type = {"BoundedMarket": {"max_price": str(high), "min_price": str(low)}}
-        elif isinstance(order_type, str) and order_type not in ORDER_TYPES:
-            raise ValidationError(f"order_type must be one of {', '.join(ORDER_TYPES)}")
-        return {"CreateOrder": {"side": side_name, "price": str(chain_price), "quantity": str(adjusted),
-                                "order_type": order_type}}
+        """A canonical ``CreateOrder`` action, scaled and validated per PROTOCOL §11 (see
+        :func:`o2lite.order_building.create_order_action`)."""
+        return create_order_action(self.client.markets.get(market), side, price, quantity, order_type,
+                                   post_only=post_only, max_price=max_price, min_price=min_price,
+                                   limit_timestamp=limit_timestamp, clock=self._clock)
 
     def settle_action(self) -> Dict[str, Any]:
         """``SettleBalance`` to this trade account."""
         return {"SettleBalance": {"to": {"ContractId": self._account()}}}
 
-    def place(self, market: Union[str, Market], side: str, price: Number, quantity: Number,
+    def place(self, market: MarketRef, side: str, price: Number, quantity: Number,
               order_type: Any = "Spot", *, settle_first: bool = True, post_only: bool = False,
               max_price: Optional[Number] = None, min_price: Optional[Number] = None,
               limit_timestamp: Optional[int] = None, collect_orders: bool = True) -> TxResult:
@@ -320,42 +264,54 @@ class Trader:
         Returns the :class:`~o2lite.models.TxResult`; its ``orders`` hold the created order(s)
         with their ids.
         """
+        if not isinstance(settle_first, bool):
+            raise ValidationError("settle_first must be True or False")
+        self._session()
         m = self.client.markets.get(market)
         action = self.create_order_action(m, side, price, quantity, order_type, post_only=post_only,
                                           max_price=max_price, min_price=min_price, limit_timestamp=limit_timestamp)
         actions = [self.settle_action(), action] if settle_first else [action]
         return self.submit([{"market_id": m.market_id, "actions": actions}], collect_orders=collect_orders)
 
-    def cancel(self, order: Union[str, Order], market: Optional[Union[str, Market]] = None) -> TxResult:
+    def cancel(self, order: Union[str, Order], market: Optional[MarketRef] = None) -> TxResult:
         """Cancel one order (an :class:`~o2lite.models.Order` knows its market; an id needs ``market``)."""
         order_id, market_id = self._order_ref(order, market)
         return self.submit([{"market_id": market_id, "actions": [{"CancelOrder": {"order_id": order_id}}]}])
 
-    def _order_ref(self, order: Union[str, Order], market: Optional[Union[str, Market]]) -> Tuple[str, str]:
+    def _order_ref(self, order: Union[str, Order], market: Optional[MarketRef]) -> Tuple[str, str]:
         if isinstance(order, Order):
             market_id = order.market_id or (market and self.client.markets.get(market).market_id)
             order_id = order.order_id
         else:
-            market_id = market and self.client.markets.get(market).market_id
             order_id = b256_hex(order, "order_id")
+            market_id = market and self.client.markets.get(market).market_id
         if not market_id:
             raise ValidationError("which market? pass market= with an order id")
         return order_id, market_id
 
-    def cancel_all(self, market: Union[str, Market]) -> List[TxResult]:
+    def cancel_all(self, market: MarketRef) -> List[TxResult]:
         """Cancel every open order of this account in ``market``, five per request."""
+        self._session()
         orders = self.open_orders(market)
         batch = self.batch()
         for order in orders:
             batch.cancel(order, market)
         return batch.send() if orders else []
 
-    def settle(self, market: Union[str, Market]) -> TxResult:
+    def settle(self, market: MarketRef) -> TxResult:
         """Move the market's unlocked funds back to the trade account."""
+        self._session()
         m = self.client.markets.get(market)
         return self.submit([{"market_id": m.market_id, "actions": [self.settle_action()]}])
 
-    def batch(self) -> "Batch":
+    def register_referer(self, to: Mapping[str, str], market: MarketRef) -> TxResult:
+        """``RegisterReferer`` (sent as ``{"to": Identity}``, as the official SDKs send it); the
+        action is grouped under ``market``, which must be in the session."""
+        action = canonical_action({"RegisterReferer": {"to": to}})
+        self._session()
+        return self.submit([{"market_id": self.client.markets.get(market).market_id, "actions": [action]}])
+
+    def batch(self) -> Batch:
         """A builder of mixed actions across markets, split into valid requests by :meth:`Batch.send`."""
         return Batch(self)
 
@@ -369,107 +325,53 @@ class Trader:
             out.setdefault(m.quote.symbol, m.quote)
         return out
 
-    def _asset(self, asset: str) -> Tuple[str, int]:
-        """(asset id, decimals) from a symbol or id known to the markets."""
+    def _asset(self, asset: str) -> Asset:
+        """An asset from a symbol or id known to the markets."""
+        as_id = asset.lower() if asset.lower().startswith("0x") else "0x" + asset.lower()
         for a in self.assets().values():
-            if asset.upper() == a.symbol.upper() or asset.lower() == a.asset:
-                return a.asset, a.decimals
+            if asset.upper() == a.symbol.upper() or as_id == a.asset:
+                return a
         raise ValidationError(f"unknown asset {asset!r}")
 
     def withdraw(self, asset: str, amount: Number, to: Optional[Mapping[str, str]] = None, *,
                  nonce_kind: str = "sequential", lane: int = 0) -> TxResult:
         """Withdraw ``amount`` (human, or :class:`Chain`) of ``asset`` (symbol or id) to ``to``
         (an Identity; default the owner). Parallel withdrawals share the lane's issuer with actions."""
-        asset_id, decimals = self._asset(asset)
-        chain_amount = int(amount) if isinstance(amount, Chain) else int(
-            to_decimal(amount, "amount").scaleb(decimals).to_integral_value(rounding="ROUND_FLOOR"))
-        if chain_amount <= 0:
-            raise ValidationError("amount must be positive")
+        kind, lane = _check_kind(nonce_kind), _check_lane(lane)
+        if not isinstance(asset, str) or not asset.strip() or len(asset) > 80:
+            raise ValidationError("asset must be a symbol such as 'USDC' or an asset id")
+        human = None if isinstance(amount, Chain) else to_decimal(amount, "amount")
         if to is not None:
-            to = identity_json(to)  # checked before the nonce is read
+            to = identity_json(to)
+        a = self._asset(asset.strip())
+        chain_amount = int(amount) if human is None else _scale_amount(human, a)
+        if chain_amount <= 0:
+            raise ValidationError(f"amount must be positive (at least one unit of {a.symbol}'s {a.decimals} decimals)")
         account = self._account()
         withdraw = self.client.accounts.withdraw
-        return self._with_nonce(
-            nonce_kind, lane,
-            lambda n: withdraw(self.owner, account, asset_id, chain_amount, to, nonce=n),
-            lambda n: withdraw(self.owner, account, asset_id, chain_amount, to, parallel_nonce=n))
+        return self.nonces.run(kind, lane, lambda field, n: withdraw(self.owner, account, a.asset, chain_amount, to,
+                                                                     **{field: n}))
 
     def upgrade(self) -> Any:
-        """Upgrade the trade account's contract (sequential nonce); a no-op when already current."""
+        """Upgrade the trade account's contract (sequential nonce). An account already current
+        answers with an on-chain revert that still spends the nonce: ``upgraded=False``."""
         account = self._account()
-        return self._sequential(lambda n: self.client.accounts.upgrade(self.owner, account, n))
+        result = self.nonces.sequential(lambda n: self.client.accounts.upgrade(self.owner, account, n))
+        if not result.upgraded:
+            self.nonces.sequential_nonce = None  # spent by the revert either way: re-read to be sure
+        return result
 
     def balances(self) -> Dict[str, Balance]:
         """``{symbol: Balance}`` of this account for every asset of every market."""
         account = self._account()
         return {symbol: self.client.accounts.balance(a.asset, contract=account) for symbol, a in self.assets().items()}
 
-    def open_orders(self, market: Union[str, Market]) -> List[Order]:
+    def open_orders(self, market: MarketRef) -> List[Order]:
         """Every open order of this account in ``market``."""
         return list(self.client.orders.iter_orders(market, self._account(), is_open=True))
 
 
-def _chain(value: Number, scale: Callable[[Any], int]) -> int:
-    if isinstance(value, Chain):
-        if value < 0:
-            raise ValidationError("chain integers are non-negative")
-        return int(value)
-    return scale(value)
-
-
-def _raise_unknown(exc: BaseException, nonce: int) -> None:
-    """Turn a lost answer to a signed request into :class:`SubmissionUnknown`."""
-    if isinstance(exc, O2ConnectionError) and getattr(exc, "may_have_landed", False):
-        raise SubmissionUnknown(f"no answer after sending (nonce {nonce}): the request may have landed; "
-                                "reconcile before resending", nonce=nonce, method=exc.method, url=exc.url) from exc
-
-
-_KIND_ORDER = {"CancelOrder": 0, "SettleBalance": 1, "RegisterReferer": 1, "CreateOrder": 2}
-
-
-class Batch:
-    """Mixed actions across markets, sent as few valid requests (≤ 5 actions, ≤ 5 markets each).
-
-    Within each request a market's actions go cancels first, then settles, then new orders.
-    """
-
-    def __init__(self, trader: Trader) -> None:
-        self._trader = trader
-        self._actions: List[Tuple[str, Dict[str, Any]]] = []
-
-    def place(self, market: Union[str, Market], side: str, price: Number, quantity: Number,
-              order_type: Any = "Spot", **options: Any) -> "Batch":
-        """Add a ``CreateOrder`` (same arguments as :meth:`Trader.create_order_action`)."""
-        m = self._trader.client.markets.get(market)
-        self._actions.append((m.market_id, self._trader.create_order_action(m, side, price, quantity, order_type,
-                                                                            **options)))
-        return self
-
-    def cancel(self, order: Union[str, Order], market: Optional[Union[str, Market]] = None) -> "Batch":
-        """Add a ``CancelOrder``."""
-        order_id, market_id = self._trader._order_ref(order, market)
-        self._actions.append((market_id, {"CancelOrder": {"order_id": order_id}}))
-        return self
-
-    def settle(self, market: Union[str, Market]) -> "Batch":
-        """Add a ``SettleBalance`` to the trade account."""
-        self._actions.append((self._trader.client.markets.get(market).market_id, self._trader.settle_action()))
-        return self
-
-    def requests(self) -> List[List[Dict[str, Any]]]:
-        """The action groups of each request, in sending order."""
-        ordered = sorted(enumerate(self._actions), key=lambda ia: (_KIND_ORDER[next(iter(ia[1][1]))], ia[0]))
-        out: List[List[Dict[str, Any]]] = []
-        for start in range(0, len(ordered), MAX_ACTIONS):
-            groups: Dict[str, List[Dict[str, Any]]] = {}
-            for _, (market_id, action) in ordered[start:start + MAX_ACTIONS]:
-                groups.setdefault(market_id, []).append(action)
-            out.append([{"market_id": mid, "actions": acts} for mid, acts in groups.items()])
-        return out
-
-    def send(self) -> List[TxResult]:
-        """Send every request in order; stops at the first failure (earlier ones have landed)."""
-        return [self._trader.submit(groups) for groups in self.requests()]
-
-    def __len__(self) -> int:
-        return len(self._actions)
+def _scale_amount(human: Any, asset: Asset) -> int:
+    """A human amount of ``asset`` as a chain integer (floored), range-checked like prices."""
+    market = Market(contract_id="0x" + "00" * 32, market_id="0x" + "00" * 32, base=asset, quote=asset)
+    return market.scale_quantity(human)

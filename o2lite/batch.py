@@ -1,0 +1,65 @@
+"""``Batch``: mixed actions across markets, split into as few valid requests as possible."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+
+from .market import Market
+from .models import Order, TxResult
+from .order_building import Number
+from .session import MAX_ACTIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .trader import Trader
+
+__all__ = ["Batch"]
+
+# Good batch order (PROTOCOL §5): stale cancels, then settles, then new orders.
+_KIND_ORDER = {"CancelOrder": 0, "SettleBalance": 1, "RegisterReferer": 1, "CreateOrder": 2}
+
+class Batch:
+    """Mixed actions across markets, sent as few valid requests (≤ 5 actions, ≤ 5 markets each).
+
+    Within each request a market's actions go cancels first, then settles, then new orders.
+    """
+
+    def __init__(self, trader: "Trader") -> None:
+        self._trader = trader
+        self._actions: List[Tuple[str, Dict[str, Any]]] = []
+
+    def place(self, market: Union[str, Market], side: str, price: Number, quantity: Number,
+              order_type: Any = "Spot", **options: Any) -> "Batch":
+        """Add a ``CreateOrder`` (same arguments as :meth:`Trader.create_order_action`)."""
+        m = self._trader.client.markets.get(market)
+        action = self._trader.create_order_action(m, side, price, quantity, order_type, **options)
+        self._actions.append((m.market_id, action))
+        return self
+
+    def cancel(self, order: Union[str, Order], market: Optional[Union[str, Market]] = None) -> "Batch":
+        """Add a ``CancelOrder``."""
+        order_id, market_id = self._trader._order_ref(order, market)
+        self._actions.append((market_id, {"CancelOrder": {"order_id": order_id}}))
+        return self
+
+    def settle(self, market: Union[str, Market]) -> "Batch":
+        """Add a ``SettleBalance`` to the trade account."""
+        self._actions.append((self._trader.client.markets.get(market).market_id, self._trader.settle_action()))
+        return self
+
+    def requests(self) -> List[List[Dict[str, Any]]]:
+        """The action groups of each request, in sending order."""
+        ordered = sorted(enumerate(self._actions), key=lambda ia: (_KIND_ORDER[next(iter(ia[1][1]))], ia[0]))
+        out: List[List[Dict[str, Any]]] = []
+        for start in range(0, len(ordered), MAX_ACTIONS):
+            groups: Dict[str, List[Dict[str, Any]]] = {}
+            for _, (market_id, action) in ordered[start:start + MAX_ACTIONS]:
+                groups.setdefault(market_id, []).append(action)
+            out.append([{"market_id": mid, "actions": acts} for mid, acts in groups.items()])
+        return out
+
+    def send(self) -> List[TxResult]:
+        """Send every request in order; stops at the first failure (earlier ones have landed)."""
+        return [self._trader.submit(groups) for groups in self.requests()]
+
+    def __len__(self) -> int:
+        return len(self._actions)

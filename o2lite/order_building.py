@@ -1,0 +1,91 @@
+"""Building a ``CreateOrder`` action from human numbers: scale, check, adjust, canonical JSON.
+
+Prices and quantities are human numbers (``str``/``Decimal``/``int``) scaled by the market's
+decimals (PROTOCOL §11), or :class:`Chain` integers passed through unchanged. Everything is
+checked before anything is signed: the u64 range, PricePrecision, FractionalPrice (the quantity
+is adjusted down, with a warning) and ``min_order``. The result is canonical action JSON
+(:func:`o2lite.actions.canonical_action`), so the body sent is the body signed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from decimal import Decimal
+from typing import Any, Callable, Dict, Optional, Union
+
+from ._hex import U64_MAX
+from .actions import ORDER_TYPE_NAMES, canonical_action, canonical_side
+from .errors import ValidationError
+from .market import Market
+
+__all__ = ["Chain", "Number", "to_chain", "create_order_action"]
+
+
+class Chain(int):
+    """Marks a number as an explicit chain integer (already scaled), e.g. ``Chain(12300)``.
+
+    Must lie in ``[0, u64::MAX]``; anything else is refused where it is made.
+    """
+
+    def __new__(cls, value: Any) -> "Chain":
+        if isinstance(value, (bool, float)) or not isinstance(value, (int, str, Decimal)):
+            raise ValidationError(f"Chain() takes an integer, not {type(value).__name__}")
+        try:
+            number = int(value) if not isinstance(value, str) or len(value) <= 25 else -1
+        except (ValueError, ArithmeticError):
+            raise ValidationError(f"Chain() takes an integer, got {str(value)[:30]!r}") from None
+        if isinstance(value, Decimal) and number != value:
+            raise ValidationError(f"Chain() takes a whole number, got {value}")
+        if not 0 <= number <= U64_MAX:
+            raise ValidationError(f"a chain integer lies in [0, u64::MAX={U64_MAX}], got {str(value)[:30]}")
+        return super().__new__(cls, number)
+
+
+Number = Union[str, int, Decimal, Chain]
+
+
+def to_chain(value: Any, scale: Callable[[Any], int]) -> int:
+    """A :class:`Chain` as is, anything else through ``scale`` (human → chain, range-checked)."""
+    if isinstance(value, Chain):
+        return int(value)
+    return scale(value)
+
+
+def create_order_action(m: Market, side: Any, price: Number, quantity: Number, order_type: Any = "Spot", *,
+                        post_only: bool = False, max_price: Optional[Number] = None,
+                        min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None,
+                        clock: Callable[[], float]) -> Dict[str, Any]:
+    """A canonical ``CreateOrder`` action for market ``m`` (see the module doc).
+
+    ``order_type``: ``Spot``, ``Market``, ``FillOrKill``, ``PostOnly``, ``Limit`` (limit price =
+    ``price``, timestamp = ``limit_timestamp`` or now) or ``BoundedMarket``
+    (``max_price``/``min_price``); a JSON order type is also accepted and canonicalised.
+    """
+    side_name = canonical_side(side)
+    if not isinstance(post_only, bool):
+        raise ValidationError("post_only must be True or False")
+    if isinstance(order_type, str) and order_type.strip().lower() not in {n.lower() for n in ORDER_TYPE_NAMES}:
+        raise ValidationError(f"order_type must be one of {', '.join(ORDER_TYPE_NAMES)}, got {order_type[:30]!r}")
+    chain_price = to_chain(price, m.scale_price)
+    chain_quantity = to_chain(quantity, m.scale_quantity)
+    adjusted = m.adjust_quantity(chain_price, chain_quantity) if chain_price > 0 else chain_quantity
+    if adjusted != chain_quantity:
+        warnings.warn(f"{m.pair}: quantity adjusted from {m.format_quantity(chain_quantity)} to "
+                      f"{m.format_quantity(adjusted)} so price × quantity is a whole quote amount "
+                      "(FractionalPrice rule)", stacklevel=3)
+    m.validate_order(chain_price, adjusted)
+    kind = order_type.strip().lower() if isinstance(order_type, str) else None
+    if post_only:
+        order_type = "PostOnly"
+    elif kind == "limit":
+        stamp = int(clock()) if limit_timestamp is None else limit_timestamp
+        order_type = {"Limit": [chain_price, stamp]}
+    elif kind == "boundedmarket":
+        if max_price is None or min_price is None:
+            raise ValidationError("BoundedMarket needs max_price and min_price")
+        high, low = to_chain(max_price, m.scale_price), to_chain(min_price, m.scale_price)
+        if high < low:
+            raise ValidationError("BoundedMarket max_price must be ≥ min_price")
+        order_type = {"BoundedMarket": {"max_price": high, "min_price": low}}
+    return canonical_action({"CreateOrder": {"side": side_name, "price": chain_price, "quantity": adjusted,
+                                             "order_type": order_type}})
