@@ -11,6 +11,7 @@ BytesLike = Union[str, bytes, bytearray]
 
 U64_MAX = 2**64 - 1  # u64::MAX
 U256_MAX = 2**256 - 1  # u256::MAX
+_MAX_DIGITS = 78  # decimal digits of u256::MAX; longer text is never a chain integer
 
 
 def to_bytes(value: BytesLike, length: int, what: str = "value") -> bytes:
@@ -52,11 +53,16 @@ def to_int(value: Any, what: str = "value", *, low: int = 0, high: int = U64_MAX
     if isinstance(value, bool) or isinstance(value, float):
         raise ValidationError(f"{what} must be an integer, not {type(value).__name__}")
     if isinstance(value, Decimal):
+        # bound the exponent before int(): int(Decimal("1e999999999")) would run for hours
+        if not value.is_finite() or value.adjusted() > _MAX_DIGITS:
+            raise ValidationError(f"{what} out of range [{low}, {high}]")
         if value != value.to_integral_value():
             raise ValidationError(f"{what} must be a whole number")
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > _MAX_DIGITS + 2:
+            raise ValidationError(f"{what} is not an integer of at most 256 bits: {text[:40]!r}…")
         try:
             value = int(text, 16) if text[:2] in ("0x", "0X") else int(text, 10)
         except ValueError:

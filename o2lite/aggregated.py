@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, List, Mapping, Optional, Tuple
 
 from ._hex import to_int
-from ._parse import decimal_of, first
+from ._parse import chain_int, decimal_of, first, mapping
 from .errors import O2Error, ValidationError
 from .transport import Transport
 
@@ -82,21 +82,33 @@ class AggregatedBook:
 
 
 def _pair(value: str) -> str:
-    text = str(value).strip().replace("/", "_")
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValidationError(f"market pair must look like FUEL_USDC, got {str(value)[:40]!r}")
+    text = value.strip().replace("/", "_")
     if not _PAIR.match(text):
         raise ValidationError(f"market pair must look like FUEL_USDC, got {value!r}")
     return text.upper()
 
 
 def _levels(raw: Any, where: str) -> Tuple[Tuple[Decimal, Decimal], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise O2Error(f"{where}: price levels are not a list", body=str(raw)[:200])
     out = []
-    for level in raw or []:
+    for level in raw:
         if isinstance(level, Mapping):
             out.append((decimal_of(first(level, ("price",), where), "price", where),
                         decimal_of(first(level, ("quantity", "amount", "size"), where), "quantity", where)))
-        else:
+        elif isinstance(level, list) and len(level) == 2:
             out.append((decimal_of(level[0], "price", where), decimal_of(level[1], "quantity", where)))
+        else:
+            raise O2Error(f"{where}: a price level must be [price, quantity]", body=str(level)[:200])
     return tuple(out)
+
+
+def _ms(value: Any, where: str) -> Optional[int]:
+    return None if value is None else chain_int(value, "timestamp", where)
 
 
 class Aggregated:
@@ -108,31 +120,34 @@ class Aggregated:
     def assets(self) -> List[AggregatedAsset]:
         """``GET /v1/aggregated/assets``."""
         where = "GET /v1/aggregated/assets"
-        return [AggregatedAsset(str(first(e, ("symbol", "unified_cryptoasset_id", "id"), where)),
-                                e.get("name"), raw=e)
-                for e in _entries(self._t.request("GET", "/v1/aggregated/assets"), "symbol", where)]
+        def parse(body: Any) -> List[AggregatedAsset]:
+            return [AggregatedAsset(str(first(e, ("symbol", "unified_cryptoasset_id", "id"), where))[:40],
+                                    None if e.get("name") is None else str(e["name"])[:100], raw=e)
+                    for e in _entries(body, "symbol", where)]
+        return self._t.request("GET", "/v1/aggregated/assets", parse=parse)
 
     def orderbook(self, market_pair: str, depth: int = 0, level: int = 2) -> AggregatedBook:
         """``GET /v1/aggregated/orderbook?market_pair&depth&level`` (depth ≤ 500, 0 = full; level 2|3)."""
-        if level not in (2, 3):
+        if isinstance(level, bool) or level not in (2, 3):
             raise ValidationError("level must be 2 or 3")
         depth = to_int(depth, "depth", high=500)
         where = "GET /v1/aggregated/orderbook"
-        body = self._t.request("GET", "/v1/aggregated/orderbook",
+        def parse(body: Any) -> AggregatedBook:
+            body = mapping(body, where)
+            return AggregatedBook(_levels(body.get("bids"), where), _levels(body.get("asks"), where),
+                                  _ms(body.get("timestamp"), where), raw=body)
+        return self._t.request("GET", "/v1/aggregated/orderbook", parse=parse,
                                params={"market_pair": _pair(market_pair), "depth": str(depth), "level": str(level)})
-        if not isinstance(body, Mapping):
-            raise O2Error(f"{where}: expected an object", body=str(body)[:200])
-        ts = body.get("timestamp")
-        return AggregatedBook(_levels(body.get("bids"), where), _levels(body.get("asks"), where),
-                              None if ts is None else int(ts), raw=body)
 
     def _tickers(self, path: str) -> List[AggregatedTicker]:
         where = f"GET {path}"
-        return [AggregatedTicker(str(first(e, ("ticker_id", "trading_pairs", "pair", "market_pair"), where)),
-                                 _dec(e, ("last_price", "price"), where),
-                                 _dec(e, ("base_volume", "base_volume_24h"), where),
-                                 _dec(e, ("target_volume", "quote_volume", "quote_volume_24h"), where), raw=e)
-                for e in _entries(self._t.request("GET", path), "ticker_id", where)]
+        def parse(body: Any) -> List[AggregatedTicker]:
+            return [AggregatedTicker(str(first(e, ("ticker_id", "trading_pairs", "pair", "market_pair"), where))[:60],
+                                     _dec(e, ("last_price", "price"), where),
+                                     _dec(e, ("base_volume", "base_volume_24h"), where),
+                                     _dec(e, ("target_volume", "quote_volume", "quote_volume_24h"), where), raw=e)
+                    for e in _entries(body, "ticker_id", where)]
+        return self._t.request("GET", path, parse=parse)
 
     def summary(self) -> List[AggregatedTicker]:
         """``GET /v1/aggregated/summary``."""
@@ -145,11 +160,13 @@ class Aggregated:
     def trades(self, market_pair: str) -> List[AggregatedTrade]:
         """``GET /v1/aggregated/trades?market_pair``."""
         where = "GET /v1/aggregated/trades"
-        body = self._t.request("GET", "/v1/aggregated/trades", params={"market_pair": _pair(market_pair)})
-        out = []
-        for e in _entries(body, "trade_id", where):
-            ts = first(e, ("timestamp", "trade_timestamp"), where, None)
-            out.append(AggregatedTrade(str(first(e, ("trade_id", "id"), where)), _dec(e, ("price",), where),
-                                       _dec(e, ("base_volume", "quantity"), where),
-                                       None if ts is None else int(ts), e.get("type") or e.get("side"), raw=e))
-        return out
+        def parse(body: Any) -> List[AggregatedTrade]:
+            out = []
+            for e in _entries(body, "trade_id", where):
+                side = first(e, ("trade_type", "type", "side"), where, None)
+                out.append(AggregatedTrade(str(first(e, ("trade_id", "id"), where))[:100], _dec(e, ("price",), where),
+                                           _dec(e, ("base_volume", "quantity"), where),
+                                           _ms(first(e, ("timestamp", "trade_timestamp"), where, None), where),
+                                           None if side is None else str(side)[:10].lower(), raw=e))
+            return out
+        return self._t.request("GET", "/v1/aggregated/trades", params={"market_pair": _pair(market_pair)}, parse=parse)

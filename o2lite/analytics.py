@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from ._hex import b256_hex
-from ._parse import require
+from ._parse import flag, hex_id, require
 from .errors import ValidationError
 from .transport import Transport
 
@@ -44,17 +44,26 @@ class Analytics:
 
         Retired on current networks; o2lite never calls it implicitly.
         """
-        body = self._t.request("POST", "/analytics/v1/whitelist",
-                               json_body={"tradeAccount": b256_hex(trade_account_id, "trade_account_id")})
         where = "POST /analytics/v1/whitelist"
-        return WhitelistResult(bool(require(body, "success", where)), body.get("tradeAccount"),
-                               bool(body.get("alreadyWhitelisted")), raw=body)
+
+        def parse(body: Any) -> WhitelistResult:
+            require(body, "success", where)
+            account = body.get("tradeAccount")
+            return WhitelistResult(flag(body, "success", where), None if account is None else hex_id(account, "tradeAccount", where),
+                                   flag(body, "alreadyWhitelisted", where), raw=body)
+        return self._t.request("POST", "/analytics/v1/whitelist", parse=parse,
+                               json_body={"tradeAccount": b256_hex(trade_account_id, "trade_account_id")})
 
     def referral_info(self, code: str) -> ReferralInfo:
         """``GET /analytics/v1/referral/code-info?code``."""
-        if not isinstance(code, str) or not code.strip():
-            raise ValidationError("referral code must be a non-empty string")
-        body = self._t.request("GET", "/analytics/v1/referral/code-info", params={"code": code.strip()})
+        if not isinstance(code, str) or not code.strip() or len(code) > 100:
+            raise ValidationError("referral code must be a non-empty string (at most 100 characters)")
         where = "GET /analytics/v1/referral/code-info"
-        return ReferralInfo(bool(require(body, "valid", where)), body.get("ownerAddress"),
-                            body.get("isActive"), raw=body)
+
+        def parse(body: Any) -> ReferralInfo:
+            require(body, "valid", where)
+            owner = body.get("ownerAddress")
+            active = body.get("isActive")
+            return ReferralInfo(flag(body, "valid", where), None if owner is None else hex_id(owner, "ownerAddress", where),
+                                None if active is None else flag(body, "isActive", where), raw=body)
+        return self._t.request("GET", "/analytics/v1/referral/code-info", params={"code": code.strip()}, parse=parse)

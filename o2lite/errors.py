@@ -25,6 +25,7 @@ __all__ = [
     "NonceRejected",
     "SubmissionUnknown",
     "NonceWindowFull",
+    "ExperimentalWarning",
     "error_from_response",
 ]
 
@@ -142,21 +143,30 @@ class NonceRejected(InvalidRequest):
 
 
 class SubmissionUnknown(O2Error):
-    """A signed request was sent but no answer came back (timeout or dropped connection).
+    """A signed request reached (or may have reached) the exchange, but its outcome is unknown.
 
-    The transaction may or may not have landed, so o2lite does not resend it. ``nonce`` holds
-    the (sequential or packed parallel) nonce that was used. To reconcile: list the account's
-    orders (or read its balance / sequential nonce) and look for the effect; for a parallel
-    nonce, ``GET /v1/accounts/window`` shows whether that bit is now consumed.
+    Raised for a lost answer (read timeout or dropped connection after sending), HTTP 502/504,
+    a truncated or unparseable 2xx answer, or a 2xx answer without a readable ``tx_id``. The
+    transaction may or may not have landed, so o2lite never resends it. ``nonce`` (sequential
+    or packed parallel), ``nonce_kind`` (``"sequential"``/``"parallel"``) and
+    ``trade_account_id`` say which nonce was used: :meth:`o2lite.Trader.reconcile` answers "did
+    it land?" from the exchange's own state.
     """
 
-    def __init__(self, message: str, *, nonce: Optional[int] = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, nonce: Optional[int] = None, nonce_kind: Optional[str] = None,
+                 trade_account_id: Optional[str] = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.nonce = nonce
+        self.nonce_kind = nonce_kind
+        self.trade_account_id = trade_account_id
 
 
 class NonceWindowFull(O2Error):
     """Every bit of a parallel-nonce lane's 8×128 window is used: wait for it to slide."""
+
+
+class ExperimentalWarning(UserWarning):
+    """A flow that rests on a derived, unpublished protocol fact was used (PROTOCOL §13)."""
 
 
 # One mapping from the exchange's code (PROTOCOL §3) to a class.

@@ -38,11 +38,13 @@ class Faucet:
 
     def _mint(self, body: dict) -> FaucetResult:
         url = self.url
-        reply = self._t.request("POST", url, json_body=body)
-        if not isinstance(reply, Mapping) or reply.get("error") or not reply.get("message"):
-            raise O2Error(f"faucet: {reply.get('error') if isinstance(reply, Mapping) else reply}",
-                          method="POST", url=url, body=reply)
-        return FaucetResult(str(reply["message"]), raw=reply)
+
+        def parse(reply: Any) -> FaucetResult:
+            if not isinstance(reply, Mapping) or reply.get("error") or not reply.get("message"):
+                detail = reply.get("error") if isinstance(reply, Mapping) else reply
+                raise O2Error(f"faucet: {str(detail)[:200]}", body=str(reply)[:200])
+            return FaucetResult(str(reply["message"])[:500], raw=reply)
+        return self._t.request("POST", url, json_body=body, parse=parse)
 
     def mint_to_address(self, address: str) -> FaucetResult:
         """Mint test tokens to a wallet address (B256)."""

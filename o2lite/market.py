@@ -24,8 +24,9 @@ from decimal import Decimal
 from math import gcd
 from typing import Any, Mapping, Union
 
-from ._parse import chain_int, hex_id, opt_int, req_int, require
-from .errors import ValidationError
+from ._hex import U64_MAX
+from ._parse import chain_int, hex_id, mapping, opt_int, req_int, require, text
+from .errors import O2Error, ValidationError
 
 __all__ = ["Asset", "Market", "to_decimal", "format_units"]
 
@@ -33,6 +34,9 @@ __all__ = ["Asset", "Market", "to_decimal", "format_units"]
 _CONTEXT = decimal.Context(prec=100, rounding=decimal.ROUND_FLOOR, traps=[decimal.InvalidOperation])
 
 HumanNumber = Union[str, int, Decimal]
+MAX_DECIMALS = 38  # no asset has more; bounds every 10**decimals computed from an answer
+_MAX_HUMAN_DIGITS = 60  # significant digits of a human number: far beyond any u64 chain value
+_MAX_HUMAN_EXPONENT = 40  # |adjusted exponent| of a human number
 
 
 def to_decimal(value: HumanNumber, what: str = "value") -> Decimal:
@@ -42,12 +46,17 @@ def to_decimal(value: HumanNumber, what: str = "value") -> Decimal:
                               f"use {what}='{value!r}' or Decimal('{value!r}')")
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise ValidationError(f"{what} must be a str, int or Decimal, not {type(value).__name__}")
+    if isinstance(value, str) and len(value) > 100:
+        raise ValidationError(f"{what} is not a number of sensible length: {value[:20]!r}…")
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
     except decimal.InvalidOperation:
         raise ValidationError(f"{what} is not a number: {str(value)[:40]!r}") from None
     if not number.is_finite() or number < 0:
-        raise ValidationError(f"{what} must be a finite, non-negative number, got {value}")
+        raise ValidationError(f"{what} must be a finite, non-negative number, got {str(value)[:40]}")
+    # bound the size before any scaling: Decimal("1e999999999") × 10^9 → int() would run for hours
+    if number and (abs(number.adjusted()) > _MAX_HUMAN_EXPONENT or len(number.as_tuple().digits) > _MAX_HUMAN_DIGITS):
+        raise ValidationError(f"{what} {str(value)[:40]} is out of any market's range")
     return number
 
 
@@ -64,9 +73,13 @@ class Asset:
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], where: str = "/v1/markets") -> "Asset":
         """Parse an Asset object (``{symbol, asset, decimals, max_precision}``)."""
+        obj = mapping(obj, where, "an asset")
         decimals = req_int(obj, "decimals", where)
         precision = opt_int(obj, "max_precision", where)
-        return cls(symbol=str(require(obj, "symbol", where)),
+        if decimals > MAX_DECIMALS or (precision is not None and precision > decimals):
+            raise O2Error(f"{where}: asset decimals {decimals} / max_precision {precision} out of range "
+                          f"(decimals ≤ {MAX_DECIMALS}, max_precision ≤ decimals)")
+        return cls(symbol=text(obj, "symbol", where, 40),
                    asset=hex_id(require(obj, "asset", where), "asset", where),
                    decimals=decimals, max_precision=decimals if precision is None else precision,
                    raw=obj)
@@ -112,17 +125,13 @@ class Market:
         return 10 ** max(self.quote.decimals - self.quote.max_precision, 0)
 
     def scale_price(self, price: HumanNumber) -> int:
-        """Human price → chain integer, floored to the market's price precision."""
-        number = to_decimal(price, "price")
-        scaled = int(_CONTEXT.multiply(number, Decimal(10) ** self.quote.decimals).to_integral_value(
-            rounding=decimal.ROUND_FLOOR))
+        """Human price → chain integer, floored to the market's price precision (≤ u64::MAX)."""
+        scaled = _scale(to_decimal(price, "price"), self.quote.decimals, "price", self.quote.symbol)
         return scaled - scaled % self.price_step
 
     def scale_quantity(self, quantity: HumanNumber) -> int:
-        """Human quantity → chain integer (floored to the base asset's decimals)."""
-        number = to_decimal(quantity, "quantity")
-        return int(_CONTEXT.multiply(number, Decimal(10) ** self.base.decimals).to_integral_value(
-            rounding=decimal.ROUND_FLOOR))
+        """Human quantity → chain integer (floored to the base asset's decimals, ≤ u64::MAX)."""
+        return _scale(to_decimal(quantity, "quantity"), self.base.decimals, "quantity", self.base.symbol)
 
     def adjust_quantity(self, price: int, quantity: int) -> int:
         """Largest chain quantity ≤ ``quantity`` with ``price × quantity`` divisible by
@@ -164,6 +173,14 @@ class Market:
     def format_quantity(self, quantity: int) -> Decimal:
         """Chain quantity → human Decimal (no exponent, no trailing zeros)."""
         return _human(quantity, self.base.decimals)
+
+
+def _scale(number: Decimal, decimals: int, what: str, symbol: str) -> int:
+    scaled = int(_CONTEXT.multiply(number, Decimal(10) ** decimals).to_integral_value(rounding=decimal.ROUND_FLOOR))
+    if scaled > U64_MAX:
+        raise ValidationError(f"{what} {number} {symbol} is above the largest amount the chain can hold "
+                              f"({_human(U64_MAX, decimals)} {symbol})")
+    return scaled
 
 
 def format_units(value: int, decimals: int) -> Decimal:

@@ -25,7 +25,8 @@ MarketRef = Union[str, Market]
 TimeBound = Union[int, datetime]
 
 
-def _ms(value: TimeBound, what: str) -> int:
+def ms_of(value: TimeBound, what: str) -> int:
+    """Milliseconds since the epoch from an ``int`` or a ``datetime`` (naive means UTC)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
@@ -33,8 +34,11 @@ def _ms(value: TimeBound, what: str) -> int:
     return to_int(value, what, high=2**63 - 1)
 
 
+_ms = ms_of
+
+
 def _direction(value: str) -> str:
-    if value not in ("asc", "desc"):
+    if not isinstance(value, str) or value not in ("asc", "desc"):
         raise ValidationError("direction must be 'asc' or 'desc'")
     return value
 
@@ -62,7 +66,7 @@ class Markets:
         """
         with self._lock:
             if self._info is None or refresh:
-                self._info = MarketsInfo.from_json(self._t.request("GET", "/v1/markets"))
+                self._info = self._t.request("GET", "/v1/markets", parse=MarketsInfo.from_json)
             return self._info
 
     def refresh(self) -> MarketsInfo:
@@ -81,7 +85,9 @@ class Markets:
         """
         if isinstance(ref, Market):
             return ref
-        key = str(ref).strip()
+        if not isinstance(ref, str) or len(ref) > 200:
+            raise ValidationError(f"a market is a pair like FUEL/USDC, a 0x id or a Market, not {type(ref).__name__}")
+        key = ref.strip()
         markets = self.info().markets
         if "/" in key:
             wanted = key.upper()
@@ -105,14 +111,14 @@ class Markets:
     def summary(self, market: MarketRef) -> MarketStats:
         """``GET /v1/markets/summary?market_id`` (shape disputed: object or one-item list)."""
         where = "GET /v1/markets/summary"
-        return MarketStats.from_json(self._t.request("GET", "/v1/markets/summary",
-                                                     params={"market_id": self._id(market)}), where)
+        return self._t.request("GET", "/v1/markets/summary", params={"market_id": self._id(market)},
+                               parse=lambda body: MarketStats.from_json(body, where))
 
     def ticker(self, market: MarketRef) -> MarketStats:
         """``GET /v1/markets/ticker?market_id``."""
         where = "GET /v1/markets/ticker"
-        return MarketStats.from_json(self._t.request("GET", "/v1/markets/ticker",
-                                                     params={"market_id": self._id(market)}), where)
+        return self._t.request("GET", "/v1/markets/ticker", params={"market_id": self._id(market)},
+                               parse=lambda body: MarketStats.from_json(body, where))
 
     def depth(self, market: MarketRef, precision: int = 1, limit: Optional[int] = None) -> Depth:
         """``GET /v1/depth?market_id&precision[&limit]``.
@@ -124,9 +130,9 @@ class Markets:
         level = to_int(precision, "precision level", low=1, high=18)
         if limit is not None:
             limit = to_int(limit, "limit", low=1, high=10_000)
-        body = self._t.request("GET", "/v1/depth", params={"market_id": self._id(market),
-                                                         "precision": str(10 ** level), "limit": limit})
-        return Depth.from_json(body, "GET /v1/depth", limit=limit)
+        return self._t.request("GET", "/v1/depth", params={"market_id": self._id(market),
+                                                         "precision": str(10 ** level), "limit": limit},
+                               parse=lambda body: Depth.from_json(body, "GET /v1/depth", limit=limit))
 
     def trades(self, market: MarketRef, *, count: int = MAX_TRADES, direction: str = "desc",
                start_timestamp: Optional[int] = None, start_trade_id: Optional[str] = None) -> List[Trade]:
@@ -135,8 +141,8 @@ class Markets:
         The cursor is both ``start_timestamp`` and ``start_trade_id`` or neither.
         """
         params = self._trade_params(market, count, direction, start_timestamp, start_trade_id)
-        return parse_list(Trade, self._t.request("GET", "/v1/trades", params=params), ("trades",),
-                          "GET /v1/trades")
+        return self._t.request("GET", "/v1/trades", params=params,
+                               parse=lambda body: parse_list(Trade, body, ("trades",), "GET /v1/trades"))
 
     def account_trades(self, market: MarketRef, trade_account_id: str, *, count: int = MAX_TRADES,
                        direction: str = "desc", start_timestamp: Optional[int] = None,
@@ -144,17 +150,20 @@ class Markets:
         """``GET /v1/trades_by_account?market_id&contract&direction&count[&cursor]``: one page."""
         params = self._trade_params(market, count, direction, start_timestamp, start_trade_id)
         params["contract"] = b256_hex(trade_account_id, "trade_account_id")
-        return parse_list(Trade, self._t.request("GET", "/v1/trades_by_account", params=params),
-                          ("trades",), "GET /v1/trades_by_account")
+        return self._t.request("GET", "/v1/trades_by_account", params=params, parse=lambda body: parse_list(
+            Trade, body, ("trades",), "GET /v1/trades_by_account"))
 
     def _trade_params(self, market: MarketRef, count: int, direction: str, start_timestamp: Any,
                       start_trade_id: Any) -> dict:
         if (start_timestamp is None) != (start_trade_id is None):
             raise ValidationError("give both start_timestamp and start_trade_id, or neither")
+        if start_trade_id is not None and (not isinstance(start_trade_id, (str, int)) or isinstance(start_trade_id, bool)
+                                           or not 0 < len(str(start_trade_id)) <= 100):
+            raise ValidationError("start_trade_id must be a trade id (text of at most 100 characters)")
         return {"market_id": self._id(market), "direction": _direction(direction),
                 "count": str(_count(count, MAX_TRADES)),
                 "start_timestamp": None if start_timestamp is None else str(_ms(start_timestamp, "start_timestamp")),
-                "start_trade_id": start_trade_id}
+                "start_trade_id": None if start_trade_id is None else str(start_trade_id)}
 
     def iter_trades(self, market: MarketRef, *, direction: str = "desc", page_size: int = MAX_TRADES,
                     max_items: Optional[int] = None) -> Iterator[Trade]:
@@ -178,11 +187,11 @@ class Markets:
         ``start``/``end`` are ms integers or ``datetime`` (naive means UTC). At most 5000 bars
         come back per request.
         """
-        if resolution not in RESOLUTIONS:
+        if not isinstance(resolution, str) or resolution not in RESOLUTIONS:
             raise ValidationError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
         start_ms, end_ms = _ms(start, "start"), _ms(end, "end")
         if end_ms < start_ms:
             raise ValidationError("end is before start")
-        body = self._t.request("GET", "/v1/bars", params={"market_id": self._id(market), "from": str(start_ms),
-                                                        "to": str(end_ms), "resolution": resolution})
-        return parse_list(Bar, body, ("bars",), "GET /v1/bars")
+        return self._t.request("GET", "/v1/bars", params={"market_id": self._id(market), "from": str(start_ms),
+                                                        "to": str(end_ms), "resolution": resolution},
+                               parse=lambda body: parse_list(Bar, body, ("bars",), "GET /v1/bars"))

@@ -7,11 +7,10 @@ Chain integers are ``int``, ids lowercase ``0x…``, and the untouched JSON is k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ._parse import (chain_int, first, hex_id, identity_id, opt_id, opt_int, req_int, require,
-                     unwrap_list, unwrap_one)
+from ._parse import (chain_int, first, flag, hex_id, identity_id, mapping, opt_id, opt_int, req_int, require,
+                     side_of, text, unwrap_list, unwrap_one)
 from .errors import O2Error
 from .market import Market
 
@@ -62,8 +61,11 @@ class DepthLevel:
     @classmethod
     def from_json(cls, obj: Any, where: str) -> "DepthLevel":
         """Accepts ``{price, quantity}`` or ``[price, quantity]``."""
-        if isinstance(obj, (list, tuple)) and len(obj) >= 2:
+        if isinstance(obj, (list, tuple)):
+            if len(obj) != 2:
+                raise O2Error(f"{where}: a depth level must be [price, quantity]", body=str(obj)[:200])
             return cls(chain_int(obj[0], "price", where), chain_int(obj[1], "quantity", where))
+        obj = mapping(obj, where, "a depth level")
         return cls(req_int(obj, "price", where), req_int(obj, "quantity", where))
 
 
@@ -81,13 +83,15 @@ class Depth:
         """Parse; the book may sit under ``orders``, ``view`` or at top level; sorted and
         truncated to ``limit`` locally (the server may ignore it)."""
         obj = unwrap_one(obj, where)
-        book = obj.get("orders") or obj.get("view") or obj
-        if not isinstance(book, Mapping):
-            raise O2Error(f"{where}: depth book is not an object", body=str(obj)[:200])
-        buys = sorted((DepthLevel.from_json(x, where) for x in first(book, ("buys", "bids"), where, [])),
-                      key=lambda lv: -lv.price)
-        sells = sorted((DepthLevel.from_json(x, where) for x in first(book, ("sells", "asks"), where, [])),
-                       key=lambda lv: lv.price)
+        book = mapping(obj.get("orders") or obj.get("view") or obj, where, "a depth book")
+        sides = []
+        for names in (("buys", "bids"), ("sells", "asks")):
+            levels = first(book, names, where, [])
+            if not isinstance(levels, list):
+                raise O2Error(f"{where}: {names[0]} is not a list", body=str(levels)[:200])
+            sides.append([DepthLevel.from_json(x, where) for x in levels])
+        buys = sorted(sides[0], key=lambda lv: -lv.price)
+        sells = sorted(sides[1], key=lambda lv: lv.price)
         if limit is not None:
             buys, sells = buys[:limit], sells[:limit]
         return cls(opt_id(obj, "market_id", where), tuple(buys), tuple(sells), raw=obj)
@@ -110,12 +114,13 @@ class Trade:
     @classmethod
     def from_json(cls, obj: Any, where: str = "GET /v1/trades") -> "Trade":
         """Parse one trade (``maker``/``taker`` may be identities or bare ids)."""
-        return cls(trade_id=str(require(obj, "trade_id", where)),
-                   side=str(require(obj, "side", where)).capitalize(),
+        obj = mapping(obj, where, "a trade")
+        return cls(trade_id=text(obj, "trade_id", where, 100),
+                   side=side_of(require(obj, "side", where), where),
                    price=req_int(obj, "price", where), quantity=req_int(obj, "quantity", where),
                    total=opt_int(obj, "total", where), timestamp=req_int(obj, "timestamp", where),
-                   maker=identity_id(obj.get("maker"), where), taker=identity_id(obj.get("taker"), where),
-                   raw=obj)
+                   maker=identity_id(obj.get("maker"), where, "maker"),
+                   taker=identity_id(obj.get("taker"), where, "taker"), raw=obj)
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class Bar:
     @classmethod
     def from_json(cls, obj: Any, where: str = "GET /v1/bars") -> "Bar":
         """Parse; ``time`` or ``timestamp``; ``volume`` or ``buy_volume + sell_volume``."""
+        obj = mapping(obj, where, "a bar")
         if obj.get("volume") is not None:
             volume = req_int(obj, "volume", where)
         else:
@@ -173,13 +179,13 @@ class Order:
             obj = obj["order"]
         obj = unwrap_one(obj, where)
         return cls(order_id=hex_id(require(obj, "order_id", where), "order_id", where),
-                   side=str(require(obj, "side", where)).capitalize(),
-                   order_type=obj.get("order_type"),
+                   side=side_of(require(obj, "side", where), where),
+                   order_type=_order_type(obj.get("order_type"), where),
                    price=req_int(obj, "price", where), quantity=req_int(obj, "quantity", where),
                    price_fill=opt_int(obj, "price_fill", where) or 0,
                    quantity_fill=opt_int(obj, "quantity_fill", where) or 0,
-                   timestamp=opt_int(obj, "timestamp", where), close=bool(obj.get("close")),
-                   partially_filled=bool(obj.get("partially_filled")), cancel=bool(obj.get("cancel")),
+                   timestamp=opt_int(obj, "timestamp", where), close=flag(obj, "close", where),
+                   partially_filled=flag(obj, "partially_filled", where), cancel=flag(obj, "cancel", where),
                    market_id=opt_id(obj, "market_id", where) or market_id, raw=obj)
 
 
@@ -212,9 +218,13 @@ class AccountSession:
     @classmethod
     def from_json(cls, obj: Any, where: str) -> "AccountSession":
         """Parse ``{session_id, expiry, contract_ids}``."""
-        return cls(session_id=identity_id(require(obj, "session_id", where), where) or "",
+        obj = mapping(obj, where, "a session")
+        ids = obj.get("contract_ids") or []
+        if not isinstance(ids, list):
+            raise O2Error(f"{where}: session contract_ids is not a list", body=str(ids)[:200])
+        return cls(session_id=identity_id(require(obj, "session_id", where), where, "session_id") or "",
                    expiry=req_int(obj, "expiry", where),
-                   contract_ids=tuple(hex_id(c, "contract_ids", where) for c in obj.get("contract_ids") or []))
+                   contract_ids=tuple(hex_id(c, "contract_ids", where) for c in ids))
 
 
 @dataclass(frozen=True)
@@ -236,10 +246,10 @@ class Account:
     def from_json(cls, obj: Any, where: str = "GET /v1/accounts") -> "Account":
         """Parse; ``trade_account_id: null`` means not found."""
         obj = unwrap_one(obj, where)
-        account = obj.get("trade_account") or {}
+        account = mapping(obj.get("trade_account") or {}, where, "a trade_account object")
         session = obj.get("session")
         return cls(trade_account_id=opt_id(obj, "trade_account_id", where),
-                   owner=identity_id(account.get("owner"), where),
+                   owner=identity_id(account.get("owner"), where, "owner"),
                    nonce=opt_int(account, "nonce", where),
                    session=AccountSession.from_json(session, where) if session else None,
                    raw=obj)
@@ -276,7 +286,7 @@ class Balance:
         books = {hex_id(k, "order_books", where): BookBalance(req_int(v, "locked", where),
                                                                req_int(v, "unlocked", where),
                                                                opt_int(v, "fee", where))
-                 for k, v in (obj.get("order_books") or {}).items()}
+                 for k, v in mapping(obj.get("order_books") or {}, where, "an order_books object").items()}
         return cls(books, req_int(obj, "total_locked", where), req_int(obj, "total_unlocked", where),
                    opt_int(obj, "trading_account_balance", where) or 0, raw=obj)
 
@@ -314,14 +324,31 @@ class TxResult:
     tx_id: str
     orders: Tuple[Order, ...] = ()
     raw: Raw = _raw()
+    problems: Tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> "TxResult":
-        """Success means ``tx_id`` is present (PROTOCOL §3); anything else raises."""
-        if not isinstance(obj, Mapping) or not obj.get("tx_id"):
-            raise O2Error(f"{where}: no tx_id in the response", body=str(obj)[:200])
-        orders = tuple(Order.from_json(o, where) for o in obj.get("orders") or [])
-        return cls(str(obj["tx_id"]), orders, raw=obj)
+        """Success means ``tx_id`` is present (PROTOCOL §3); without a readable one this raises.
+
+        A readable ``tx_id`` means the transaction landed, so the rest is read tolerantly: an
+        order that does not parse is left out and named in ``problems`` (its JSON stays on
+        ``raw``) instead of hiding the fact that the request went through.
+        """
+        obj = mapping(obj, where)
+        tx_id = text(obj, "tx_id", where, 130)
+        if not tx_id.strip():
+            raise O2Error(f"{where}: empty tx_id")
+        orders, problems = [], []
+        raw_orders = obj.get("orders") or []
+        if not isinstance(raw_orders, list):
+            problems.append("orders is not a list")
+            raw_orders = []
+        for index, raw in enumerate(raw_orders):
+            try:
+                orders.append(Order.from_json(raw, where))
+            except O2Error as exc:
+                problems.append(f"orders[{index}]: {exc.message}")
+        return cls(tx_id, tuple(orders), raw=obj, problems=tuple(problems))
 
 
 @dataclass(frozen=True)
@@ -335,13 +362,21 @@ class CreatedAccount:
     @classmethod
     def from_json(cls, obj: Any, where: str = "POST /v1/accounts") -> "CreatedAccount":
         """Parse ``{trade_account_id, nonce}``."""
+        obj = mapping(obj, where)
         return cls(hex_id(require(obj, "trade_account_id", where), "trade_account_id", where),
                    opt_int(obj, "nonce", where) or 0, raw=obj)
 
 
-def decimal_or_none(value: Any) -> Optional[Decimal]:
-    """A Decimal from a human-scale number (aggregated endpoints), or ``None``."""
-    return None if value is None else Decimal(str(value))
+def _order_type(value: Any, where: str) -> Any:
+    """An order type as sent (a name, or a one-key object); names beyond the six a client sends
+    (``TurboSharedSpot``, …) are kept as their string (PROTOCOL §13)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= 60:
+        return value
+    if isinstance(value, Mapping) and len(value) == 1 and isinstance(next(iter(value)), str):
+        return dict(value)
+    raise O2Error(f"{where}: field 'order_type' is not an order type: {str(value)[:40]!r}")
 
 
 def parse_list(cls: Any, body: Any, keys: Tuple[str, ...], where: str) -> List[Any]:

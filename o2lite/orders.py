@@ -7,7 +7,7 @@ from typing import Callable, Iterator, List, Optional
 from ._hex import b256_hex, to_int
 from ._paging import iter_keyset
 from .errors import ValidationError
-from .markets import MarketRef, Markets
+from .markets import MarketRef, Markets, ms_of
 from .models import Order, OrdersPage
 from .transport import Transport
 
@@ -33,7 +33,9 @@ class Orders:
         Returns:
             OrdersPage with ``.orders``.
         """
-        if direction not in ("asc", "desc"):
+        if is_open is not None and not isinstance(is_open, bool):
+            raise ValidationError("is_open must be True, False or None")
+        if not isinstance(direction, str) or direction not in ("asc", "desc"):
             raise ValidationError("direction must be 'asc' or 'desc'")
         if (start_timestamp is None) != (start_order_id is None):
             raise ValidationError("give both start_timestamp and start_order_id, or neither")
@@ -41,16 +43,16 @@ class Orders:
                   "contract": b256_hex(trade_account_id, "trade_account_id"), "direction": direction,
                   "count": str(to_int(count, "count", low=1, high=MAX_ORDERS)),
                   "is_open": None if is_open is None else ("true" if is_open else "false"),
-                  "start_timestamp": None if start_timestamp is None else str(start_timestamp),
+                  "start_timestamp": None if start_timestamp is None else str(ms_of(start_timestamp, "start_timestamp")),
                   "start_order_id": None if start_order_id is None else b256_hex(start_order_id, "start_order_id")}
-        return OrdersPage.from_json(self._t.request("GET", "/v1/orders", params=params))
+        return self._t.request("GET", "/v1/orders", params=params, parse=OrdersPage.from_json)
 
     def get(self, market: MarketRef, order_id: str) -> Order:
         """``GET /v1/order?market_id&order_id`` → the order (``{order: …}`` or bare)."""
         market_id = self._markets.get(market).market_id
-        body = self._t.request("GET", "/v1/order", params={"market_id": market_id,
-                                                         "order_id": b256_hex(order_id, "order_id")})
-        return Order.from_json(body, "GET /v1/order", market_id)
+        return self._t.request("GET", "/v1/order", params={"market_id": market_id,
+                                                         "order_id": b256_hex(order_id, "order_id")},
+                               parse=lambda body: Order.from_json(body, "GET /v1/order", market_id))
 
     def iter_orders(self, market: MarketRef, trade_account_id: str, *, is_open: Optional[bool] = None,
                     direction: str = "desc", page_size: int = MAX_ORDERS,

@@ -8,18 +8,24 @@ not at ``import o2lite``.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
+import math
 import random
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple, Union
+from datetime import timezone
+from typing import Any, Callable, Dict, Iterator, Mapping, NamedTuple, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from . import __version__
-from .errors import O2ConnectionError, O2Error, RateLimited, ValidationError, error_from_response
+from ._json import loads as json_loads
+from .errors import (O2ConnectionError, O2Error, RateLimited, SubmissionUnknown, ValidationError,
+                     error_from_response)
 
-__all__ = ["NETWORKS", "Network", "Transport", "resolve_network"]
+__all__ = ["NETWORKS", "Network", "Transport", "Submission", "resolve_network", "retry_after_seconds",
+           "MAX_RESPONSE_BYTES", "DEFAULT_POOL_SIZE"]
 
 log = logging.getLogger("o2lite")
 
@@ -27,7 +33,12 @@ Timeout = Union[float, Tuple[float, float]]
 
 DEFAULT_TIMEOUT: Tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_ATTEMPTS = 3  # total tries of an idempotent GET
+DEFAULT_POOL_SIZE = 32  # pooled connections per host: enough for 32 threads without reconnecting
+MAX_RESPONSE_BYTES = 8 << 20  # the largest real answer (5000 bars) is under 1 MiB
+MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is capped, never obeyed blindly
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_AMBIGUOUS_STATUSES = frozenset({502, 504})  # a gateway lost the answer: the request may have run
+_SNIPPET = 200  # characters of a non-JSON body kept on an error
 
 
 class Network:
@@ -69,12 +80,41 @@ def resolve_network(network_or_url: Union[str, Network], faucet_url: Optional[st
     return Network("custom", base, faucet_url or base + "/faucet")
 
 
-def _retry_after(headers: Mapping[str, str]) -> Optional[float]:
-    value = headers.get("Retry-After")
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:
+def retry_after_seconds(value: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
+    """``Retry-After`` as seconds in ``[0, MAX_RETRY_AFTER]``: delta-seconds or an HTTP date.
+
+    Anything else (``nan``, ``inf``, garbage) is ``None``; a negative value or a past date is 0;
+    a huge one is capped.
+
+    >>> retry_after_seconds("2.5"), retry_after_seconds("nan"), retry_after_seconds("-4"), retry_after_seconds("9e99")
+    (2.5, None, 0.0, 60.0)
+    """
+    if value is None:
         return None
+    text = str(value).strip()[:64]
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class Submission(NamedTuple):
+    """Which nonce a signed POST/PUT uses: a lost answer becomes :class:`SubmissionUnknown` with it."""
+
+    nonce: Optional[int]
+    nonce_kind: str  # "sequential" | "parallel"
+    trade_account_id: Optional[str]
 
 
 def _abbreviate(body: Any) -> str:
@@ -93,38 +133,58 @@ class Transport:
     """Owns the ``requests.Session``, the base URL, default timeout, headers and retries.
 
     Retry rule: only GET is retried (on 429 / code 1003, connection errors and 502/503/504),
-    with capped exponential backoff plus jitter, honouring ``Retry-After``. POST and PUT are
-    **never** retried: they carry signed transactions, and a lost answer may mean the
-    transaction landed, so a resend could trade twice or burn a nonce.
+    with capped exponential backoff plus jitter, honouring ``Retry-After`` (capped at 60 s).
+    POST and PUT are **never** retried and never follow a redirect: they carry signed
+    transactions, and a lost answer may mean the transaction landed, so a resend could trade
+    twice or burn a nonce. A signed request (``submission=``) whose outcome is unclear raises
+    :class:`~o2lite.errors.SubmissionUnknown` with its nonce.
+
+    Every answer is read with bounded cost: at most :data:`MAX_RESPONSE_BYTES`, within twice
+    the read timeout overall, parsed by :func:`o2lite._json.loads` (nesting, number length,
+    no floats), and every parser error becomes an :class:`~o2lite.errors.O2Error` naming the
+    endpoint, with ``status`` set.
 
     Args:
         network_or_url: ``mainnet``/``testnet``/``devnet`` or a base URL.
-        session: a ``requests.Session`` to use (the caller keeps ownership).
+        session: a ``requests.Session`` to use (the caller keeps ownership and its settings).
         timeout: seconds, or ``(connect, read)``; default ``(5, 30)``.
         retries: total attempts for a GET (1 disables retrying).
         backoff: first retry delay in seconds; doubles each time up to ``max_backoff``.
         sleep: ``time.sleep`` replacement (tests inject a recorder).
+        pool_size: connections kept per host (default 32): size it to your thread count.
     """
 
     def __init__(self, network_or_url: Union[str, Network] = "mainnet", *, session: Any = None,
                  timeout: Timeout = DEFAULT_TIMEOUT, retries: int = DEFAULT_ATTEMPTS, backoff: float = 0.5,
                  max_backoff: float = 8.0, sleep: Callable[[float], None] = time.sleep,
-                 faucet_url: Optional[str] = None) -> None:
+                 faucet_url: Optional[str] = None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         import requests  # lazy: keeps `import o2lite` cheap
 
         self.network = resolve_network(network_or_url, faucet_url)
         self.base_url = self.network.base_url
-        self.timeout = timeout
-        self.attempts = max(int(retries), 1)
+        self.timeout = _check_timeout(timeout)
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= 20:
+            raise ValidationError("retries must be an integer from 1 to 20")
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or not 1 <= pool_size <= 1024:
+            raise ValidationError("pool_size must be an integer from 1 to 1024")
+        self.attempts = retries
         self.backoff, self.max_backoff, self._sleep = backoff, max_backoff, sleep
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.session = session
         self.headers = {"User-Agent": f"o2lite/{__version__}", "Accept": "application/json"}
         self._local = threading.local()
+        self._env: Dict[str, Dict[str, Any]] = {}  # per scheme://host: proxies/verify from the environment
+        self._env_lock = threading.Lock()
 
     @contextlib.contextmanager
     def timeout_override(self, timeout: Timeout) -> Iterator[None]:
         """Use ``timeout`` for every request this thread makes inside the ``with`` block."""
+        timeout = _check_timeout(timeout)
         previous = getattr(self._local, "timeout", None)
         self._local.timeout = timeout
         try:
@@ -143,19 +203,39 @@ class Transport:
             return path
         return self.base_url + "/" + path.lstrip("/")
 
+    def _environment(self, url: str) -> Dict[str, Any]:
+        """Proxy and CA settings from the environment, resolved once per host (``requests``
+        re-reads them on every request, ~0.4 ms each); same behaviour, cached."""
+        if not self._owns_session:
+            return {}
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        settings = self._env.get(key)
+        if settings is None:
+            with self._env_lock:
+                self.session.trust_env = True
+                merged = self.session.merge_environment_settings(key + "/", {}, None, None, None)
+                self.session.trust_env = False  # from now on only what we pass counts
+                settings = {"proxies": merged.get("proxies") or {}, "verify": merged.get("verify", True),
+                            "cert": merged.get("cert")}
+                self._env[key] = settings
+        return settings
+
     def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
         if retry_after is not None:
-            return min(retry_after, self.max_backoff * 4)
+            return min(retry_after, MAX_RETRY_AFTER)
         base = min(self.max_backoff, self.backoff * (2 ** attempt))
         return base / 2 + random.uniform(0, base / 2)  # "equal jitter": never zero, never above cap
 
     def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
                 json_body: Any = None, headers: Optional[Mapping[str, str]] = None,
-                timeout: Optional[Timeout] = None) -> Any:
-        """Send one request and return its parsed JSON body, or raise an :class:`O2Error`.
+                timeout: Optional[Timeout] = None, submission: Optional[Submission] = None,
+                parse: Optional[Callable[[Any], Any]] = None) -> Any:
+        """Send one request and return its parsed JSON body (or ``parse(body)``), or raise.
 
         ``params`` with ``None`` values are dropped. A JSON body that reports failure raises
-        even under HTTP 200. Only GET is retried (see the class doc).
+        even under HTTP 200. Only GET is retried (see the class doc). ``submission`` marks a
+        signed transaction: then an unclear outcome raises :class:`SubmissionUnknown`.
         """
         import requests
 
@@ -166,29 +246,43 @@ class Transport:
         if json_body is not None:
             send_headers["Content-Type"] = "application/json"
         send_headers.update(headers or {})
-        data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
-        # The rule: signed writes (POST/PUT) get exactly one attempt; see the class docstring.
-        attempts = self.attempts if method == "GET" else 1
+        data = None if json_body is None else json.dumps(json_body, separators=(",", ":"), allow_nan=False)
+        is_get = method == "GET"
+        # The rule: writes (POST/PUT) get exactly one attempt and follow no redirect; see the class doc.
+        attempts = self.attempts if is_get else 1
+        timeout_value = self._timeout(timeout)
+        env = self._environment(url)
         for attempt in range(attempts):
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, params=query, data=data, headers=send_headers,
-                                                timeout=self._timeout(timeout))
+                                                timeout=timeout_value, allow_redirects=is_get, stream=True, **env)
+                try:
+                    raw = _read_capped(response, _read_deadline(timeout_value))
+                finally:
+                    response.close()
             except requests.RequestException as exc:
-                sent = not isinstance(exc, (requests.ConnectTimeout,)) and not _refused(exc)
+                sent = not isinstance(exc, requests.ConnectTimeout) and not _refused(exc)
                 log.debug("%s %s -> %s after %.1f ms", method, path, type(exc).__name__,
                           (time.monotonic() - started) * 1000)
                 if attempt + 1 < attempts and isinstance(exc, (requests.ConnectionError, requests.Timeout)):
                     self._sleep(self._delay(attempt, None))
                     continue
-                error = O2ConnectionError(f"{type(exc).__name__}: {exc}", method=method, url=url)
-                error.may_have_landed = sent and method != "GET"  # type: ignore[attr-defined]
+                if submission is not None and sent:
+                    raise _unknown(submission, f"no answer after sending ({_describe(exc, url)})",
+                                   method=method, url=url) from exc
+                error = O2ConnectionError(_describe(exc, url), method=method, url=url)
+                error.may_have_landed = sent and not is_get  # type: ignore[attr-defined]
                 raise error from exc
-            elapsed = (time.monotonic() - started) * 1000
-            log.debug("%s %s -> %s in %.1f ms %s", method, path, response.status_code, elapsed,
-                      _abbreviate(json_body) if json_body is not None else "")
+            except _TooLarge as exc:
+                if submission is not None:
+                    raise _unknown(submission, str(exc), status=response.status_code, method=method,
+                                   url=url) from None
+                raise O2Error(str(exc), status=response.status_code, method=method, url=url) from None
+            log.debug("%s %s -> %s in %.1f ms %s", method, path, response.status_code,
+                      (time.monotonic() - started) * 1000, _abbreviate(json_body) if json_body is not None else "")
             try:
-                return self._parse(method, url, response)
+                return self._answer(method, url, response, raw, submission, parse)
             except RateLimited as exc:
                 if attempt + 1 < attempts:
                     self._sleep(self._delay(attempt, exc.retry_after))
@@ -196,40 +290,143 @@ class Transport:
                 raise
             except O2Error as exc:
                 if exc.status in _RETRY_STATUSES and attempt + 1 < attempts:
-                    self._sleep(self._delay(attempt, _retry_after(response.headers)))
+                    self._sleep(self._delay(attempt, retry_after_seconds(response.headers.get("Retry-After"))))
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _timeout(self, explicit: Optional[Timeout]) -> Timeout:
         if explicit is not None:
-            return explicit
+            return _check_timeout(explicit)
         override = getattr(self._local, "timeout", None)
         return self.timeout if override is None else override
 
     @staticmethod
-    def _parse(method: str, url: str, response: Any) -> Any:
+    def _answer(method: str, url: str, response: Any, raw: bytes, submission: Optional[Submission],
+                parse: Optional[Callable[[Any], Any]]) -> Any:
+        """Status + body → the parsed answer, or the right error (see :meth:`request`)."""
         status = response.status_code
-        text = response.text
+        where = f"{method} {urlsplit(url).path}"
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        if 300 <= status < 400 and method != "GET":
+            target = str(response.headers.get("Location", "?"))[:_SNIPPET]
+            raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "
+                          "non-idempotent request: use the final URL", status=status, method=method, url=url)
         try:
-            body = json.loads(text) if text.strip() else None
-        except ValueError:
-            body = None
+            text = raw.decode("utf-8-sig")
+            body = json_loads(text) if text.strip() else None
+        except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
+            snippet = raw[:_SNIPPET].decode("utf-8", "replace")
+            if submission is not None and (status < 400 or status >= 500):
+                raise _unknown(submission, f"{where}: unreadable answer ({exc})", status=status, method=method,
+                               url=url, body=snippet) from None
             if status < 400:
-                raise O2Error(f"non-JSON response: {text[:200]}", status=status, method=method, url=url,
-                              body=text[:200]) from None
-            raise error_from_response(status, text[:200], method=method, url=url,
-                                      retry_after=_retry_after(response.headers)) from None
+                raise O2Error(f"{where}: malformed response: {exc}", status=status, method=method, url=url,
+                              body=snippet) from None
+            raise error_from_response(status, snippet, method=method, url=url, retry_after=retry_after) from None
         if status >= 400 or _says_failure(body):
-            raise error_from_response(status, body, method=method, url=url,
-                                      retry_after=_retry_after(response.headers))
-        return body
+            if submission is not None and (status in _AMBIGUOUS_STATUSES or (status >= 500 and not _coded(body))):
+                raise _unknown(submission, f"{where}: HTTP {status} from a gateway: the request may have run",
+                               status=status, method=method, url=url, body=_snippet(body))
+            raise error_from_response(status, body, method=method, url=url, retry_after=retry_after)
+        if submission is not None and status >= 300:
+            raise _unknown(submission, f"{where}: unexpected HTTP {status}", status=status, method=method, url=url,
+                           body=_snippet(body))
+        if parse is None:
+            return body
+        try:
+            return parse(body)
+        except O2Error as exc:
+            exc.status, exc.method, exc.url = status, method, url
+            if submission is not None:
+                raise _unknown(submission, f"{exc.message} (the request may have run)", status=status,
+                               method=method, url=url, body=_snippet(body)) from None
+            exc.body = _snippet(exc.body if exc.body is not None else body)
+            raise
+        except Exception as exc:  # a parser bug must not escape as a stray exception
+            if submission is not None:
+                raise _unknown(submission, f"{where}: unreadable answer ({type(exc).__name__})", status=status,
+                               method=method, url=url, body=_snippet(body)) from None
+            raise O2Error(f"{where}: malformed response ({type(exc).__name__}: {str(exc)[:80]})", status=status,
+                          method=method, url=url, body=_snippet(body)) from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _check_timeout(timeout: Any) -> Timeout:
+    def ok(value: Any) -> bool:
+        return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+                and 0 < value <= 3600)
+
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(ok(v) for v in timeout):
+        return (float(timeout[0]), float(timeout[1]))
+    if ok(timeout):
+        return float(timeout)
+    raise ValidationError("timeout must be seconds (0 < t ≤ 3600) or a (connect, read) pair of them")
+
+
+def _read_deadline(timeout: Timeout) -> float:
+    read = timeout[1] if isinstance(timeout, tuple) else timeout
+    return time.monotonic() + 2 * read
+
+
+def _read_capped(response: Any, deadline: float) -> bytes:
+    """The whole body, at most :data:`MAX_RESPONSE_BYTES`, arriving before ``deadline``."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise _TooLarge(f"response of {declared} bytes is over the {MAX_RESPONSE_BYTES}-byte limit")
+    chunks, size = [], 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise _TooLarge(f"response is over the {MAX_RESPONSE_BYTES}-byte limit")
+        if time.monotonic() > deadline:
+            raise _TooLarge("response body still arriving after twice the read timeout: gave up")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    response._content, response._content_consumed = data, True  # so close() returns the connection to the pool
+    return data
+
+
+def _unknown(submission: Submission, message: str, **kw: Any) -> SubmissionUnknown:
+    nonce = submission.nonce
+    text = f"{message}; nonce {nonce} ({submission.nonce_kind}) may have been used — reconcile before resending"
+    return SubmissionUnknown(text, nonce=nonce, nonce_kind=submission.nonce_kind,
+                             trade_account_id=submission.trade_account_id, **kw)
+
+
+def _coded(body: Any) -> bool:
+    return isinstance(body, dict) and (body.get("code") is not None or "reason" in body)
+
+
+def _snippet(body: Any) -> Any:
+    text = json.dumps(body, default=str) if not isinstance(body, str) else body
+    return body if len(text) <= _SNIPPET else text[:_SNIPPET]
+
+
+def _describe(exc: Exception, url: str) -> str:
+    """One short line for a network failure (urllib3's own text runs to hundreds of characters)."""
+    import requests
+
+    host = urlsplit(url).netloc
+    if _refused(exc):
+        return f"cannot reach {host}: connection refused or host unknown"
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"cannot reach {host}: connect timed out"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"{host} did not answer in time (read timeout)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error talking to {host}: {str(exc)[:120]}"
+    return f"{type(exc).__name__} talking to {host}: {str(exc)[:120]}"
 
 
 def _refused(exc: Exception) -> bool:
     """True when the connection was never made (so nothing can have been sent)."""
     text = str(exc).lower()
-    return "refused" in text or "name or service not known" in text or "failed to resolve" in text
+    return ("refused" in text or "name or service not known" in text or "failed to resolve" in text
+            or "nodename nor servname" in text or "no address associated" in text)
 
 
 def _says_failure(body: Any) -> bool:
