@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from o2lite import encoding
+from o2lite import actions, encoding
 from o2lite.errors import ValidationError
 from o2lite.typed_data import TYPE_STRINGS, is_evm_owner, parallel_owner_calls_digest, parallel_session_digest
 
@@ -61,20 +61,20 @@ def test_buy_amount_overflow_rejected():
     action = {"CreateOrder": {"side": "Buy", "price": str(2**64 - 1), "quantity": str(2**64 - 1),
                               "order_type": "Spot"}}
     with pytest.raises(ValidationError, match="Buy amount"):
-        encoding.action_to_call(action, market_json(), ID)
+        actions.action_to_call(action, market_json(), ID)
 
 
 def test_unknown_action_and_side():
     with pytest.raises(ValidationError, match="unknown action"):
-        encoding.action_to_call({"Teleport": {}}, market_json(), ID)
+        actions.action_to_call({"Teleport": {}}, market_json(), ID)
     with pytest.raises(ValidationError, match="side"):
-        encoding.action_to_call({"CreateOrder": {"side": "Up", "price": 1, "quantity": 1, "order_type": "Spot"}},
+        actions.action_to_call({"CreateOrder": {"side": "Up", "price": 1, "quantity": 1, "order_type": "Spot"}},
                                 market_json(), ID)
 
 
 def test_register_referer_accepts_both_spellings():
-    a = encoding.action_to_call({"RegisterReferer": {"referer": {"Address": ID}}}, market_json(), ID)
-    b = encoding.action_to_call({"RegisterReferer": {"to": {"Address": ID}}}, market_json(), ID)
+    a = actions.action_to_call({"RegisterReferer": {"referer": {"Address": ID}}}, market_json(), ID)
+    b = actions.action_to_call({"RegisterReferer": {"to": {"Address": ID}}}, market_json(), ID)
     assert a == b and a.contract_id == bytes.fromhex("ab" * 32)
 
 

@@ -177,7 +177,7 @@ def test_session_sends_owner_header_and_requires_tx_id(client, mocked):
     result = client.session.actions(OWNER, body)
     assert result.tx_id == "0xabc" and result.orders[0].quantity == 5
     mocked.put(BASE + "/v1/session", json={"message": "ok but no tx"})
-    with pytest.raises(o2lite.O2Error, match="no tx_id"):
+    with pytest.raises(o2lite.SubmissionUnknown, match="missing field 'tx_id'"):  # landed or not: unknown
         client.session.update(OWNER, {"contract_ids": ["0x" + "c1" * 32]})
     sent = json.loads(mocked.calls[-1].request.body)
     assert sent == {"contract_ids": ["0x" + "c1" * 32]}

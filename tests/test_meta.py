@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import o2lite
-from o2lite import encoding, keccak, nonce, signing, typed_data
+from o2lite import actions, encoding, keccak, nonce, signing, typed_data
 
 MODULES = ["o2lite", "o2lite.client", "o2lite.transport", "o2lite.errors", "o2lite.market", "o2lite.models",
            "o2lite.markets", "o2lite.accounts", "o2lite.orders", "o2lite.session", "o2lite.analytics",
@@ -45,7 +45,7 @@ def test_no_key_material_in_any_repr():
     issuer = nonce.ParallelNonceIssuer(0)
     client = o2lite.Client("testnet")
     objects = [wallet, evm, issuer, client, client.transport, client.transport.network,
-               encoding.action_to_call({"CancelOrder": {"order_id": "0x" + "01" * 32}},
+               actions.action_to_call({"CancelOrder": {"order_id": "0x" + "01" * 32}},
                                        {"contract_id": "0x" + "02" * 32, "base": {"asset": "0x" + "03" * 32, "decimals": 9},
                                         "quote": {"asset": "0x" + "04" * 32}}, "0x" + "05" * 32)]
     for group in GROUPS:

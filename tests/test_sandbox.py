@@ -115,7 +115,7 @@ def test_parallel_window_slides(client, sandbox):
     trader = client.trader(Wallet.generate())
     account = trader.setup_account(fund=True)
     trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
-    issuer = trader._issuer(0)
+    issuer = trader.nonces.issuer(0)
     issuer.resync({"nonce_session_id": 0, "base": "0", "slots": [{"word_position": "4", "bitmap": "1"}]})
     trader.settle("FUEL/USDC")  # uses word 4: the upper half → the window slides
     window = client.accounts.nonce_window(account, 0)
@@ -219,6 +219,7 @@ def test_issuer_keeps_going_as_the_exchange_window_slides():
     from o2lite.errors import NonceWindowFull
     from o2lite.nonce import ParallelNonceIssuer
     from o2lite.sandbox import Exchange
+    from o2lite.sandbox.nonces import check_nonce, consume
 
     exchange = Exchange(seed_book=False)
     account_id = exchange.create_account({"identity": {"Address": "0x" + "12" * 32}})["trade_account_id"]
@@ -233,7 +234,7 @@ def test_issuer_keeps_going_as_the_exchange_window_slides():
         except NonceWindowFull:
             resyncs += issuer.resync(window, seen_generation=issuer.generation)
             issued = issuer.issue()
-        exchange._check_parallel(account, issued.value)  # raises if the exchange would refuse it
-        exchange._consume(account, "parallel_nonce", issued.value)
+        check_nonce(account, "parallel_nonce", issued.value, time.time())  # raises if the exchange would refuse it
+        consume(account, "parallel_nonce", issued.value, 0)
     assert 3000 // 1024 <= resyncs <= 3000 // 512
     assert int(window()["base"]) > 16

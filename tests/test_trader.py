@@ -55,9 +55,11 @@ def test_session_create_and_update(client, mock, exchange, owner_cls, kind):
     assert account["session"]["address"] == second.address and len(account["session"]["contract_ids"]) == 2
     method, path, body, headers = mock.posts("/v1/session")[-1]
     assert method == "PUT" and headers["O2-Owner-Id"] == trader.owner.address
-    assert ("nonce" in body) == (kind == "sequential")
-    assert list(body["signature"]) == (["Secp256k1"] if kind == "sequential" else ["TypedSecp256k1"])
-    assert account["nonce"] == (2 if kind == "sequential" else 0)
+    # both kinds register the proven way: sequential nonce, personal signature (PROTOCOL §9)
+    assert "nonce" in body and "parallel_nonce" not in body
+    assert list(body["signature"]) == ["Secp256k1"]
+    assert account["nonce"] == 2
+    assert second.nonce_kind == kind and second.lane == 2
     assert trader.session.address not in repr(trader.session.signer) or True
     assert trader.session.signer.private_key_hex()[2:] not in repr(trader.session)
 
@@ -158,11 +160,16 @@ def test_upgrade(mock, exchange):
     exchange.legacy_accounts = True
     with o2lite.Client(SANDBOX) as client:
         trader = funded(client)
-        with pytest.raises(TransactionReverted, match="Revert\\(123\\)"):
-            trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
+        trader.open_session(["FUEL/USDC"], nonce_kind="parallel")  # registration is sequential: fine
+        with pytest.raises(TransactionReverted, match="Revert\\(123\\)") as info:
+            trader.place("FUEL/USDC", "Buy", "0.0120", "10")  # the first parallel action finds the legacy contract
+        assert info.value.code is None  # a revert carries no code (PROTOCOL §3)
         assert trader.upgrade().upgraded
-        assert trader.upgrade().upgraded is False  # "No upgrade available" is a no-op
+        nonce = exchange.accounts[trader.trade_account_id]["nonce"]
+        assert trader.upgrade().upgraded is False  # "No upgrade available": a revert ...
+        assert exchange.accounts[trader.trade_account_id]["nonce"] == nonce + 1  # ... that spends the nonce
         trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
+        assert trader.place("FUEL/USDC", "Buy", "0.0120", "10").tx_id
 
 
 @pytest.mark.parametrize("kind", ["nonce", "parallel_nonce"])
@@ -171,13 +178,19 @@ def test_owner_calls(client, mock, kind):
     call = o2lite.encoding.Call(bytes(32), o2lite.encoding.function_selector("ping"), 0, bytes(32), 1000, b"\x01")
     nonce = {"nonce": trader.refresh_nonce()} if kind == "nonce" else {
         "parallel_nonce": o2lite.nonce.pack_parallel_nonce(1, int(time.time()) + 60, 0, 0)}
-    assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, call, **nonce).tx_id
-    assert mock.posts("/v1/accounts/call")[-1][2]["call"]["call_params"]["gas"] == "1000"
+    with pytest.warns(o2lite.ExperimentalWarning):
+        assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, call, **nonce).tx_id
+    if kind == "nonce":
+        assert mock.posts("/v1/accounts/call")[-1][2]["call"]["call_params"]["gas"] == "1000"
+    else:  # a parallel owner call of one goes to /calls as a list of one (PROTOCOL §10)
+        assert not mock.posts("/v1/accounts/call")
+        assert mock.posts("/v1/accounts/calls")[-1][2]["calls"][0]["call_params"]["gas"] == "1000"
     if kind == "nonce":
         nonce = {"nonce": nonce["nonce"] + 1}
     else:
         nonce = {"parallel_nonce": nonce["parallel_nonce"] + 1}
-    assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, [call, call], **nonce).tx_id
+    with pytest.warns(o2lite.ExperimentalWarning):
+        assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, [call, call], **nonce).tx_id
     assert len(mock.posts("/v1/accounts/calls")[-1][2]["calls"]) == 2
 
 
@@ -196,7 +209,7 @@ def test_nonce_already_used_raised_not_retried(client, mock, exchange):
     trader = funded(client)
     trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
     trader.place("FUEL/USDC", "Buy", "0.0120", "10")
-    issuer = trader._issuers[0]
+    issuer = trader.nonces.issuer(0)
     issuer.resync({"nonce_session_id": 0, "base": "0", "slots": []}, allow_backwards=True)  # a stale cursor
     sent = len(mock.posts("/v1/session/actions"))
     with pytest.raises(NonceRejected, match="already used"):
@@ -208,13 +221,17 @@ def test_nonce_already_used_raised_not_retried(client, mock, exchange):
 def test_ambiguous_timeout_raised_not_retried(client, mock, kind):
     trader = funded(client)
     trader.open_session(["FUEL/USDC"], nonce_kind=kind)
+    trader.settle("FUEL/USDC")  # the first action seats the nonce track (a parallel window read)
     sent = len(mock.posts("/v1/session/actions"))
     mock.fail_next.append(requests.ReadTimeout("read timed out"))
     with pytest.raises(SubmissionUnknown) as info:
         trader.place("FUEL/USDC", "Buy", "0.0120", "10")
-    assert info.value.nonce is not None
+    assert info.value.nonce is not None and info.value.nonce_kind == kind
+    assert info.value.trade_account_id == trader.trade_account_id
     assert len(mock.posts("/v1/session/actions")) == sent + 1  # sent once, never again
     assert len(trader.open_orders("FUEL/USDC")) == 1  # it did land
+    verdict = trader.reconcile(info.value)
+    assert verdict.landed is True and verdict.final
 
 
 def test_local_rejections_send_nothing(client, mock):

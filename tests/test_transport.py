@@ -90,8 +90,9 @@ def test_non_json_502_snippet(mocked, transport):
 
 def test_non_json_200_is_an_error(mocked, transport):
     mocked.get(BASE + "/v1/x", status=200, body="not json")
-    with pytest.raises(o2lite.O2Error, match="non-JSON"):
+    with pytest.raises(o2lite.O2Error, match="malformed response") as info:
         transport.request("GET", "/v1/x")
+    assert info.value.status == 200 and info.value.body == "not json"
 
 
 def test_get_retried_with_backoff_then_succeeds(mocked, transport, sleeps):

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from o2lite import encoding, nonce, signing, typed_data
+from o2lite import actions, encoding, nonce, signing, typed_data
 from o2lite.errors import NonceWindowFull
 from o2lite.keccak import keccak256
 from o2lite.market import Market
@@ -71,11 +71,11 @@ def test_order_args(case):
 @pytest.mark.parametrize("case", load_cases("actions"))
 def test_actions(case, pure):
     markets = {m["market_id"]: m for m in case["markets"]}
-    calls = [encoding.action_to_call(action, markets[group["market_id"]], case["accounts_registry_id"])
+    calls = [actions.action_to_call(action, markets[group["market_id"]], case["accounts_registry_id"])
              for group in case["actions"] for action in group["actions"]]
     assert [c.to_json() for c in calls] == case["calls"]
     # the same calls from o2lite.Market objects
-    as_objects = [encoding.action_to_call(action, Market.from_json(markets[group["market_id"]]),
+    as_objects = [actions.action_to_call(action, Market.from_json(markets[group["market_id"]]),
                                           case["accounts_registry_id"])
                   for group in case["actions"] for action in group["actions"]]
     assert as_objects == calls

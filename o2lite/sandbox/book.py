@@ -110,24 +110,29 @@ class Book:
         """The resting orders of one side, best first."""
         return self.bids if side == "Buy" else self.asks
 
+    @staticmethod
+    def _key(order: Order) -> Tuple[int, int, Order]:
+        return (-order.price if order.side == "Buy" else order.price, order.seq, order)
+
     def insert(self, journal: Optional[Journal], order: Order) -> None:
-        """Rest an order at its price–time place."""
+        """Rest an order at its price–time place: a binary search (``seq`` is unique, so the
+        order object itself is never compared), then one C-level list insert."""
         entries = self.side_list(order.side)
-        key = (-order.price if order.side == "Buy" else order.price, order.seq, order)
-        index = bisect.bisect_left([e[:2] for e in entries], key[:2])
+        key = self._key(order)
+        index = bisect.bisect_left(entries, key[:2])
         entries.insert(index, key)
         if journal is not None:
-            journal.record(lambda: entries.remove(key))
+            journal.record(lambda: self.remove(None, order))
 
     def remove(self, journal: Optional[Journal], order: Order) -> None:
-        """Take an order off the book."""
+        """Take an order off the book (found by binary search)."""
         entries = self.side_list(order.side)
-        for index, entry in enumerate(entries):
-            if entry[2] is order:
-                del entries[index]
-                if journal is not None:
-                    journal.record(lambda: entries.insert(index, entry))
-                return
+        key = self._key(order)
+        index = bisect.bisect_left(entries, key[:2])
+        if index < len(entries) and entries[index][2] is order:
+            del entries[index]
+            if journal is not None:
+                journal.record(lambda: self.insert(None, order))
 
     def depth(self, side: str, precision: int) -> List[Tuple[int, int]]:
         """Aggregated levels of one side; prices bucketed to multiples of ``precision``

@@ -8,12 +8,12 @@ completely at once; PostOnly reverts if it would take; BoundedMarket takes only 
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Mapping, Optional
 
 from .._hex import to_int
 from ..market import Market
 from .book import Journal, Order, Revert, set_attr
+from .config import fresh_id
 
 FEE_UNIT = 1_000_000  # fee fields are parts per million of what a side receives
 _TYPES = ("Spot", "Market", "Limit", "FillOrKill", "PostOnly", "BoundedMarket")
@@ -46,7 +46,7 @@ def create_order(exchange: Any, journal: Optional[Journal], account: str, market
     locked_asset, amount = (quote, price * quantity // unit) if side == "Buy" else (base, quantity)
     exchange.ledger.move(journal, (account, ("wallet", locked_asset)), (account, ("locked", book_id, locked_asset)), amount)
     seq = exchange.next_seq()
-    order = Order(order_id="0x" + hashlib.sha256(f"order{seq}".encode()).hexdigest(),
+    order = Order(order_id=fresh_id(),
                   market_id=market["market_id"], account=account, side=side, order_type=order_type, price=price,
                   quantity=quantity, timestamp=exchange.now_ms(), seq=seq, locked=amount)
     exchange.orders[order.order_id] = order

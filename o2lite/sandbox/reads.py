@@ -1,20 +1,29 @@
-"""The sandbox's read endpoints: markets, depth, trades, bars, orders, accounts, balances,
-the nonce window, analytics and the aggregated (human-scale) views."""
+"""The sandbox's read endpoints, in the shapes a server must emit (PROTOCOL §5).
+
+Where sources differ, the answers follow the strictest official typed models (the Rust SDK's),
+which every official client parses: chain integers as decimal strings, the ticker as a one-item
+list, trades as ``{trades, market_id}``, bars with ``timestamp`` and buy/sell volumes. The
+aggregated endpoints speak human-scale JSON numbers. Every read runs under the exchange lock.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Tuple, Union
 
 from .._hex import b256_hex
-from ..market import Market
 from ..markets import RESOLUTIONS
 from ..nonce import LANES, WINDOW_WORDS
-from .exchange import Exchange, api_error
+from .aggregated import register_aggregated
+from .errors import api_error
 
-__all__ = ["register", "resolution_ms"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .exchange import Exchange
+
+__all__ = ["register", "resolution_ms", "query_int"]
 
 _SECOND = 1000
+_DAY = 86400 * _SECOND
 _RESOLUTION_MS = {"s": _SECOND, "m": 60 * _SECOND, "h": 3600 * _SECOND, "d": 86400 * _SECOND,
                   "w": 7 * 86400 * _SECOND, "M": 30 * 86400 * _SECOND}  # months count as 30 days
 
@@ -24,28 +33,43 @@ def resolution_ms(resolution: str) -> int:
     return int(resolution[:-1]) * _RESOLUTION_MS[resolution[-1]]
 
 
-def _count(query: Mapping[str, str], limit: int) -> int:
-    count = int(query.get("count", limit))
-    if not 1 <= count <= limit:
-        raise api_error(7002, f"count must be between 1 and {limit}")
-    return count
+def query_int(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter in ``[low, high]``, else code 1001."""
+    text = query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 20 or not low <= int(text) <= high:
+        raise api_error(1001, f"{name} must be an integer from {low} to {high}")
+    return int(text)
 
 
 def _keyset(items: List[Any], key: Callable[[Any], Tuple[int, Any]], query: Mapping[str, str], id_param: str,
             id_type: Callable[[str], Any], count: int) -> List[Any]:
     """Sort by (timestamp, id) and start *at* the cursor — the boundary item is repeated, as
     the exchange does; ``direction`` asc or desc."""
-    descending = query.get("direction", "desc") == "desc"
+    direction = query.get("direction", "desc")
+    if direction not in ("asc", "desc"):
+        raise api_error(1001, "direction must be asc or desc")
+    descending = direction == "desc"
     items = sorted(items, key=key, reverse=descending)
     if query.get("start_timestamp") is not None:
         if query.get(id_param) is None:
             raise api_error(7002, f"start_timestamp needs {id_param}")
-        cursor = (int(query["start_timestamp"]), id_type(query[id_param]))
+        cursor = (query_int(query, "start_timestamp", 0, 0, 2**63), id_type(query[id_param]))
         items = [i for i in items if (key(i) <= cursor if descending else key(i) >= cursor)]
     return items[:count]
 
 
-def register(ex: Exchange) -> None:
+def _trade_json(t: dict, account: Union[str, None] = None) -> dict:
+    out = {"trade_id": t["trade_id"], "side": t["side"], "price": t["price"], "quantity": t["quantity"],
+           "total": t["total"], "timestamp": str(t["timestamp"]), "maker": t["maker"], "taker": t["taker"]}
+    if account is not None:
+        roles = [r for r, who in (("maker", t["maker"]), ("taker", t["taker"])) if who["ContractId"] == account]
+        out["trader_side"] = "both" if len(roles) == 2 else roles[0]
+    return out
+
+
+def register(ex: "Exchange") -> None:
     """Add the read routes to ``ex.routes``."""
 
     def markets(**_: Any) -> dict:
@@ -56,26 +80,43 @@ def register(ex: Exchange) -> None:
             raise api_error(1001, "market_id is required")
         return ex.market_by_id(b256_hex(query["market_id"], "market_id"))
 
-    def stats(query: Mapping[str, str], **_: Any) -> dict:
-        market = market_of(query)
-        day_ago = ex.now_ms() - 86400 * _SECOND
+    def day_stats(market: dict) -> Dict[str, Any]:
         trades = ex.trades[market["market_id"]]
-        recent = [t for t in trades if t["timestamp"] >= day_ago]
+        recent = [t for t in trades if t["timestamp"] >= ex.now_ms() - _DAY]
         prices = [int(t["price"]) for t in recent]
-        book = ex.books[market["market_id"]]
-        return {"market_id": market["market_id"], "last_price": trades[-1]["price"] if trades else None,
-                "volume_24h": str(sum(int(t["quantity"]) for t in recent)),
-                "high_24h": str(max(prices)) if prices else None, "low_24h": str(min(prices)) if prices else None,
-                "best_bid": str(book.bids[0][2].price) if book.bids else None,
-                "best_ask": str(book.asks[0][2].price) if book.asks else None}
+        last = int(trades[-1]["price"]) if trades else 0
+        older = [t for t in trades if t["timestamp"] < ex.now_ms() - _DAY]
+        previous = int(older[-1]["price"]) if older else (prices[0] if prices else last)
+        return {"last": last, "high": max(prices, default=last), "low": min(prices, default=last),
+                "open": prices[0] if prices else last, "previous": previous,
+                "base": sum(int(t["quantity"]) for t in recent), "quote": sum(int(t["total"]) for t in recent)}
+
+    def summary(query: Mapping[str, str], **_: Any) -> dict:
+        market = market_of(query)
+        s = day_stats(market)
+        return {"market_id": market["market_id"], "high_price": str(s["high"]), "low_price": str(s["low"]),
+                "last_price": str(s["last"]), "volume_24h": str(s["base"]), "change_24h": str(s["last"] - s["open"])}
+
+    def ticker(query: Mapping[str, str], **_: Any) -> List[dict]:
+        market = market_of(query)
+        s, book = day_stats(market), ex.books[market["market_id"]]
+        bid = book.bids[0][2] if book.bids else None
+        ask = book.asks[0][2] if book.asks else None
+        change = s["last"] - s["previous"]
+        percentage = (Decimal(change) * 100 / s["previous"]).quantize(Decimal("0.01")) if s["previous"] else Decimal(0)
+        return [{"market_id": market["market_id"], "high": str(s["high"]), "low": str(s["low"]),
+                 "bid": str(bid.price if bid else 0), "bid_volume": str(bid.remaining if bid else 0),
+                 "ask": str(ask.price if ask else 0), "ask_volume": str(ask.remaining if ask else 0),
+                 "open": str(s["open"]), "close": str(s["last"]), "last": str(s["last"]),
+                 "previous_close": str(s["previous"]), "change": str(change), "percentage": str(percentage),
+                 "average": str((s["open"] + s["last"]) // 2), "base_volume": str(s["base"]),
+                 "quote_volume": str(s["quote"]), "timestamp": str(ex.now_ms())}]
 
     def depth(query: Mapping[str, str], **_: Any) -> dict:
         market = market_of(query)
-        precision = int(query.get("precision", "10"))
-        if precision < 1 or precision > 10**18:
-            raise api_error(1001, "precision must be a power of ten from 10 to 10^18")
+        precision = query_int(query, "precision", 10, 1, 10**18)
+        limit = query_int(query, "limit", 0, 0, 10_000) or None
         book = ex.books[market["market_id"]]
-        limit = int(query["limit"]) if query.get("limit") else None
         levels = {side: [{"price": str(p), "quantity": str(q)} for p, q in book.depth(side, precision)][:limit]
                   for side in ("Buy", "Sell")}
         return {"action": "snapshot", "market_id": market["market_id"],
@@ -84,23 +125,32 @@ def register(ex: Exchange) -> None:
     def trade_key(t: dict) -> Tuple[int, int]:
         return t["timestamp"], int(t["trade_id"])
 
-    def trades(query: Mapping[str, str], **_: Any) -> List[dict]:
+    def trade_id(text: str) -> int:
+        if not text.isdigit() or len(text) > 30:
+            raise api_error(1001, "start_trade_id must be a trade id")
+        return int(text)
+
+    def trades(query: Mapping[str, str], **_: Any) -> dict:
         market = market_of(query)
-        return _keyset(ex.trades[market["market_id"]], trade_key, query, "start_trade_id", int, _count(query, 50))
+        page = _keyset(ex.trades[market["market_id"]], trade_key, query, "start_trade_id", trade_id,
+                       query_int(query, "count", 50, 1, 50))
+        return {"trades": [_trade_json(t) for t in page], "market_id": market["market_id"]}
 
     def trades_by_account(query: Mapping[str, str], **_: Any) -> dict:
         market = market_of(query)
-        account = b256_hex(query.get("contract") or query.get("account"), "contract")
+        account = b256_hex(query.get("contract") or query.get("account") or "", "contract")
         mine = [t for t in ex.trades[market["market_id"]]
                 if account in (t["maker"]["ContractId"], t["taker"]["ContractId"])]
-        return {"trades": _keyset(mine, trade_key, query, "start_trade_id", int, _count(query, 50))}
+        page = _keyset(mine, trade_key, query, "start_trade_id", trade_id, query_int(query, "count", 50, 1, 50))
+        return {"trades": [_trade_json(t, account) for t in page], "market_id": market["market_id"]}
 
-    def bars(query: Mapping[str, str], **_: Any) -> dict:
+    def bars(query: Mapping[str, str], **_: Any) -> List[dict]:
         market = market_of(query)
         resolution = query.get("resolution", "")
         if resolution not in RESOLUTIONS:
-            raise api_error(1001, f"unknown resolution {resolution!r}")
-        start, end, step = int(query["from"]), int(query["to"]), resolution_ms(resolution)
+            raise api_error(1001, f"unknown resolution {resolution[:10]!r}")
+        start, end = query_int(query, "from", 0, 0, 2**63), query_int(query, "to", 0, 0, 2**63)
+        step = resolution_ms(resolution)
         if end < start:
             raise api_error(7001, "Invalid time range")
         out: Dict[int, dict] = {}
@@ -108,24 +158,24 @@ def register(ex: Exchange) -> None:
             if not start <= t["timestamp"] <= end:
                 continue
             bucket, price = t["timestamp"] // step * step, int(t["price"])
-            bar = out.setdefault(bucket, {"time": bucket, "open": price, "high": price, "low": price,
-                                          "close": price, "volume": 0})
-            bar["high"], bar["low"] = max(bar["high"], price), min(bar["low"], price)
-            bar["close"] = price
-            bar["volume"] += int(t["quantity"])
-        rows = [dict(b, **{k: str(b[k]) for k in ("open", "high", "low", "close", "volume")})
-                for _, b in sorted(out.items())]
-        return {"bars": rows[:5000]}
+            bar = out.setdefault(bucket, {"timestamp": bucket, "open": price, "high": price, "low": price,
+                                          "close": price, "buy_volume": 0, "sell_volume": 0})
+            bar["high"], bar["low"], bar["close"] = max(bar["high"], price), min(bar["low"], price), price
+            # the taker's side names the volume: a maker Sell was taken by a buyer
+            bar["buy_volume" if t["side"] == "Sell" else "sell_volume"] += int(t["quantity"])
+        return [{k: str(v) for k, v in b.items()} for _, b in sorted(out.items())][:5000]
 
     def orders(query: Mapping[str, str], **_: Any) -> dict:
         market = market_of(query)
-        account = b256_hex(query.get("contract") or query.get("account"), "contract")
+        account = b256_hex(query.get("contract") or query.get("account") or "", "contract")
         mine = [o for o in ex.orders.values() if o.account == account and o.market_id == market["market_id"]]
         if query.get("is_open") is not None:
-            wanted = query["is_open"].lower() == "true"
+            if query["is_open"] not in ("true", "false"):
+                raise api_error(1001, "is_open must be true or false")
+            wanted = query["is_open"] == "true"
             mine = [o for o in mine if (not o.close) == wanted]
         page = _keyset(mine, lambda o: (o.timestamp, o.order_id), query, "start_order_id",
-                       lambda v: b256_hex(v, "start_order_id"), _count(query, 200))
+                       lambda v: b256_hex(v, "start_order_id"), query_int(query, "count", 200, 1, 200))
         decimals = market["base"]["decimals"]
         return {"identity": {"ContractId": account}, "market_id": market["market_id"],
                 "orders": [o.to_json(decimals) for o in page]}
@@ -156,9 +206,7 @@ def register(ex: Exchange) -> None:
 
     def window(query: Mapping[str, str], **_: Any) -> dict:
         account = ex.account(query.get("trade_account_id"))
-        lane = int(query.get("nonce_session_id", "0"))
-        if not 0 <= lane < LANES:
-            raise api_error(1001, "nonce_session_id out of range")
+        lane = query_int(query, "nonce_session_id", 0, 0, LANES - 1)
         state = account["windows"].get(lane, {"base": 0, "bitmaps": {}})
         base = state["base"]
         slots = [{"word_position": str(w), "bitmap": str(state["bitmaps"].get(w, 0))}
@@ -188,6 +236,8 @@ def register(ex: Exchange) -> None:
                 "total_unlocked": str(unlocked_total + own), "trading_account_balance": str(own)}
 
     def whitelist(body: Any, **_: Any) -> dict:
+        if not isinstance(body, Mapping):
+            raise api_error(1002, "Parse error: body must be {\"tradeAccount\": \"0x…\"}")
         account = ex.account(body.get("tradeAccount"))
         already = account.setdefault("whitelisted", False)
         account["whitelisted"] = True
@@ -196,73 +246,19 @@ def register(ex: Exchange) -> None:
     def referral(query: Mapping[str, str], **_: Any) -> dict:
         code = query.get("code", "").upper()
         owner = next((a["owner"] for a in ex.accounts.values() if a["id"][2:10].upper() == code), None)
-        return {"valid": owner is not None, "ownerAddress": owner, "isActive": owner is not None} if owner \
-            else {"valid": False}
+        return {"valid": True, "ownerAddress": owner, "isActive": True} if owner else {"valid": False}
 
-    register_aggregated(ex)
-    ex.routes.update({
-        ("GET", "/v1/markets"): markets, ("GET", "/v1/markets/summary"): stats, ("GET", "/v1/markets/ticker"): stats,
-        ("GET", "/v1/depth"): depth, ("GET", "/v1/trades"): trades, ("GET", "/v1/trades_by_account"): trades_by_account,
-        ("GET", "/v1/bars"): bars, ("GET", "/v1/orders"): orders, ("GET", "/v1/order"): order,
-        ("GET", "/v1/accounts"): accounts, ("GET", "/v1/accounts/window"): window, ("GET", "/v1/balance"): balance,
+    def health(**_: Any) -> dict:
+        return {"status": "ok"}
+
+    routes = {
+        ("GET", "/v1/markets"): markets, ("GET", "/v1/markets/summary"): summary,
+        ("GET", "/v1/markets/ticker"): ticker, ("GET", "/v1/depth"): depth, ("GET", "/v1/trades"): trades,
+        ("GET", "/v1/trades_by_account"): trades_by_account, ("GET", "/v1/bars"): bars,
+        ("GET", "/v1/orders"): orders, ("GET", "/v1/order"): order, ("GET", "/v1/accounts"): accounts,
+        ("GET", "/v1/accounts/window"): window, ("GET", "/v1/balance"): balance,
         ("POST", "/analytics/v1/whitelist"): whitelist, ("GET", "/analytics/v1/referral/code-info"): referral,
-    })
-
-
-def register_aggregated(ex: Exchange) -> None:
-    """``/v1/aggregated/*`` with human-scale numbers and ``BASE_QUOTE`` pairs."""
-
-    def spec_of(pair: Optional[str]) -> Tuple[dict, Market]:
-        for m in ex.markets:
-            if f"{m['base']['symbol']}_{m['quote']['symbol']}" == str(pair).upper():
-                return m, Market.from_json(m)
-        raise api_error(2000, f"Market not found: {pair}")
-
-    def ticker_row(m: dict) -> dict:
-        spec, trades = Market.from_json(m), ex.trades[m["market_id"]]
-        book, day_ago = ex.books[m["market_id"]], ex.now_ms() - 86400 * _SECOND
-        recent = [t for t in trades if t["timestamp"] >= day_ago]
-        return {"ticker_id": f"{spec.base.symbol}_{spec.quote.symbol}", "base_currency": spec.base.symbol,
-                "target_currency": spec.quote.symbol,
-                "last_price": str(spec.format_price(int(trades[-1]["price"]))) if trades else "0",
-                "base_volume": str(spec.format_quantity(sum(int(t["quantity"]) for t in recent))),
-                "target_volume": str(spec.format_price(0) + sum((spec.format_price(int(t["price"])) *
-                                                                 spec.format_quantity(int(t["quantity"])) for t in recent), Decimal(0))),
-                "bid": str(spec.format_price(book.bids[0][2].price)) if book.bids else "0",
-                "ask": str(spec.format_price(book.asks[0][2].price)) if book.asks else "0"}
-
-    def assets(**_: Any) -> dict:
-        return {symbol: {"name": symbol, "unified_cryptoasset_id": asset, "can_withdraw": True, "can_deposit": True}
-                for symbol, (asset, _) in ex.assets().items()}
-
-    def orderbook(query: Mapping[str, str], **_: Any) -> dict:
-        m, spec = spec_of(query.get("market_pair"))
-        depth = int(query.get("depth", "0"))
-        if not 0 <= depth <= 500:
-            raise api_error(1001, "depth must be 0..500")
-        book = ex.books[m["market_id"]]
-
-        def side(name: str) -> List[List[str]]:
-            levels = [[str(spec.format_price(p)), str(spec.format_quantity(q))] for p, q in book.depth(name, 1)]
-            return levels[:depth] if depth else levels
-
-        return {"ticker_id": f"{spec.base.symbol}_{spec.quote.symbol}", "timestamp": ex.now_ms(),
-                "bids": side("Buy"), "asks": side("Sell")}
-
-    def summary(**_: Any) -> List[dict]:
-        return [dict(ticker_row(m), trading_pairs=ticker_row(m)["ticker_id"]) for m in ex.markets]
-
-    def ticker(**_: Any) -> List[dict]:
-        return [ticker_row(m) for m in ex.markets]
-
-    def trades(query: Mapping[str, str], **_: Any) -> List[dict]:
-        m, spec = spec_of(query.get("market_pair"))
-        return [{"trade_id": int(t["trade_id"]), "price": str(spec.format_price(int(t["price"]))),
-                 "base_volume": str(spec.format_quantity(int(t["quantity"]))), "trade_timestamp": t["timestamp"],
-                 "type": "sell" if t["side"] == "Buy" else "buy"} for t in reversed(ex.trades[m["market_id"]][-200:])]
-
-    ex.routes.update({("GET", "/v1/aggregated/assets"): assets, ("GET", "/v1/aggregated/orderbook"): orderbook,
-                      ("GET", "/v1/aggregated/summary"): summary, ("GET", "/v1/aggregated/ticker"): ticker,
-                      ("GET", "/v1/aggregated/trades"): trades})
-
-
+        ("GET", "/health"): health,
+    }
+    routes.update(register_aggregated(ex))
+    ex.routes.update({key: ex.locked(route) for key, route in routes.items()})

@@ -1,5 +1,12 @@
 """``Sandbox``: the sandbox exchange over real HTTP on loopback (standard library only).
 
+The server is meant to be left running by users, so every bad request gets a JSON answer and the
+server keeps serving: a read timeout per connection (a silent client cannot hold a thread), a
+strict ``Content-Length`` and a body cap (413), a JSON nesting limit, 405 with ``Allow`` for
+any other method, 414/431 for oversized request lines and headers, 400 for garbage (a TLS hello
+on the plain port included) — all as JSON, none with a traceback on stderr — and a listen
+backlog sized for bursts of new connections.
+
 >>> from o2lite.sandbox.server import Sandbox
 >>> import o2lite
 >>> with Sandbox() as sx, o2lite.Client(sx.url) as client:
@@ -10,59 +17,132 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
+from .._json import loads as json_loads
 from .exchange import Exchange
 from .state import load_file, save_file
 
-__all__ = ["Sandbox"]
+__all__ = ["Sandbox", "MAX_BODY", "READ_TIMEOUT"]
 
-_MAX_BODY = 1 << 20  # requests larger than 1 MiB are refused
+log = logging.getLogger("o2lite.sandbox")
+
+MAX_BODY = 1 << 20  # bytes: the largest real request (5 actions) is a few kB
+READ_TIMEOUT = 10.0  # seconds a connection may stay silent mid-request (or idle between requests)
+_METHODS = ("GET", "POST", "PUT")
+_STATUS_TEXT = {400: "bad request", 404: "not found", 405: "method not allowed", 408: "request timeout",
+                411: "length required", 413: "request body too large", 414: "request line too long",
+                431: "request headers too large", 500: "internal error", 501: "not implemented",
+                505: "HTTP version not supported"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops bursts of new connections (SYN backlog)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that breaks (reset, timeout) is logged at debug level, not printed."""
+        log.debug("sandbox connection from %s failed", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "o2lite-sandbox"
     protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT  # socket timeout for every read: a silent client cannot hold a thread
 
     def setup(self) -> None:
         super().setup()
         # headers and body go out as two writes: without NODELAY, Nagle + delayed ACK add ~40 ms
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        """The standard library's own errors (bad request line, 414, 431, 501, …) as JSON."""
+        self.close_connection = True
+        text = message or _STATUS_TEXT.get(code, "error")
+        try:
+            self._reply(code, {"code": 1001 if code < 500 else 1000, "message": text[:200]}, {})
+        except OSError:
+            pass
+
+    def _body(self) -> Tuple[Optional[int], Any]:
+        """``(error status, error message)`` or ``(None, parsed body)``."""
+        if self.headers.get("Transfer-Encoding"):
+            return 411, "send a Content-Length (chunked bodies are not accepted)"
+        declared = self.headers.get_all("Content-Length") or []
+        if len(declared) > 1:
+            return 400, "more than one Content-Length"
+        text = declared[0].strip() if declared else "0"
+        if not text.isdigit() or len(text) > 12:
+            return 400, "Content-Length must be a non-negative integer"
+        length = int(text)
+        if length > MAX_BODY:
+            return 413, f"request body over {MAX_BODY} bytes"
+        raw = self.rfile.read(length) if length else b""
+        if len(raw) != length:
+            return 400, "request body shorter than its Content-Length"
+        if not raw:
+            return None, None
+        try:
+            return None, json_loads(raw.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
+            return 400, f"Parse error: body is not JSON within limits ({str(exc)[:80]})"
+
     def _serve(self) -> None:
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
-            self._reply(413, {"code": 1001, "message": "request too large"}, {})
-            return
-        raw = self.rfile.read(length) if length else b""
         try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            self._reply(400, {"code": 1002, "message": "Parse error: body is not JSON"}, {})
+            url = urlsplit(self.path)
+            status, body = self._body()
+            if status is not None:
+                self.close_connection = True
+                self._reply(status, {"code": 1002 if status == 400 else 1001, "message": body}, {})
+                return
+            query = dict(parse_qsl(url.query, max_num_fields=50))
+            status, payload, headers = sandbox.exchange.handle(self.command, url.path, query,
+                                                               dict(self.headers.items()), body)
+            if self.command != "GET" and status < 500:
+                sandbox.persist()
+        except (socket.timeout, ConnectionError):
+            self.close_connection = True
             return
-        status, payload, headers = sandbox.exchange.handle(self.command, url.path, dict(parse_qsl(url.query)),
-                                                           dict(self.headers.items()), body)
-        if self.command != "GET":
-            sandbox.persist()
+        except Exception:  # a bug must cost one request, not the server
+            log.exception("sandbox: internal error on %s %s", self.command, self.path[:200])
+            status, payload, headers = 500, {"code": 1000, "message": "Internal error"}, {}
         self._reply(status, payload, headers)
 
-    def _reply(self, status: int, payload: Any, headers: dict) -> None:
+    def _not_allowed(self) -> None:
+        self.close_connection = True
+        self._body_discard()
+        self._reply(405, {"code": 1001, "message": f"method {self.command} not allowed"},
+                    {"Allow": ", ".join(_METHODS)})
+
+    def _body_discard(self) -> None:
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if text.isdigit() and int(text) <= MAX_BODY:
+            try:
+                self.rfile.read(int(text))
+            except OSError:
+                pass
+
+    def _reply(self, status: int, payload: Any, headers: Dict[str, str]) -> None:
         data = json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = _serve
+    do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_TRACE = do_CONNECT = _not_allowed
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
         if getattr(self.server, "verbose", False):
@@ -81,12 +161,13 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, state: Optional[str] = None,
                  exchange: Optional[Exchange] = None, verbose: bool = False, **exchange_options: Any) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be 0–65535, got {port!r}")
         self.exchange = exchange or Exchange(**exchange_options)
         self.state = state
         if state:
             load_file(self.exchange, state)
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), _Handler)
         self._httpd.sandbox = self  # type: ignore[attr-defined]
         self._httpd.verbose = verbose  # type: ignore[attr-defined]
         self._thread: Optional[threading.Thread] = None

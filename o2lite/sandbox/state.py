@@ -10,6 +10,7 @@ from typing import Any, Dict
 from .book import Order
 
 VERSION = 1
+_TEMP_PREFIX = ".o2lite-sandbox-"
 
 
 def dump(ex: Any) -> Dict[str, Any]:
@@ -63,7 +64,7 @@ def load(ex: Any, data: Dict[str, Any]) -> None:
 def save_file(ex: Any, path: str) -> None:
     """Write :func:`dump` to ``path`` atomically."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".o2lite-sandbox-")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=_TEMP_PREFIX)
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(dump(ex), handle, separators=(",", ":"))
@@ -74,8 +75,23 @@ def save_file(ex: Any, path: str) -> None:
         raise
 
 
+def remove_stale_temp_files(path: str) -> int:
+    """Delete temp files a killed sandbox left beside ``path`` (our prefix only); how many."""
+    directory = os.path.dirname(os.path.abspath(path))
+    removed = 0
+    for name in os.listdir(directory):
+        if name.startswith(_TEMP_PREFIX):
+            try:
+                os.unlink(os.path.join(directory, name))
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 def load_file(ex: Any, path: str) -> bool:
-    """Load ``path`` into ``ex`` if it exists; True when it did."""
+    """Load ``path`` into ``ex`` if it exists (after removing stale temp files); True when it did."""
+    remove_stale_temp_files(path)
     if not os.path.exists(path):
         return False
     with open(path) as handle:

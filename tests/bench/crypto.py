@@ -19,7 +19,7 @@ os.environ.setdefault("O2LITE_PURE_SIGNING", "1")  # measure the pure path unles
 import ecdsa  # noqa: E402
 from ecdsa.util import sigencode_string  # noqa: E402
 
-from o2lite import encoding, nonce, signing  # noqa: E402
+from o2lite import actions, encoding, nonce, signing  # noqa: E402
 from o2lite.keccak import keccak256  # noqa: E402
 
 KEY = bytes.fromhex("35cf2cdf3dba218e0559fae92c3c889de910a51a2bdb65c6098eacd743455aff")
@@ -48,10 +48,10 @@ def main() -> None:
     sk = ecdsa.SigningKey.from_string(KEY, curve=ecdsa.SECP256k1)
 
     def batch() -> bytes:
-        calls = [encoding.action_to_call(a, MARKET, "0x" + "e2" * 32) for a in ACTIONS]
+        calls = [actions.action_to_call(a, MARKET, "0x" + "e2" * 32) for a in ACTIONS]
         return signing.raw_sign(KEY, encoding.actions_signing_bytes(42, calls))
 
-    calls = [encoding.action_to_call(a, MARKET, "0x" + "e2" * 32) for a in ACTIONS]
+    calls = [actions.action_to_call(a, MARKET, "0x" + "e2" * 32) for a in ACTIONS]
     batch_bytes = encoding.actions_signing_bytes(42, calls)
     rows = [
         ("keccak256, one 136-byte block", median_us(lambda: keccak256(block), 30, 50), 80),
