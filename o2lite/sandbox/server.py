@@ -35,6 +35,7 @@ log = logging.getLogger("o2lite.sandbox")
 MAX_BODY = 1 << 20  # bytes: the largest real request (5 actions) is a few kB
 READ_TIMEOUT = 10.0  # seconds a connection may stay silent mid-request (or idle between requests)
 _METHODS = ("GET", "POST", "PUT")
+_POLL = 0.05  # seconds between shutdown checks: stop() returns this fast
 _STATUS_TEXT = {400: "bad request", 404: "not found", 405: "method not allowed", 408: "request timeout",
                 411: "length required", 413: "request body too large", 414: "request line too long",
                 431: "request headers too large", 500: "internal error", 501: "not implemented",
@@ -60,12 +61,40 @@ class _Handler(BaseHTTPRequestHandler):
         # headers and body go out as two writes: without NODELAY, Nagle + delayed ACK add ~40 ms
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def handle_one_request(self) -> None:
+        """Answer a TLS handshake on the plain-HTTP port with a JSON hint, not a silent hang."""
+        try:
+            first = self.rfile.peek(1)[:1]  # type: ignore[attr-defined]
+        except (OSError, ValueError):
+            self.close_connection = True
+            return
+        if first == b"\x16":  # a TLS ClientHello: the client speaks https to an http server
+            self.request_version, self.command, self.requestline = "HTTP/1.1", "", ""
+            self.send_error(400, "this sandbox speaks plain HTTP: use an http:// URL")
+            return
+        super().handle_one_request()
+
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         """The standard library's own errors (bad request line, 414, 431, 501, …) as JSON."""
         self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.0"  # else the status line is left out (HTTP/0.9 style)
         text = message or _STATUS_TEXT.get(code, "error")
         try:
             self._reply(code, {"code": 1001 if code < 500 else 1000, "message": text[:200]}, {})
+        except OSError:
+            pass
+
+    def finish(self) -> None:
+        """Close gently: half-close, then drain what the client still sends (bounded), so an
+        error answer is not lost to a TCP reset caused by unread input."""
+        super().finish()
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.5)
+            for _ in range(64):
+                if not self.connection.recv(65536):
+                    break
         except OSError:
             pass
 
@@ -157,17 +186,22 @@ class Sandbox:
             write request, so a restarted sandbox loses nothing.
         exchange: an existing engine; otherwise one is made from ``exchange_options``
             (``rate_limits``, ``faucet_cooldown``, ``seed_book``, …).
+        read_timeout: seconds a connection may stay silent before it is closed.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, state: Optional[str] = None,
-                 exchange: Optional[Exchange] = None, verbose: bool = False, **exchange_options: Any) -> None:
+                 exchange: Optional[Exchange] = None, verbose: bool = False, read_timeout: float = READ_TIMEOUT,
+                 **exchange_options: Any) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0–65535, got {port!r}")
+        if not 0 < read_timeout <= 3600:
+            raise ValueError("read_timeout must be seconds in (0, 3600]")
         self.exchange = exchange or Exchange(**exchange_options)
         self.state = state
         if state:
             load_file(self.exchange, state)
-        self._httpd = _Server((host, port), _Handler)
+        handler = type("_Handler", (_Handler,), {"timeout": read_timeout})
+        self._httpd = _Server((host, port), handler)
         self._httpd.sandbox = self  # type: ignore[attr-defined]
         self._httpd.verbose = verbose  # type: ignore[attr-defined]
         self._thread: Optional[threading.Thread] = None
@@ -187,13 +221,14 @@ class Sandbox:
 
     def start(self) -> "Sandbox":
         """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="o2lite-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(_POLL,), name="o2lite-sandbox",
+                                        daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted."""
-        self._httpd.serve_forever()
+        self._httpd.serve_forever(_POLL)
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
