@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Iterable, List, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Iterable, List, Optional
 
 from .errors import O2Error
 

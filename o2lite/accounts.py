@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping
+from typing import Any, Dict, Optional, Sequence, Union
 
 from ._hex import b256_hex, to_int
 from .encoding import Call, identity_json, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes

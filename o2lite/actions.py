@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Dict, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Tuple
 
 from ._hex import U64_MAX, BytesLike, b256, b256_hex
 from .encoding import GAS_MAX, SELECTORS, ZERO_B256, Call, identity, identity_json, order_args

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from ._hex import U64_MAX, U256_MAX, BytesLike, b256, to_int
 from .errors import ValidationError

@@ -22,7 +22,8 @@ import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import gcd
-from typing import Any, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Union
 
 from ._hex import U64_MAX
 from ._parse import chain_int, hex_id, mapping, opt_int, req_int, require, text

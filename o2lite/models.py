@@ -7,7 +7,8 @@ Chain integers are ``int``, ids lowercase ``0x…``, and the untouched JSON is k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Tuple
 
 from ._parse import (chain_int, first, flag, hex_id, identity_id, mapping, opt_id, opt_int, req_int, require,
                      side_of, text, unwrap_list, unwrap_one)
@@ -313,8 +314,8 @@ class MarketStats:
             return None if value is None else chain_int(value, names[0], where)
 
         return cls(opt_id(obj, "market_id", where), pick("last_price", "price", "last"),
-                   pick("volume_24h", "base_volume", "volume"), pick("high_24h", "high"),
-                   pick("low_24h", "low"), raw=obj)
+                   pick("volume_24h", "base_volume", "volume"), pick("high_24h", "high_price", "high"),
+                   pick("low_24h", "low_price", "low"), raw=obj)
 
 
 @dataclass(frozen=True)

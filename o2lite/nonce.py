@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 from ._hex import to_int
 from .errors import NonceWindowFull, ValidationError

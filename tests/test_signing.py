@@ -105,3 +105,50 @@ def test_pure_env_forces_pure_path(monkeypatch):
 def test_recover_rejects_garbage():
     with pytest.raises(ValidationError):
         signing.recover_public_key(b"\x00" * 64, bytes(32))
+
+
+def test_fixed_base_signing_matches_python_ecdsa_for_random_keys():
+    """200 random keys and digests: o2lite's pure signature (fixed-base k·G) equals python-ecdsa's
+    deterministic signature (low-s, recovery bit added), byte for byte."""
+    import random
+
+    import ecdsa
+    from ecdsa.util import sigdecode_string, sigencode_string
+
+    rng = random.Random(13)
+    n = ecdsa.SECP256k1.order
+    for _ in range(200):
+        key = rng.randrange(1, n).to_bytes(32, "big")
+        digest = rng.randbytes(32)
+        ours = signing.sign_digest(key, digest, pure=True)
+        sk = ecdsa.SigningKey.from_string(key, curve=ecdsa.SECP256k1)
+        r, s = sigdecode_string(sk.sign_digest_deterministic(digest, hashfunc=hashlib.sha256,
+                                                             sigencode=sigencode_string), n)
+        s = min(s, n - s)
+        assert ours[:32] == r.to_bytes(32, "big")
+        assert int.from_bytes(ours[32:], "big") & ((1 << 255) - 1) == s
+        public = signing.public_key_of(key, pure=True)
+        assert public == sk.get_verifying_key().to_string()
+        assert signing.recover_public_key(ours, digest, pure=True) == public
+
+
+def test_verify_recoverable_agrees_with_recovery():
+    """The sandbox's cached-key check accepts exactly what recovery accepts."""
+    import random
+
+    from o2lite import _ec
+
+    rng = random.Random(14)
+    key = rng.randbytes(32)
+    public = signing.public_key_of(key, pure=True)
+    other = signing.public_key_of(rng.randbytes(32), pure=True)
+    table = _ec.FixedBase(_ec.point_from_bytes(public))
+    for _ in range(40):
+        digest = rng.randbytes(32)
+        sig = signing.sign_digest(key, digest, pure=True)
+        assert _ec.verify_recoverable(sig, digest, public, table)
+        assert not _ec.verify_recoverable(sig, digest, other)
+        flipped = sig[:32] + bytes([sig[32] ^ 0x80]) + sig[33:]  # the other recovery id
+        assert not _ec.verify_recoverable(flipped, digest, public, table)
+        assert signing.recover_public_key(flipped, digest, pure=True) != public
+        assert not _ec.verify_recoverable(sig, rng.randbytes(32), public, table)

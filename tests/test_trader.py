@@ -315,3 +315,53 @@ def test_32_threads_parallel_orders(client, mock, exchange):
     assert len(nonces) == len(set(nonces)) == 640
     assert len({r.orders[0].order_id for r in results}) == 640
     assert len(trader.open_orders("FUEL/USDC")) == 640
+
+
+def test_parallel_registration_opt_in_end_to_end(client, mock, exchange):
+    trader = funded(client)
+    with pytest.warns(o2lite.ExperimentalWarning, match="ParallelSessionArgs"):
+        session = trader.open_session(["FUEL/USDC"], nonce_kind="parallel", parallel_registration=True)
+    body = mock.posts("/v1/session")[-1][2]
+    assert "parallel_nonce" in body and list(body["signature"]) == ["TypedSecp256k1"]
+    assert exchange.accounts[trader.trade_account_id]["nonce"] == 0  # the sequential nonce was not used
+    assert session.nonce_kind == "parallel" and trader.place("FUEL/USDC", "Buy", "0.0120", "10").tx_id
+
+
+def test_sandbox_refuses_non_canonical_json_as_the_exchange_would(client, mock):
+    trader = funded(client)
+    trader.open_session(["FUEL/USDC"])
+    prepared = client.session.prepare_actions(trader.session, [{"market_id": "FUEL/USDC", "actions": [
+        {"CreateOrder": {"side": "Buy", "price": "12000", "quantity": "10000000000", "order_type": "Spot"}}]}])
+    body = client.session.signed_actions(trader.session, prepared, nonce=trader.refresh_nonce())
+    body["actions"][0]["actions"][0]["CreateOrder"]["side"] = "buy"  # what o2lite used to send
+    with pytest.raises(o2lite.InvalidRequest) as info:
+        client.session.actions(trader.owner.address, body)
+    assert info.value.code == 1002 and "canonical" in info.value.message
+
+
+def test_reconcile_sequential_not_landed_then_landed(client, mock, exchange):
+    trader = funded(client)
+    trader.open_session(["FUEL/USDC"])
+    nonce = trader.refresh_nonce()
+    lost = SubmissionUnknown("lost", nonce=nonce, nonce_kind="sequential", trade_account_id=trader.trade_account_id)
+    verdict = trader.reconcile(lost)
+    assert verdict.landed is False and not verdict.final
+    trader.settle("FUEL/USDC")  # a transaction with that nonce lands
+    assert trader.reconcile(lost).landed is True
+
+
+def test_reconcile_parallel_expired_unused(client, mock, exchange):
+    trader = funded(client)
+    packed = o2lite.nonce.pack_parallel_nonce(0, int(time.time()) - 5, 0, 3)
+    lost = SubmissionUnknown("lost", nonce=packed, nonce_kind="parallel", trade_account_id=trader.trade_account_id)
+    verdict = trader.reconcile(lost)
+    assert verdict.landed is False and verdict.final  # expired unused: it can never run
+    fresh = o2lite.nonce.pack_parallel_nonce(0, int(time.time()) + 60, 0, 3)
+    pending = SubmissionUnknown("lost", nonce=fresh, nonce_kind="parallel", trade_account_id=trader.trade_account_id)
+    assert trader.reconcile(pending).final is False
+
+
+def test_ids_never_repeat_across_exchanges():
+    first, second = Exchange(), Exchange()
+    ids = {o for o in first.orders} | {o for o in second.orders}
+    assert len(ids) == len(first.orders) + len(second.orders) == 40  # 20 seeded orders each, all distinct

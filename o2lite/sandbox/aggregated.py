@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Tuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
-from ..market import Market
+from ..market import Market  # noqa: F401 - the type of ex.spec()
 from .errors import api_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +27,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
     """The ``/v1/aggregated/*`` routes (the caller registers them under the lock)."""
 
     def specs() -> List[Tuple[dict, Market]]:
-        return [(m, Market.from_json(m)) for m in ex.markets]
+        return [(m, ex.spec(m)) for m in ex.markets]
 
     def pair_of(spec: Market) -> str:
         return f"{spec.base.symbol}_{spec.quote.symbol}"

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import encoding
 from .._hex import b256_hex
 from ..actions import action_to_call, canonical_action
 from ..errors import ValidationError
+from ..market import Market
 from ..typed_data import DOMAIN_VERSION, parallel_session_digest
 from .book import Book, Journal, Ledger, Order, Revert, set_attr
 from . import owner_ops, reads
@@ -72,6 +74,7 @@ class Exchange:
                          "trade_account_oracle_id": named_id("oracle"), "base_asset_id": named_id("asset:ETH")}
         self.markets: List[dict] = [dict(m) for m in (markets or DEFAULT_MARKETS)]
         self.by_market_id = {m["market_id"]: m for m in self.markets}
+        self._specs: Dict[str, Market] = {}
         self.books = {m["market_id"]: Book(m["market_id"]) for m in self.markets}
         self.ledger = Ledger()
         self.accounts: Dict[str, dict] = {}  # trade_account_id -> {owner, nonce, session, windows, version, referer}
@@ -163,6 +166,13 @@ class Exchange:
         if market is None:
             raise api_error(2000, f"Market not found: {str(market_id)[:80]}")
         return market
+
+    def spec(self, market: dict) -> Market:
+        """The parsed :class:`~o2lite.market.Market` of a market entry (parsed once)."""
+        found = self._specs.get(market["market_id"])
+        if found is None:
+            found = self._specs[market["market_id"]] = Market.from_json(market)
+        return found
 
     def market_by_contract(self, contract_id: str) -> Optional[dict]:
         """The market whose order book is ``contract_id``."""

@@ -7,7 +7,8 @@ signature mismatch (4000) on the exchange, which rebuilds the signed bytes from 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .._hex import b256_hex
 from ..errors import ValidationError

@@ -8,10 +8,10 @@ completely at once; PostOnly reverts if it would take; BoundedMarket takes only 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from .._hex import to_int
-from ..market import Market
 from .book import Journal, Order, Revert, set_attr
 from .config import fresh_id
 
@@ -29,7 +29,7 @@ def _type_name(order_type: Any) -> str:
 def create_order(exchange: Any, journal: Optional[Journal], account: str, market: dict,
                  args: Mapping[str, Any]) -> Order:
     """Apply one ``CreateOrder`` for ``account`` in ``market``; returns the order as it ends."""
-    spec = Market.from_json(market)
+    spec = exchange.spec(market)
     side = str(args["side"]).capitalize()
     price, quantity = to_int(args["price"], "price"), to_int(args["quantity"], "quantity")
     order_type = args["order_type"]

@@ -9,7 +9,8 @@ its upper half (``base = word − 3`` when a word of the upper half is used).
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Tuple
 
 from ..nonce import LANES, WINDOW_WORDS, WORD_BITS
 from .errors import MISMATCHED_SELECTOR, ApiError, api_error, revert_error

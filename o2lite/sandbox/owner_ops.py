@@ -8,7 +8,8 @@ silent: owner calls are verified (signature, nonce) but not executed; the faucet
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import encoding
 from ..errors import ValidationError

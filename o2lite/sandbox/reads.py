@@ -9,7 +9,8 @@ aggregated endpoints speak human-scale JSON numbers. Every read runs under the e
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Tuple, Union
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple, Union
 
 from .._hex import b256_hex
 from ..markets import RESOLUTIONS

@@ -39,6 +39,7 @@ def load(ex: Any, data: Dict[str, Any]) -> None:
     ex.sequence = int(data["sequence"])
     ex.markets = data["markets"]
     ex.by_market_id = {m["market_id"]: m for m in ex.markets}
+    ex._specs = {}  # parsed Market objects of the replaced markets
     ex.accounts = {}
     for aid, a in data["accounts"].items():
         a["windows"] = {int(lane): {"base": int(w["base"]), "bitmaps": {int(k): int(v) for k, v in w["bitmaps"].items()}}

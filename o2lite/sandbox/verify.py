@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Any, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Optional, Set, Tuple
 
 from .. import _ec, signing
 from ..errors import ValidationError
@@ -23,8 +24,10 @@ from ..typed_data import is_evm_owner
 
 __all__ = ["BadSignature", "Verifier", "signature_bytes"]
 
-_CACHED_KEYS = 4096  # signers whose public keys are remembered (LRU)
-_TABLE_AFTER = 2  # a key seen this many times gets its own fixed-base table
+_CACHED_KEYS = 4096  # signers whose public keys are remembered (LRU; 64 bytes each)
+_SMALL_TABLES = 128  # keys with a 4-bit table (~150 kB each, a few ms to build), LRU
+_LARGE_TABLES = 8  # busiest keys with an 8-bit table (~1.5 MB each, ~50 ms to build), LRU
+_LARGE_AFTER = 64  # uses before a key earns the larger table
 
 
 class BadSignature(Exception):
@@ -44,48 +47,77 @@ def signature_bytes(signature: Any, labels: Tuple[str, ...]) -> bytes:
         raise BadSignature("signature is not hex") from None
 
 
-class _Key:
-    __slots__ = ("public_key", "uses", "table")
-
-    def __init__(self, public_key: bytes) -> None:
-        self.public_key = public_key
-        self.uses = 0
-        self.table: Optional[_ec.FixedBase] = None
-
-
 class Verifier:
-    """Checks that a signature over a digest was made by an address; thread-safe."""
+    """Checks that a signature over a digest was made by an address; thread-safe.
+
+    Memory is bounded: at most :data:`_CACHED_KEYS` public keys, :data:`_SMALL_TABLES` 4-bit
+    and :data:`_LARGE_TABLES` 8-bit tables, each evicted least-recently-used first.
+    """
 
     def __init__(self) -> None:
-        self._keys: "OrderedDict[Tuple[str, bool], _Key]" = OrderedDict()
+        self._keys: "OrderedDict[Tuple[str, bool], bytes]" = OrderedDict()
+        self._uses: Dict[Tuple[str, bool], int] = {}
+        self._small: "OrderedDict[Tuple[str, bool], _ec.FixedBase]" = OrderedDict()
+        self._large: "OrderedDict[Tuple[str, bool], _ec.FixedBase]" = OrderedDict()
+        self._building: Set[Tuple[str, bool]] = set()
         self._lock = threading.Lock()
+
+    def _table(self, key: Tuple[str, bool], public_key: bytes) -> "Optional[_ec.FixedBase]":
+        """The best table of a known key; builds (outside the lock, one build per key at a
+        time) the table the key has earned. ``None`` while its first table is being built."""
+        with self._lock:
+            uses = self._uses[key] = self._uses.get(key, 0) + 1
+            large = self._large.get(key)
+            if large is not None:
+                self._large.move_to_end(key)
+                return large
+            small = self._small.get(key)
+            if small is not None:
+                self._small.move_to_end(key)
+            want = "large" if uses >= _LARGE_AFTER else ("small" if small is None else "")
+            if not want or key in self._building:
+                return small
+            self._building.add(key)
+        try:
+            table = _ec.FixedBase(_ec.point_from_bytes(public_key), window=8 if want == "large" else 4)
+        finally:
+            with self._lock:
+                self._building.discard(key)
+        with self._lock:
+            cache, limit = (self._large, _LARGE_TABLES) if want == "large" else (self._small, _SMALL_TABLES)
+            cache[key] = table
+            while len(cache) > limit:
+                cache.popitem(last=False)
+        return table
 
     def check(self, signature: Any, labels: Tuple[str, ...], digest: bytes, address: str, evm: bool) -> None:
         """Raise :class:`BadSignature` unless ``signature`` over ``digest`` recovers to ``address``
         (a Fuel address, or an EVM owner's zero-padded B256 when ``evm``)."""
         raw = signature_bytes(signature, labels)
+        key = (address, evm)
         with self._lock:
-            key = self._keys.get((address, evm))
-            if key is not None:
-                self._keys.move_to_end((address, evm))
-                key.uses += 1
-        if key is not None and signing._fast_backend(None) is None:
-            if key.table is None and key.uses >= _TABLE_AFTER:
-                key.table = _ec.FixedBase(_ec.point_from_bytes(key.public_key))
-            if _ec.verify_recoverable(raw, digest, key.public_key, key.table):
+            public_key = self._keys.get(key)
+            if public_key is not None:
+                self._keys.move_to_end(key)
+        table = None
+        if public_key is not None and signing._fast_backend(None) is None:
+            table = self._table(key, public_key)
+        if table is not None and public_key is not None:
+            if _ec.verify_recoverable(raw, digest, public_key, table):
                 return
             raise BadSignature("Invalid signature")
         try:
-            public_key = signing.recover_public_key(raw, digest)
+            recovered_key = signing.recover_public_key(raw, digest)
         except ValidationError:
             raise BadSignature("Invalid signature") from None
-        recovered = signing.evm_b256_address(public_key) if evm else signing.fuel_address(public_key)
+        recovered = signing.evm_b256_address(recovered_key) if evm else signing.fuel_address(recovered_key)
         if recovered != address:
             raise BadSignature("Invalid signature")
         with self._lock:
-            self._keys[(address, evm)] = _Key(public_key)
+            self._keys[key] = recovered_key
             while len(self._keys) > _CACHED_KEYS:
-                self._keys.popitem(last=False)
+                old, _ = self._keys.popitem(last=False)
+                self._uses.pop(old, None)
 
     def owner_personal(self, signature: Any, message: bytes, owner: str) -> None:
         """An owner's personal signature (``Secp256k1``) over ``message``."""

@@ -2,8 +2,9 @@
 
 Run: python tests/bench/throughput.py [--orders N]
 
-The sandbox runs in its own process, so the CPU time measured here is the client's alone:
-scaling, encoding, signing and HTTP. Both processes share the machine's cores.
+The sandbox runs in its own process, so the client CPU measured here is the client's alone
+(scaling, encoding, signing and HTTP) and the sandbox's is read from /proc. Both processes
+share the machine's cores.
 """
 
 from __future__ import annotations
@@ -28,7 +29,17 @@ def start_sandbox():
     return proc, line.split(" on ")[1].split(" ")[0]
 
 
-def run(url: str, threads: int, orders: int, kind: str) -> tuple:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+def run(url: str, threads: int, orders: int, kind: str, pid: int) -> tuple:
     client = o2lite.Client(url)
     trader = client.trader(o2lite.Wallet.generate())
     trader.setup_account(fund=True)
@@ -44,16 +55,17 @@ def run(url: str, threads: int, orders: int, kind: str) -> tuple:
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors.append(exc)
 
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall, server = time.process_time(), time.perf_counter(), process_cpu(pid)
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server = process_cpu(pid) - server
     done = per_thread * threads - len(errors)
     client.close()
-    return done / wall, cpu / max(done, 1) * 1000, len(errors)
+    return done / wall, cpu / max(done, 1) * 1000, server / max(done, 1) * 1000, len(errors)
 
 
 def main() -> None:
@@ -65,9 +77,9 @@ def main() -> None:
         backend = "pure" if os.environ.get("O2LITE_PURE_SIGNING") else "auto (coincurve if installed)"
         print(f"sandbox {url}; signing backend: {backend}; {args.orders} orders per run")
         for kind, threads in (("sequential", 1), ("parallel", 1), ("parallel", 8), ("parallel", 32)):
-            rate, cpu_ms, failed = run(url, threads, args.orders, kind)
-            print(f"{kind:10s} {threads:3d} thread(s): {rate:7.1f} orders/s, client CPU {cpu_ms:5.2f} ms/order"
-                  + (f", {failed} failed" if failed else ""))
+            rate, cpu_ms, server_ms, failed = run(url, threads, args.orders, kind, proc.pid)
+            print(f"{kind:10s} {threads:3d} thread(s): {rate:7.1f} orders/s, client CPU {cpu_ms:5.2f} ms/order, "
+                  f"sandbox CPU {server_ms:5.2f} ms/order" + (f", {failed} failed" if failed else ""))
     finally:
         proc.terminate()
         proc.wait(timeout=10)

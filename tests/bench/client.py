@@ -1,0 +1,162 @@
+"""Client CPU per order against a server that answers instantly (not a test).
+
+Run: python tests/bench/client.py [--orders N] [--profile]
+
+A stub exchange in its own process answers every request with canned JSON at once, so it is
+never the bottleneck and its CPU is not counted: what is measured is o2lite's own work per
+order — building and scaling the order, canonical JSON, signing, HTTP through ``requests``,
+parsing the answer. Rows: ``sign_digest`` alone, then orders at 1, 8 and 32 threads on the pure
+path and (when installed) on coincurve, each pinned explicitly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+sys.path.insert(0, ROOT)
+
+STUB = r'''
+import json, socket, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+answers = json.loads(sys.argv[1])
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def _serve(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        data = answers.get(self.path.split("?")[0], "{}").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = do_PUT = _serve
+    def log_message(self, *a):
+        pass
+class S(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+s = S(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+'''
+
+
+def canned() -> dict:
+    from o2lite.sandbox.config import DEFAULT_MARKETS, named_id
+
+    market = DEFAULT_MARKETS[0]
+    order = {"order_id": "0x" + "01" * 32, "market_id": market["market_id"], "side": "Buy", "order_type": "Spot",
+             "price": "11000", "price_fill": "0", "quantity": "10000000000", "quantity_fill": "0",
+             "timestamp": "1700000000000", "close": False, "partially_filled": False, "cancel": False}
+    return {
+        "/v1/markets": json.dumps({"books_registry_id": named_id("b"), "accounts_registry_id": named_id("a"),
+                                   "trade_account_oracle_id": named_id("o"), "chain_id": "0x26a1",
+                                   "base_asset_id": named_id("e"), "markets": DEFAULT_MARKETS}),
+        "/v1/accounts/window": json.dumps({"nonce_session_id": 0, "base": "0", "slots": []}),
+        "/v1/session/actions": json.dumps({"tx_id": "0x" + "ab" * 32, "orders": [order]}),
+    }
+
+
+def start_stub():
+    proc = subprocess.Popen([sys.executable, "-c", STUB, json.dumps(canned())], stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline())
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def run(url: str, threads: int, orders: int, profile: bool = False) -> tuple:
+    import o2lite
+    from o2lite.session import TradeSession
+
+    client = o2lite.Client(url, pool_size=max(threads, 4))
+    owner = o2lite.Wallet.generate()
+    market = client.markets.get("FUEL/USDC")
+    trader = client.trader(owner, trade_account_id="0x" + "cc" * 32)
+    trader.session = TradeSession(trader.trade_account_id, owner.address, o2lite.Wallet.generate(),
+                                  (market.contract_id,), int(time.time()) + 3600, "parallel")
+    trader.place(market, "Buy", "0.0110", "10", settle_first=False)  # warm: tables, connection, window
+    per_thread = max(orders // threads, 1)
+    errors = []
+
+    def work(i: int) -> None:
+        for j in range(per_thread):
+            side, price = ("Buy", "0.0110") if (i + j) % 2 else ("Sell", "0.0140")
+            try:
+                trader.place("FUEL/USDC", side, price, "10", settle_first=False)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(exc)
+
+    profiler = cProfile.Profile() if profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    done = per_thread * threads - len(errors)
+    client.close()
+    if errors:
+        print("errors:", errors[:3])
+    return done / wall, cpu / max(done, 1) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=640)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    proc, url = start_stub()
+    try:
+        import hashlib
+        import statistics
+
+        backends = [("pure", "1")]
+        try:
+            import coincurve  # noqa: F401
+
+            backends.append(("coincurve", "0"))
+        except ImportError:
+            print("coincurve not installed: its rows are skipped")
+        from o2lite import signing
+
+        key, digest = os.urandom(32), hashlib.sha256(b"x").digest()
+        for name, flag in backends:
+            os.environ["O2LITE_PURE_SIGNING"] = flag
+            signing.sign_digest(key, digest)
+            samples = []
+            for _ in range(30):
+                started = time.perf_counter()
+                for _ in range(20):
+                    signing.sign_digest(key, digest)
+                samples.append((time.perf_counter() - started) / 20)
+            print(f"{name:9s} sign_digest: {statistics.median(samples) * 1e6:6.1f} µs")
+            for threads in (1, 8, 32):
+                rate, cpu_ms = run(url, threads, args.orders, args.profile and threads == 1)
+                print(f"{name:9s} {threads:2d} thread(s): {rate:7.1f} orders/s, client CPU {cpu_ms:5.3f} ms/order")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
