@@ -63,6 +63,13 @@ class Client:
 
         return Trader(self, owner, **options)
 
+    def stream(self, **options: Any) -> Any:
+        """A :class:`~o2lite.stream.Stream`: live depth, trades, orders, balances and nonces over
+        ``wss://<host>/v1/ws`` (``ws://`` for an ``http://`` base URL). The module loads on first use."""
+        from .stream import Stream
+
+        return Stream(self, **options)
+
     def close(self) -> None:
         """Close the HTTP session (if the client created it)."""
         self.transport.close()

@@ -25,6 +25,7 @@ __all__ = [
     "NonceRejected",
     "SubmissionUnknown",
     "NonceWindowFull",
+    "StreamError",
     "ExperimentalWarning",
     "error_from_response",
 ]
@@ -163,6 +164,12 @@ class SubmissionUnknown(O2Error):
 
 class NonceWindowFull(O2Error):
     """Every bit of a parallel-nonce lane's 8×128 window is used: wait for it to slide."""
+
+
+class StreamError(O2Error):
+    """A WebSocket stream failed: the connection gave up after its reconnects, a subscription's
+    queue overflowed (events were lost), the server refused a subscription, or a message could
+    not be read. ``code`` carries the server's code when it sent one (6000–6002)."""
 
 
 class ExperimentalWarning(UserWarning):

@@ -38,6 +38,7 @@ from .fields import address_of, need, parse_fail, strict_id
 from .matching import create_order
 from .nonces import check_nonce, consume, parse_nonce
 from .verify import BadSignature, Verifier
+from .ws import Hub
 
 __all__ = ["Exchange", "ApiError", "DEFAULT_MARKETS"]
 
@@ -69,6 +70,8 @@ class Exchange:
         self.domain_version = domain_version
         self.chain_id = CHAIN_ID
         self.verifier = Verifier()
+        self.hub = Hub()  # WebSocket subscribers (o2lite.sandbox.ws)
+        self.touched_orders: Optional[List[Order]] = None  # orders changed by the running transaction
         self.registry = {"books_registry_id": named_id("books-registry"),
                          "accounts_registry_id": named_id("accounts-registry"),
                          "trade_account_oracle_id": named_id("oracle"), "base_asset_id": named_id("asset:ETH")}
@@ -227,24 +230,36 @@ class Exchange:
             return api_error(4000, str(exc))
 
     def transact(self, account: dict, kind: str, value: int, signature_error: Optional[ApiError],
-                 run: Callable[[Journal], dict]) -> dict:
-        """Under the lock: nonce check → signature verdict → run atomically. Reverts consume the nonce."""
+                 run: Callable[[Journal], dict], markets: List[dict] = (), others: Tuple[str, ...] = ()) -> dict:
+        """Under the lock: nonce check → signature verdict → run atomically. Reverts consume the
+        nonce. Stream subscribers then get what changed in ``markets`` and for the accounts."""
         check_nonce(account, kind, value, self.clock())
         if signature_error is not None:
             raise signature_error
+        watch = self.hub.watch(self, (account["id"],) + tuple(others), markets)
         journal = Journal()
         try:
             result = run(journal)
         except Revert as exc:
             journal.rollback()
             consume(account, kind, value, self.now_ms())
+            if watch:
+                watch.publish()
             raise revert_error(str(exc)) from None
         except BaseException:
             journal.rollback()  # a malformed action: nothing ran, nothing consumed
+            self.touched_orders = None
             raise
         journal.commit()
         consume(account, kind, value, self.now_ms())
+        if watch:
+            watch.publish()
         return dict(result, tx_id=fresh_id())
+
+    def touch(self, order: Order) -> None:
+        """Note an order the running transaction changed (for the order streams)."""
+        if self.touched_orders is not None:
+            self.touched_orders.append(order)
 
     # --- session ----------------------------------------------------------------------------
 
@@ -342,7 +357,7 @@ class Exchange:
             for market in markets:
                 if market["contract_id"] not in session["contract_ids"]:
                     raise api_error(4001, f"Invalid session: market {market['market_id']} is not in its contract ids")
-            return self.transact(account, kind, value, bad, run)
+            return self.transact(account, kind, value, bad, run, markets)
 
     # --- actions and matching --------------------------------------------------------------
 
@@ -369,6 +384,7 @@ class Exchange:
         self.books[market["market_id"]].remove(journal, order)
         self.release(journal, order, market)
         set_attr(journal, order, "cancel", True)
+        self.touch(order)
 
     def release(self, journal: Optional[Journal], order: Order, market: dict) -> None:
         """Close an order and return what it still has locked to its unlocked balance."""

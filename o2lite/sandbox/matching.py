@@ -50,6 +50,7 @@ def create_order(exchange: Any, journal: Optional[Journal], account: str, market
                   market_id=market["market_id"], account=account, side=side, order_type=order_type, price=price,
                   quantity=quantity, timestamp=exchange.now_ms(), seq=seq, locked=amount)
     exchange.orders[order.order_id] = order
+    exchange.touch(order)
     if journal is not None:
         journal.record(lambda: exchange.orders.pop(order.order_id, None))
     book = exchange.books[market["market_id"]]
@@ -102,6 +103,7 @@ def _fill(exchange: Any, journal: Optional[Journal], market: dict, taker: Order,
     for order in (taker, maker):
         set_attr(journal, order, "filled", order.filled + size)
         set_attr(journal, order, "fill_value", order.fill_value + value)
+    exchange.touch(maker)
     if not maker.remaining:
         exchange.books[market["market_id"]].remove(journal, maker)
         exchange.release(journal, maker, market)

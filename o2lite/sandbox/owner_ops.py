@@ -68,7 +68,8 @@ def register(ex: "Exchange") -> None:
         with ex.lock:
             account = ex.account(account_id)
             ex.owner_header(account, headers)
-            return ex.transact(account, kind, value, bad, run)
+            others = (to["ContractId"],) if "ContractId" in to else ()
+            return ex.transact(account, kind, value, bad, run, others=others)
 
     def upgrade(body: Any, headers: Mapping[str, str], **_: Any) -> dict:
         """``POST /v1/accounts/upgrade``: always sequential. An account already current reverts
@@ -143,8 +144,11 @@ def register(ex: "Exchange") -> None:
                 raise refuse(429, f"Faucet cooldown: try again in {wait} seconds")
             if kind == "contract" and target not in ex.accounts:
                 raise refuse(400, f"unknown trade account {target}")
+            watch = ex.hub.watch(ex, (target,), ())
             mint(ex, target, kind == "contract")
             ex.faucet_log[target] = ex.clock()
+            if watch:
+                watch.publish()
         return {"message": f"Minted test assets to {target}"}
 
     ex.routes.update({

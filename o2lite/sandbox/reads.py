@@ -21,7 +21,7 @@ from .errors import api_error
 if TYPE_CHECKING:  # pragma: no cover
     from .exchange import Exchange
 
-__all__ = ["register", "resolution_ms", "query_int"]
+__all__ = ["register", "resolution_ms", "query_int", "trade_json", "balance_json"]
 
 _SECOND = 1000
 _DAY = 86400 * _SECOND
@@ -61,13 +61,30 @@ def _keyset(items: List[Any], key: Callable[[Any], Tuple[int, Any]], query: Mapp
     return items[:count]
 
 
-def _trade_json(t: dict, account: Union[str, None] = None) -> dict:
+def trade_json(t: dict, account: Union[str, None] = None) -> dict:
+    """A trade as the exchange's ``Trade`` JSON (``trader_side`` when seen from an account)."""
     out = {"trade_id": t["trade_id"], "side": t["side"], "price": t["price"], "quantity": t["quantity"],
            "total": t["total"], "timestamp": str(t["timestamp"]), "maker": t["maker"], "taker": t["taker"]}
     if account is not None:
         roles = [r for r, who in (("maker", t["maker"]), ("taker", t["taker"])) if who["ContractId"] == account]
         out["trader_side"] = "both" if len(roles) == 2 else roles[0]
     return out
+
+
+def balance_json(ex: "Exchange", account: str, asset: str) -> dict:
+    """One asset's balance of a trade account, as ``GET /v1/balance`` answers it."""
+    books, locked_total, unlocked_total = {}, 0, 0
+    for m in ex.markets:
+        if asset not in (m["base"]["asset"], m["quote"]["asset"]):
+            continue
+        locked = ex.ledger.get(account, ("locked", m["contract_id"], asset))
+        unlocked = ex.ledger.get(account, ("unlocked", m["contract_id"], asset))
+        fee = ex.ledger.get(account, ("fee", m["contract_id"], asset))
+        books[m["contract_id"]] = {"locked": str(locked), "unlocked": str(unlocked), "fee": str(fee)}
+        locked_total, unlocked_total = locked_total + locked, unlocked_total + unlocked
+    own = ex.ledger.get(account, ("wallet", asset))
+    return {"order_books": books, "total_locked": str(locked_total),
+            "total_unlocked": str(unlocked_total + own), "trading_account_balance": str(own)}
 
 
 def register(ex: "Exchange") -> None:
@@ -135,7 +152,7 @@ def register(ex: "Exchange") -> None:
         market = market_of(query)
         page = _keyset(ex.trades[market["market_id"]], trade_key, query, "start_trade_id", trade_id,
                        query_int(query, "count", 50, 1, 50))
-        return {"trades": [_trade_json(t) for t in page], "market_id": market["market_id"]}
+        return {"trades": [trade_json(t) for t in page], "market_id": market["market_id"]}
 
     def trades_by_account(query: Mapping[str, str], **_: Any) -> dict:
         market = market_of(query)
@@ -143,7 +160,7 @@ def register(ex: "Exchange") -> None:
         mine = [t for t in ex.trades[market["market_id"]]
                 if account in (t["maker"]["ContractId"], t["taker"]["ContractId"])]
         page = _keyset(mine, trade_key, query, "start_trade_id", trade_id, query_int(query, "count", 50, 1, 50))
-        return {"trades": [_trade_json(t, account) for t in page], "market_id": market["market_id"]}
+        return {"trades": [trade_json(t, account) for t in page], "market_id": market["market_id"]}
 
     def bars(query: Mapping[str, str], **_: Any) -> List[dict]:
         market = market_of(query)
@@ -222,19 +239,7 @@ def register(ex: "Exchange") -> None:
             held = ex.wallets.get(b256_hex(query["address"], "address"), {}).get(asset, 0)
             return {"order_books": {}, "total_locked": "0", "total_unlocked": str(held),
                     "trading_account_balance": str(held)}
-        account = b256_hex(query["contract"], "contract")
-        books, locked_total, unlocked_total = {}, 0, 0
-        for m in ex.markets:
-            if asset not in (m["base"]["asset"], m["quote"]["asset"]):
-                continue
-            locked = ex.ledger.get(account, ("locked", m["contract_id"], asset))
-            unlocked = ex.ledger.get(account, ("unlocked", m["contract_id"], asset))
-            fee = ex.ledger.get(account, ("fee", m["contract_id"], asset))
-            books[m["contract_id"]] = {"locked": str(locked), "unlocked": str(unlocked), "fee": str(fee)}
-            locked_total, unlocked_total = locked_total + locked, unlocked_total + unlocked
-        own = ex.ledger.get(account, ("wallet", asset))
-        return {"order_books": books, "total_locked": str(locked_total),
-                "total_unlocked": str(unlocked_total + own), "trading_account_balance": str(own)}
+        return balance_json(ex, b256_hex(query["contract"], "contract"), asset)
 
     def whitelist(body: Any, **_: Any) -> dict:
         if not isinstance(body, Mapping):

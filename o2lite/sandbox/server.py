@@ -1,5 +1,7 @@
 """``Sandbox``: the sandbox exchange over real HTTP on loopback (standard library only).
 
+``GET /v1/ws`` upgrades to the WebSocket streams of :mod:`o2lite.sandbox.ws` on the same port.
+
 The server is meant to be left running by users, so every bad request gets a JSON answer and the
 server keeps serving: a read timeout per connection (a silent client cannot hold a thread), a
 strict ``Content-Length`` and a body cap (413), a JSON nesting limit, 405 with ``Allow`` for
@@ -16,6 +18,7 @@ backlog sized for bursts of new connections.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -24,9 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
+from .. import _ws
 from .._json import loads as json_loads
 from .exchange import Exchange
 from .state import load_file, save_file
+from .ws import IDLE_TIMEOUT, serve_websocket
 
 __all__ = ["Sandbox", "MAX_BODY", "READ_TIMEOUT"]
 
@@ -125,6 +130,13 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
         try:
             url = urlsplit(self.path)
+            if self.command == "GET" and url.path.rstrip("/") == "/v1/ws":
+                try:
+                    self._websocket(sandbox)
+                except Exception:  # once upgraded, an HTTP 500 would be garbage on the stream
+                    log.exception("sandbox: WebSocket connection failed")
+                    self.close_connection = True
+                return
             status, body = self._body()
             if status is not None:
                 self.close_connection = True
@@ -142,6 +154,28 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sandbox: internal error on %s %s", self.command, self.path[:200])
             status, payload, headers = 500, {"code": 1000, "message": "Internal error"}, {}
         self._reply(status, payload, headers)
+
+    def _websocket(self, sandbox: "Sandbox") -> None:
+        """Upgrade to a WebSocket (RFC 6455 §4.2) and serve the streams on this connection."""
+        key = self.headers.get("Sec-WebSocket-Key", "").strip()
+        try:
+            valid_key = len(base64.b64decode(key, validate=True)) == 16
+        except ValueError:
+            valid_key = False
+        if (self.headers.get("Upgrade", "").lower() != "websocket"
+                or "upgrade" not in self.headers.get("Connection", "").lower()
+                or self.headers.get("Sec-WebSocket-Version", "").strip() != "13" or not valid_key):
+            self.close_connection = True
+            self._reply(400, {"code": 1001, "message": "a WebSocket upgrade needs Upgrade: websocket, Connection: "
+                                                       "Upgrade, Sec-WebSocket-Version: 13 and a 16-byte key"},
+                        {"Sec-WebSocket-Version": "13"})
+            return
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", _ws.accept_key(key))
+        self.end_headers()
+        serve_websocket(sandbox.exchange, self, sandbox.idle_timeout)
 
     def _not_allowed(self) -> None:
         self.close_connection = True
@@ -186,16 +220,18 @@ class Sandbox:
             write request, so a restarted sandbox loses nothing.
         exchange: an existing engine; otherwise one is made from ``exchange_options``
             (``rate_limits``, ``faucet_cooldown``, ``seed_book``, …).
-        read_timeout: seconds a connection may stay silent before it is closed.
+        read_timeout: seconds an HTTP connection may stay silent before it is closed.
+        idle_timeout: seconds a WebSocket may stay silent (no client message) before it is closed.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, state: Optional[str] = None,
                  exchange: Optional[Exchange] = None, verbose: bool = False, read_timeout: float = READ_TIMEOUT,
-                 **exchange_options: Any) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT, **exchange_options: Any) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0–65535, got {port!r}")
-        if not 0 < read_timeout <= 3600:
-            raise ValueError("read_timeout must be seconds in (0, 3600]")
+        if not 0 < read_timeout <= 3600 or not 0 < idle_timeout <= 3600:
+            raise ValueError("read_timeout and idle_timeout must be seconds in (0, 3600]")
+        self.idle_timeout = idle_timeout
         self.exchange = exchange or Exchange(**exchange_options)
         self.state = state
         if state:

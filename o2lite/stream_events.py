@@ -1,0 +1,190 @@
+"""What a WebSocket stream delivers (PROTOCOL §12), parsed like REST answers, and the live
+local order book kept from a depth stream.
+
+Trades and orders arrive as the same :class:`~o2lite.models.Trade` / :class:`~o2lite.models.Order`
+as over REST (chain integers as ``int``, ``.raw`` kept). Depth, balances and nonces have their
+own small frozen dataclasses here. :class:`Reconnected` is put into every subscription after the
+connection was re-established, so a caller knows to re-read balances and orders over REST
+(messages in flight while disconnected are lost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from ._parse import chain_int, identity_id, mapping, opt_id, req_int, require, unwrap_list
+from .errors import O2Error
+from .models import DepthLevel
+
+__all__ = ["Reconnected", "DepthUpdate", "BalanceUpdate", "NonceUpdate", "OrderBook", "parse_depth",
+           "parse_balances", "parse_nonce"]
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """The stream reconnected (``attempts`` tries) and re-subscribed; events in between were lost."""
+
+    attempts: int
+    at: float
+
+
+@dataclass(frozen=True)
+class DepthUpdate:
+    """A depth message: an absolute ``snapshot`` (levels are sizes) or an update whose level
+    quantities are **signed changes** (add to the level; the level is gone at 0)."""
+
+    market_id: Optional[str]
+    snapshot: bool
+    buys: Tuple[Tuple[int, int], ...]
+    sells: Tuple[Tuple[int, int], ...]
+    seen_timestamp: Optional[int] = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class BalanceUpdate:
+    """One asset balance of one identity, as ``GET /v1/balance`` totals."""
+
+    identity: Optional[str]
+    asset_id: Optional[str]
+    total_locked: int
+    total_unlocked: int
+    trading_account_balance: int
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class NonceUpdate:
+    """The sequential nonce of a trade account after a transaction."""
+
+    contract_id: Optional[str]
+    nonce: int
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _signed(value: Any, name: str, where: str) -> int:
+    """A signed chain integer (depth changes may be negative)."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -chain_int(value.strip()[1:], name, where)
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return -chain_int(-value, name, where)
+    return chain_int(value, name, where)
+
+
+def _levels(raw: Any, where: str, signed: bool) -> Tuple[Tuple[int, int], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise O2Error(f"{where}: depth levels are not a list")
+    out = []
+    for level in raw:
+        if isinstance(level, list) and len(level) == 2:
+            price, quantity = level
+        else:
+            level = mapping(level, where, "a depth level")
+            price, quantity = require(level, "price", where), require(level, "quantity", where)
+        out.append((chain_int(price, "price", where),
+                    _signed(quantity, "quantity", where) if signed else chain_int(quantity, "quantity", where)))
+    return tuple(out)
+
+
+def parse_depth(message: Mapping[str, Any]) -> DepthUpdate:
+    """A ``subscribe_depth`` snapshot or a ``subscribe_depth_update`` message."""
+    where = "stream depth"
+    snapshot = message.get("action") == "subscribe_depth"
+    if snapshot:
+        book = mapping(message.get("view") or message.get("orders") or {}, where, "a depth view")
+    else:
+        book = mapping(message.get("changes") or {}, where, "depth changes")
+    seen = message.get("seen_timestamp")
+    return DepthUpdate(opt_id(message, "market_id", where), snapshot,
+                       _levels(book.get("buys"), where, not snapshot), _levels(book.get("sells"), where, not snapshot),
+                       None if seen is None else chain_int(seen, "seen_timestamp", where), raw=message)
+
+
+def parse_balances(message: Mapping[str, Any]) -> List[BalanceUpdate]:
+    """A ``subscribe_balances`` message: its ``balance`` list."""
+    where = "stream balances"
+    out = []
+    for entry in unwrap_list(message, ("balance", "balances"), where):
+        entry = mapping(entry, where, "a balance")
+        out.append(BalanceUpdate(identity_id(entry.get("identity"), where), opt_id(entry, "asset_id", where),
+                                 req_int(entry, "total_locked", where), req_int(entry, "total_unlocked", where),
+                                 chain_int(entry.get("trading_account_balance") or 0, "trading_account_balance", where),
+                                 raw=entry))
+    return out
+
+
+def parse_nonce(message: Mapping[str, Any]) -> NonceUpdate:
+    """A ``subscribe_nonce`` message."""
+    where = "stream nonce"
+    return NonceUpdate(opt_id(message, "contract_id", where), req_int(message, "nonce", where), raw=message)
+
+
+class OrderBook:
+    """A local order book kept from a depth stream: ``{price: quantity}`` per side, chain units.
+
+    A snapshot replaces the book; an update adds each signed change and drops a level that
+    reaches zero (or below: a server's rounding never leaves a negative level here).
+    """
+
+    def __init__(self) -> None:
+        self._buys: Dict[int, int] = {}
+        self._sells: Dict[int, int] = {}
+        self.ready = False  # True once a snapshot has arrived
+
+    def apply(self, update: DepthUpdate) -> None:
+        """Apply a snapshot or (once a snapshot was seen) an update; earlier updates are ignored."""
+        if update.snapshot:
+            self._buys = {p: q for p, q in update.buys if q > 0}
+            self._sells = {p: q for p, q in update.sells if q > 0}
+            self.ready = True
+            return
+        if not self.ready:
+            return
+        for side, changes in ((self._buys, update.buys), (self._sells, update.sells)):
+            for price, change in changes:
+                quantity = side.get(price, 0) + change
+                if quantity > 0:
+                    side[price] = quantity
+                else:
+                    side.pop(price, None)
+
+    def reset(self) -> None:
+        """Forget everything until the next snapshot (after a reconnect or a resync)."""
+        self._buys, self._sells, self.ready = {}, {}, False
+
+    @property
+    def buys(self) -> Tuple[DepthLevel, ...]:
+        """Bids, best (highest) first."""
+        return tuple(DepthLevel(p, q) for p, q in sorted(self._buys.items(), reverse=True))
+
+    @property
+    def sells(self) -> Tuple[DepthLevel, ...]:
+        """Asks, best (lowest) first."""
+        return tuple(DepthLevel(p, q) for p, q in sorted(self._sells.items()))
+
+    @property
+    def best_bid(self) -> Optional[DepthLevel]:
+        """The highest bid, or ``None``."""
+        return DepthLevel(max(self._buys), self._buys[max(self._buys)]) if self._buys else None
+
+    @property
+    def best_ask(self) -> Optional[DepthLevel]:
+        """The lowest ask, or ``None``."""
+        return DepthLevel(min(self._sells), self._sells[min(self._sells)]) if self._sells else None
+
+    @property
+    def spread(self) -> Optional[int]:
+        """Best ask − best bid (chain price units), or ``None`` when a side is empty."""
+        bid, ask = self.best_bid, self.best_ask
+        return None if bid is None or ask is None else ask.price - bid.price
+
+    def levels(self, n: int) -> Tuple[Tuple[DepthLevel, ...], Tuple[DepthLevel, ...]]:
+        """The best ``n`` levels of each side: ``(buys, sells)``."""
+        return self.buys[:n], self.sells[:n]
+
+    def __repr__(self) -> str:
+        return f"OrderBook(bids={len(self._buys)}, asks={len(self._sells)}, spread={self.spread})"
