@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 from .client import Client  # noqa: E402
 from .errors import (  # noqa: E402
-    ExperimentalWarning, InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NonceWindowFull,
+    BatchIncomplete, ExperimentalWarning, InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NonceWindowFull,
     NotFound, O2ConnectionError, O2Error, OrderRejected, RateLimited, SessionInvalid, StreamError,
     SubmissionUnknown, TransactionReverted, ValidationError,
 )
@@ -20,5 +20,5 @@ __all__ = [
     "__version__", "Client", "Market", "Asset", "Wallet", "EvmWallet", "Trader", "Batch", "Chain",
     "O2Error", "ValidationError", "O2ConnectionError", "RateLimited", "InvalidRequest", "NotFound",
     "MarketUnavailable", "OrderRejected", "InvalidSignature", "SessionInvalid", "TransactionReverted",
-    "NonceRejected", "SubmissionUnknown", "NonceWindowFull", "StreamError", "ExperimentalWarning",
+    "NonceRejected", "SubmissionUnknown", "NonceWindowFull", "StreamError", "BatchIncomplete", "ExperimentalWarning",
 ]

@@ -19,7 +19,7 @@ None of these requests is ever retried; a lost answer is :class:`~o2lite.errors.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Mapping
 from typing import Any, Dict, Optional, Sequence, Union
 
@@ -83,10 +83,15 @@ class Accounts:
         return self._t.request("GET", "/v1/accounts", params={name: value}, parse=Account.from_json)
 
     def balance(self, asset_id: str, *, contract: Optional[str] = None, address: Optional[str] = None) -> Balance:
-        """``GET /v1/balance?asset_id&contract|address`` (exactly one of contract/address)."""
+        """``GET /v1/balance?asset_id&contract|address`` (exactly one of contract/address).
+
+        When the asset is one of the markets', the balance knows it: ``total_human`` etc."""
         name, value = _exactly_one(contract=contract, address=address)
-        return self._t.request("GET", "/v1/balance", params={"asset_id": b256_hex(asset_id, "asset_id"), name: value},
-                               parse=Balance.from_json)
+        asset = b256_hex(asset_id, "asset_id")
+        balance: Balance = self._t.request("GET", "/v1/balance", params={"asset_id": asset, name: value},
+                                           parse=Balance.from_json)
+        known = next((a for m in self._markets.list() for a in (m.base, m.quote) if a.asset == asset), None)
+        return replace(balance, asset=known) if known else balance
 
     def nonce_window(self, trade_account_id: str, nonce_session_id: int = 0) -> NonceWindow:
         """``GET /v1/accounts/window?trade_account_id&nonce_session_id`` → the lane's window."""

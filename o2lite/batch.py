@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
+from .errors import BatchIncomplete, O2Error, SubmissionUnknown
 from .market import Market
 from .models import Order, TxResult
 from .order_building import Number
@@ -57,9 +58,29 @@ class Batch:
             out.append([{"market_id": mid, "actions": acts} for mid, acts in groups.items()])
         return out
 
-    def send(self) -> List[TxResult]:
-        """Send every request in order; stops at the first failure (earlier ones have landed)."""
-        return [self._trader.submit(groups) for groups in self.requests()]
+    def send(self, *, pace: Optional[bool] = None) -> List[TxResult]:
+        """Send every request in order, paced under the owner's rate limit (5 per second, PROTOCOL
+        §4) unless ``pace=False`` (default: the trader's ``pacing``).
+
+        Raises :class:`~o2lite.errors.BatchIncomplete` at the first failure: what landed, what
+        was not sent, and the cause.
+        """
+        pace = self._trader.pacing if pace is None else pace
+        requests = self.requests()
+        landed: List[TxResult] = []
+        for index, groups in enumerate(requests):
+            if pace:
+                self._trader.pace("session")
+            try:
+                landed.append(self._trader.submit(groups))
+            except O2Error as exc:
+                unsent = requests[index:] if not isinstance(exc, SubmissionUnknown) else requests[index + 1:]
+                raise BatchIncomplete(f"batch stopped at request {index + 1} of {len(requests)}: {exc.message} — "
+                                      f"{len(landed)} landed, {len(unsent)} not sent"
+                                      + (" (the failed one may have landed: reconcile it)"
+                                         if isinstance(exc, SubmissionUnknown) else ""),
+                                      landed=landed, not_sent=unsent, cause=exc) from exc
+        return landed
 
     def __len__(self) -> int:
         return len(self._actions)

@@ -26,6 +26,7 @@ __all__ = [
     "SubmissionUnknown",
     "NonceWindowFull",
     "StreamError",
+    "BatchIncomplete",
     "ExperimentalWarning",
     "error_from_response",
 ]
@@ -127,7 +128,15 @@ class SessionInvalid(O2Error):
 
 
 class TransactionReverted(O2Error):
-    """The transaction ran on chain and reverted. The sequential nonce **was** consumed."""
+    """The transaction ran on chain and reverted. The sequential nonce **was** consumed.
+
+    ``revert`` names what failed when the reason or receipts say it
+    (:func:`o2lite.reverts.describe_revert`): ``revert.error`` (e.g. ``OrderCreationError``),
+    ``revert.name`` (e.g. ``OrderPartiallyFilled``), ``revert.description`` and ``revert.code``;
+    ``raw_reason`` keeps the reason untouched.
+    """
+
+    revert: Any = None
 
 
 class NonceRejected(InvalidRequest):
@@ -170,6 +179,21 @@ class StreamError(O2Error):
     """A WebSocket stream failed: the connection gave up after its reconnects, a subscription's
     queue overflowed (events were lost), the server refused a subscription, or a message could
     not be read. ``code`` carries the server's code when it sent one (6000–6002)."""
+
+
+class BatchIncomplete(O2Error):
+    """A multi-request helper (``Batch.send``, ``cancel_all``) failed part-way.
+
+    ``landed`` holds the results of the requests that went through, ``not_sent`` the action
+    groups of every request that was not sent (or whose outcome the ``cause`` leaves unknown —
+    see ``cause``, a :class:`SubmissionUnknown` in that case), ``cause`` the error that stopped it.
+    """
+
+    def __init__(self, message: str, *, landed: Any = (), not_sent: Any = (), cause: Any = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.landed = list(landed)
+        self.not_sent = list(not_sent)
+        self.cause = cause
 
 
 class ExperimentalWarning(UserWarning):
@@ -252,6 +276,15 @@ def error_from_response(
                               receipts=receipts, method=method, url=url, body=body)
     if cls is RateLimited:
         return RateLimited(message, retry_after=retry_after, **kw)
+    if cls is TransactionReverted:
+        from .reverts import describe_revert  # lazy: only reverts need the tables
+
+        info = describe_revert(raw_reason, receipts, message)
+        if info is not None and info.name and info.name not in message:
+            message = f"{message}: {info}"
+        error = TransactionReverted(message, **kw)
+        error.revert = info
+        return error
     if cls is NonceRejected:
         retryable = any(t in f"{message} {reason}".lower() for t in _RETRYABLE_NONCE_TEXTS)
         retryable = retryable or "is less than the nonce in the database" in message.lower()

@@ -10,8 +10,8 @@ refused because ``0.1`` is not one tenth.
 ...     "min_order": "1000000", "base": {"symbol": "FUEL", "asset": "0x" + "03" * 32,
 ...     "decimals": 9, "max_precision": 3}, "quote": {"symbol": "USDC",
 ...     "asset": "0x" + "04" * 32, "decimals": 6, "max_precision": 4}})
->>> m.pair, m.scale_price("0.0123456"), m.scale_quantity("150")
-('FUEL/USDC', 12300, 150000000000)
+>>> m.pair, m.scale_price("0.0123"), m.scale_price("0.0123456", round=True), m.scale_quantity("150")
+('FUEL/USDC', 12300, 12300, 150000000000)
 >>> m.format_price(12300)
 Decimal('0.0123')
 """
@@ -125,14 +125,24 @@ class Market:
         """Chain prices are multiples of this: ``10^(quote.decimals − quote.max_precision)``."""
         return 10 ** max(self.quote.decimals - self.quote.max_precision, 0)
 
-    def scale_price(self, price: HumanNumber) -> int:
-        """Human price → chain integer, floored to the market's price precision (≤ u64::MAX)."""
-        scaled = _scale(to_decimal(price, "price"), self.quote.decimals, "price", self.quote.symbol)
+    def scale_price(self, price: HumanNumber, *, round: bool = False) -> int:
+        """Human price → chain integer (≤ u64::MAX).
+
+        A price with more decimals than the market's price step allows is refused, naming the
+        step, unless ``round=True`` (then it is rounded down to the step).
+        """
+        number = to_decimal(price, "price")
+        scaled = _scale(number, self.quote.decimals, "price", self.quote.symbol, exact=not round)
+        if scaled % self.price_step and not round:
+            raise ValidationError(f"price {number} {self.quote.symbol} is finer than {self.pair} allows: its price "
+                                  f"step is {self.format_price(self.price_step)} (pass round=True to round down)")
         return scaled - scaled % self.price_step
 
-    def scale_quantity(self, quantity: HumanNumber) -> int:
-        """Human quantity → chain integer (floored to the base asset's decimals, ≤ u64::MAX)."""
-        return _scale(to_decimal(quantity, "quantity"), self.base.decimals, "quantity", self.base.symbol)
+    def scale_quantity(self, quantity: HumanNumber, *, round: bool = False) -> int:
+        """Human quantity → chain integer (≤ u64::MAX); more decimals than the base asset has
+        are refused unless ``round=True`` (then rounded down)."""
+        return _scale(to_decimal(quantity, "quantity"), self.base.decimals, "quantity", self.base.symbol,
+                      exact=not round)
 
     def adjust_quantity(self, price: int, quantity: int) -> int:
         """Largest chain quantity ≤ ``quantity`` with ``price × quantity`` divisible by
@@ -157,15 +167,24 @@ class Market:
         if price <= 0 or quantity <= 0:
             raise ValidationError(f"{self.pair}: price and quantity must be positive")
         if price % self.price_step:
-            raise ValidationError(f"{self.pair}: price {price} is not a multiple of {self.price_step} "
-                                  f"(PricePrecision)")
+            raise ValidationError(f"{self.pair}: price {self.price_text(price)} is not a multiple of the price step "
+                                  f"{self.price_text(self.price_step)} (PricePrecision)")
         if price * quantity % 10 ** self.base.decimals:
-            raise ValidationError(f"{self.pair}: price × quantity is not a whole quote amount "
-                                  f"(FractionalPrice); adjust_quantity gives "
-                                  f"{self.adjust_quantity(price, quantity)}")
-        if self.quote_amount(price, quantity) < self.min_order:
-            raise ValidationError(f"{self.pair}: order value {self.quote_amount(price, quantity)} is below "
-                                  f"min_order {self.min_order}")
+            raise ValidationError(f"{self.pair}: price × quantity is not a whole amount of {self.quote.symbol} "
+                                  f"(FractionalPrice); the nearest valid quantity is "
+                                  f"{self.quantity_text(self.adjust_quantity(price, quantity))}")
+        value = self.quote_amount(price, quantity)
+        if value < self.min_order:
+            raise ValidationError(f"{self.pair}: order value {self.price_text(value)} is below the market's "
+                                  f"minimum {self.price_text(self.min_order)}")
+
+    def price_text(self, amount: int) -> str:
+        """A chain amount of the quote asset in words: ``0.06 USDC (60000)``."""
+        return f"{self.format_price(amount)} {self.quote.symbol} ({amount})"
+
+    def quantity_text(self, amount: int) -> str:
+        """A chain amount of the base asset in words: ``1.5 FUEL (1500000000)``."""
+        return f"{self.format_quantity(amount)} {self.base.symbol} ({amount})"
 
     def format_price(self, price: int) -> Decimal:
         """Chain price → human Decimal (no exponent, no trailing zeros)."""
@@ -176,8 +195,12 @@ class Market:
         return _human(quantity, self.base.decimals)
 
 
-def _scale(number: Decimal, decimals: int, what: str, symbol: str) -> int:
-    scaled = int(_CONTEXT.multiply(number, Decimal(10) ** decimals).to_integral_value(rounding=decimal.ROUND_FLOOR))
+def _scale(number: Decimal, decimals: int, what: str, symbol: str, *, exact: bool = False) -> int:
+    product = _CONTEXT.multiply(number, Decimal(10) ** decimals)
+    scaled = int(product.to_integral_value(rounding=decimal.ROUND_FLOOR))
+    if exact and product != scaled:
+        raise ValidationError(f"{what} {number} has more decimals than {symbol} has ({decimals}): "
+                              "pass round=True to round down")
     if scaled > U64_MAX:
         raise ValidationError(f"{what} {number} {symbol} is above the largest amount the chain can hold "
                               f"({_human(U64_MAX, decimals)} {symbol})")

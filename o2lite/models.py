@@ -6,14 +6,15 @@ Chain integers are ``int``, ids lowercase ``0x…``, and the untouched JSON is k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._parse import (chain_int, first, flag, hex_id, identity_id, mapping, opt_id, opt_int, req_int, require,
                      side_of, text, unwrap_list, unwrap_one)
 from .errors import O2Error
-from .market import Market
+from .market import Asset, Market, format_units
 
 __all__ = [
     "MarketsInfo", "DepthLevel", "Depth", "Trade", "Bar", "Order", "OrdersPage", "AccountSession",
@@ -167,11 +168,50 @@ class Order:
     cancel: bool
     market_id: Optional[str] = None
     raw: Raw = _raw()
+    market: Optional[Market] = field(default=None, repr=False, compare=False)
 
     @property
     def is_open(self) -> bool:
         """True until the order is filled or cancelled."""
         return not self.close
+
+    @property
+    def state(self) -> str:
+        """``open``, ``filled``, ``cancelled`` or ``closed``."""
+        if self.is_open:
+            return "open"
+        if self.cancel:
+            return "cancelled"
+        return "filled" if self.quantity_fill >= self.quantity else "closed"
+
+    def _m(self) -> Market:
+        if self.market is None:
+            raise O2Error("this order does not know its market: use market.format_price(order.price)")
+        return self.market
+
+    @property
+    def price_human(self) -> Decimal:
+        """The limit price in quote units, e.g. ``Decimal('0.0125')``."""
+        return self._m().format_price(self.price)
+
+    @property
+    def quantity_human(self) -> Decimal:
+        """The quantity in base units."""
+        return self._m().format_quantity(self.quantity)
+
+    @property
+    def filled_human(self) -> Decimal:
+        """How much has filled, in base units."""
+        return self._m().format_quantity(self.quantity_fill)
+
+    @property
+    def average_fill_price_human(self) -> Decimal:
+        """The average fill price in quote units (0 before any fill)."""
+        return self._m().format_price(self.price_fill)
+
+    def in_market(self, market: Market) -> "Order":
+        """This order with its market attached (for the ``*_human`` accessors)."""
+        return replace(self, market=market)
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "GET /v1/order", market_id: Optional[str] = None) -> "Order":
@@ -274,6 +314,27 @@ class Balance:
     total_unlocked: int
     trading_account_balance: int
     raw: Raw = _raw()
+    asset: Optional[Asset] = field(default=None, repr=False, compare=False)
+
+    def _human(self, amount: int) -> Decimal:
+        if self.asset is None:
+            raise O2Error("this balance does not know its asset: use format_units(amount, decimals)")
+        return format_units(amount, self.asset.decimals)
+
+    @property
+    def total_human(self) -> Decimal:
+        """Locked + unlocked, in the asset's units (e.g. ``Decimal('9975')`` USDC)."""
+        return self._human(self.total)
+
+    @property
+    def locked_human(self) -> Decimal:
+        """Locked in open orders, in the asset's units."""
+        return self._human(self.total_locked)
+
+    @property
+    def unlocked_human(self) -> Decimal:
+        """Free (unlocked, including the trade account's own balance), in the asset's units."""
+        return self._human(self.total_unlocked)
 
     @property
     def total(self) -> int:

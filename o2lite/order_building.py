@@ -54,20 +54,26 @@ def to_chain(value: Any, scale: Callable[[Any], int]) -> int:
 def create_order_action(m: Market, side: Any, price: Number, quantity: Number, order_type: Any = "Spot", *,
                         post_only: bool = False, max_price: Optional[Number] = None,
                         min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None,
-                        clock: Callable[[], float]) -> Dict[str, Any]:
+                        round: bool = False, clock: Callable[[], float]) -> Dict[str, Any]:
     """A canonical ``CreateOrder`` action for market ``m`` (see the module doc).
 
     ``order_type``: ``Spot``, ``Market``, ``FillOrKill``, ``PostOnly``, ``Limit`` (limit price =
     ``price``, timestamp = ``limit_timestamp`` or now) or ``BoundedMarket``
-    (``max_price``/``min_price``); a JSON order type is also accepted and canonicalised.
+    (``max_price``/``min_price``); a JSON order type is also accepted and canonicalised. A price
+    or quantity finer than the market allows is refused (naming its precision) unless
+    ``round=True`` rounds it down.
     """
     side_name = canonical_side(side)
-    if not isinstance(post_only, bool):
-        raise ValidationError("post_only must be True or False")
+    if not isinstance(post_only, bool) or not isinstance(round, bool):
+        raise ValidationError("post_only and round must be True or False")
+
+    def price_of(value: Number) -> int:
+        return to_chain(value, lambda v: m.scale_price(v, round=round))
+
     if isinstance(order_type, str) and order_type.strip().lower() not in {n.lower() for n in ORDER_TYPE_NAMES}:
         raise ValidationError(f"order_type must be one of {', '.join(ORDER_TYPE_NAMES)}, got {order_type[:30]!r}")
-    chain_price = to_chain(price, m.scale_price)
-    chain_quantity = to_chain(quantity, m.scale_quantity)
+    chain_price = price_of(price)
+    chain_quantity = to_chain(quantity, lambda v: m.scale_quantity(v, round=round))
     adjusted = m.adjust_quantity(chain_price, chain_quantity) if chain_price > 0 else chain_quantity
     if adjusted != chain_quantity:
         warnings.warn(f"{m.pair}: quantity adjusted from {m.format_quantity(chain_quantity)} to "
@@ -83,7 +89,7 @@ def create_order_action(m: Market, side: Any, price: Number, quantity: Number, o
     elif kind == "boundedmarket":
         if max_price is None or min_price is None:
             raise ValidationError("BoundedMarket needs max_price and min_price")
-        high, low = to_chain(max_price, m.scale_price), to_chain(min_price, m.scale_price)
+        high, low = price_of(max_price), price_of(min_price)
         if high < low:
             raise ValidationError("BoundedMarket max_price must be ≥ min_price")
         order_type = {"BoundedMarket": {"max_price": high, "min_price": low}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterator, List, Optional
 
 from ._hex import b256_hex, to_int
@@ -39,20 +40,23 @@ class Orders:
             raise ValidationError("direction must be 'asc' or 'desc'")
         if (start_timestamp is None) != (start_order_id is None):
             raise ValidationError("give both start_timestamp and start_order_id, or neither")
-        params = {"market_id": self._markets.get(market).market_id,
+        m = self._markets.get(market)
+        params = {"market_id": m.market_id,
                   "contract": b256_hex(trade_account_id, "trade_account_id"), "direction": direction,
                   "count": str(to_int(count, "count", low=1, high=MAX_ORDERS)),
                   "is_open": None if is_open is None else ("true" if is_open else "false"),
                   "start_timestamp": None if start_timestamp is None else str(ms_of(start_timestamp, "start_timestamp")),
                   "start_order_id": None if start_order_id is None else b256_hex(start_order_id, "start_order_id")}
-        return self._t.request("GET", "/v1/orders", params=params, parse=OrdersPage.from_json)
+        page: OrdersPage = self._t.request("GET", "/v1/orders", params=params, parse=OrdersPage.from_json)
+        return replace(page, orders=tuple(o.in_market(m) for o in page.orders))
 
     def get(self, market: MarketRef, order_id: str) -> Order:
         """``GET /v1/order?market_id&order_id`` → the order (``{order: …}`` or bare)."""
-        market_id = self._markets.get(market).market_id
-        return self._t.request("GET", "/v1/order", params={"market_id": market_id,
-                                                         "order_id": b256_hex(order_id, "order_id")},
-                               parse=lambda body: Order.from_json(body, "GET /v1/order", market_id))
+        m = self._markets.get(market)
+        order: Order = self._t.request("GET", "/v1/order", params={"market_id": m.market_id,
+                                                                  "order_id": b256_hex(order_id, "order_id")},
+                                       parse=lambda body: Order.from_json(body, "GET /v1/order", m.market_id))
+        return order.in_market(m)
 
     def iter_orders(self, market: MarketRef, trade_account_id: str, *, is_open: Optional[bool] = None,
                     direction: str = "desc", page_size: int = MAX_ORDERS,

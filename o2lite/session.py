@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from collections.abc import Mapping
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -304,4 +304,7 @@ class Session:
         prepared = groups if isinstance(groups, PreparedActions) else self.prepare_actions(session, groups)
         body = self.signed_actions(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
                                    collect_orders=collect_orders)
-        return self.actions(session.owner, body)
+        result = self.actions(session.owner, body)
+        markets = {m.market_id: m for m in self._markets.list()}
+        orders = tuple(o.in_market(markets[o.market_id]) if o.market_id in markets else o for o in result.orders)
+        return replace(result, orders=orders)

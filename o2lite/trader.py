@@ -27,14 +27,16 @@ from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ._hex import b256_hex, to_int
+from .account_views import AccountViews
 from .actions import canonical_action
 from .batch import Batch
 from .encoding import identity_json
-from .errors import O2Error, SubmissionUnknown, ValidationError
+from .errors import O2Error, SubmissionUnknown, TransactionReverted, ValidationError
 from .market import Asset, Market, to_decimal
-from .models import Balance, Order, TxResult
+from .models import Order, TxResult
 from .nonce import LANES
 from .nonce_tracks import NonceTracks, Reconciliation, reconcile
+from .pacing import bucket_for
 from .order_building import Chain, Number, create_order_action
 from .session import NONCE_KINDS, TradeSession, warn_parallel_registration
 from .signing import Signer, Wallet
@@ -57,7 +59,7 @@ def _check_lane(lane: Any) -> int:
     return to_int(lane, "lane (nonce_session_id)", high=LANES - 1)
 
 
-class Trader:
+class Trader(AccountViews):
     """Trade as ``owner`` (a :class:`~o2lite.signing.Wallet`, :class:`~o2lite.signing.EvmWallet`
     or any :class:`~o2lite.signing.Signer`). Thread-safe.
 
@@ -66,10 +68,11 @@ class Trader:
         owner: the owner signer.
         trade_account_id: the account, if known (else found or created by :meth:`setup_account`).
         clock: Unix seconds; injectable for tests.
+        pacing: multi-request helpers wait for the owner's rate limit (PROTOCOL §4).
     """
 
     def __init__(self, client: Any, owner: Signer, *, trade_account_id: Optional[str] = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, pacing: bool = True) -> None:
         if not isinstance(owner, Signer) or not isinstance(getattr(owner, "address", None), str):
             raise ValidationError("owner must be a Wallet/EvmWallet or have address, personal_sign, sign_digest")
         b256_hex(owner.address, "owner address")
@@ -80,7 +83,9 @@ class Trader:
         self.trade_account_id = None if trade_account_id is None else b256_hex(trade_account_id, "trade_account_id")
         self.session: Optional[TradeSession] = None
         self._clock = clock
+        self.pacing = bool(pacing)
         self.nonces = NonceTracks(client, self._account, clock)
+        self._parallel_support: Optional[bool] = None
 
     def __repr__(self) -> str:
         return f"Trader(owner={self.owner.address!r}, trade_account_id={self.trade_account_id!r})"
@@ -121,6 +126,10 @@ class Trader:
         if fund:
             self.client.faucet.mint_to_contract(self.trade_account_id)
         return self._account()
+
+    def pace(self, kind: str = "session") -> float:
+        """Wait for a token of this owner's ``session`` (5/s) or ``owner`` (10/min) bucket."""
+        return bucket_for(self.client.transport.base_url, self.owner.address, kind).take()
 
     def refresh_nonce(self) -> int:
         """Re-read the sequential nonce from ``GET /v1/accounts``."""
@@ -245,12 +254,13 @@ class Trader:
 
     def create_order_action(self, market: MarketRef, side: str, price: Number, quantity: Number,
                             order_type: Any = "Spot", *, post_only: bool = False, max_price: Optional[Number] = None,
-                            min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None) -> Dict[str, Any]:
+                            min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None,
+                            round: bool = False) -> Dict[str, Any]:
         """A canonical ``CreateOrder`` action, scaled and validated per PROTOCOL §11 (see
         :func:`o2lite.order_building.create_order_action`)."""
         return create_order_action(self.client.markets.get(market), side, price, quantity, order_type,
                                    post_only=post_only, max_price=max_price, min_price=min_price,
-                                   limit_timestamp=limit_timestamp, clock=self._clock)
+                                   limit_timestamp=limit_timestamp, round=round, clock=self._clock)
 
     def settle_action(self) -> Dict[str, Any]:
         """``SettleBalance`` to this trade account."""
@@ -259,8 +269,11 @@ class Trader:
     def place(self, market: MarketRef, side: str, price: Number, quantity: Number,
               order_type: Any = "Spot", *, settle_first: bool = True, post_only: bool = False,
               max_price: Optional[Number] = None, min_price: Optional[Number] = None,
-              limit_timestamp: Optional[int] = None, collect_orders: bool = True) -> TxResult:
+              limit_timestamp: Optional[int] = None, collect_orders: bool = True, round: bool = False) -> TxResult:
         """Place one order (after a ``SettleBalance`` of the market when ``settle_first``).
+
+        ``price``/``quantity`` in human units (or :class:`Chain`); finer than the market allows
+        is refused unless ``round=True``.
 
         Returns the :class:`~o2lite.models.TxResult`; its ``orders`` hold the created order(s)
         with their ids.
@@ -270,7 +283,8 @@ class Trader:
         self._session()
         m = self.client.markets.get(market)
         action = self.create_order_action(m, side, price, quantity, order_type, post_only=post_only,
-                                          max_price=max_price, min_price=min_price, limit_timestamp=limit_timestamp)
+                                          max_price=max_price, min_price=min_price, limit_timestamp=limit_timestamp,
+                                          round=round)
         actions = [self.settle_action(), action] if settle_first else [action]
         return self.submit([{"market_id": m.market_id, "actions": actions}], collect_orders=collect_orders)
 
@@ -318,22 +332,6 @@ class Trader:
 
     # --- funds and orders -------------------------------------------------------------------
 
-    def assets(self) -> Dict[str, Asset]:
-        """``{symbol: Asset}`` of every asset traded in the exchange's markets."""
-        out: Dict[str, Asset] = {}
-        for m in self.client.markets.list():
-            out.setdefault(m.base.symbol, m.base)
-            out.setdefault(m.quote.symbol, m.quote)
-        return out
-
-    def _asset(self, asset: str) -> Asset:
-        """An asset from a symbol or id known to the markets."""
-        as_id = asset.lower() if asset.lower().startswith("0x") else "0x" + asset.lower()
-        for a in self.assets().values():
-            if asset.upper() == a.symbol.upper() or as_id == a.asset:
-                return a
-        raise ValidationError(f"unknown asset {asset!r}")
-
     def withdraw(self, asset: str, amount: Number, to: Optional[Mapping[str, str]] = None, *,
                  nonce_kind: str = "sequential", lane: int = 0) -> TxResult:
         """Withdraw ``amount`` (human, or :class:`Chain`) of ``asset`` (symbol or id) to ``to``
@@ -362,14 +360,29 @@ class Trader:
             self.nonces.sequential_nonce = None  # spent by the revert either way: re-read to be sure
         return result
 
-    def balances(self) -> Dict[str, Balance]:
-        """``{symbol: Balance}`` of this account for every asset of every market."""
-        account = self._account()
-        return {symbol: self.client.accounts.balance(a.asset, contract=account) for symbol, a in self.assets().items()}
-
-    def open_orders(self, market: MarketRef) -> List[Order]:
-        """Every open order of this account in ``market``."""
-        return list(self.client.orders.iter_orders(market, self._account(), is_open=True))
+    def supports_parallel(self, market: Optional[MarketRef] = None) -> bool:
+        """Can this account use parallel nonces? Probed once (a ``SettleBalance`` sent with a
+        parallel nonce, as the official SDK does: harmless when there is nothing to settle),
+        then remembered. ``False`` means a legacy contract: the probe reverted ``Revert(123)``
+        (selector mismatch) — run :meth:`upgrade`, then open a new session."""
+        if self._parallel_support is not None:
+            return self._parallel_support
+        session = self._session()
+        m = self.client.markets.get(market) if market is not None else next(
+            (x for x in self.client.markets.list() if x.contract_id in session.contract_ids), None)
+        if m is None:
+            raise ValidationError("the session covers none of the exchange's markets")
+        groups = [{"market_id": m.market_id, "actions": [self.settle_action()]}]
+        prepared = self.client.session.prepare_actions(session, groups, now=self._clock())
+        submit = self.client.session.submit
+        try:
+            self.nonces.parallel(session.lane, lambda n: submit(session, prepared, parallel_nonce=n))
+            self._parallel_support = True
+        except TransactionReverted as exc:
+            if exc.revert is None or exc.revert.name != "MismatchedSelector":
+                raise
+            self._parallel_support = False
+        return self._parallel_support
 
 
 def _scale_amount(human: Any, asset: Asset) -> int:

@@ -18,7 +18,7 @@ from o2lite import _ws
 from o2lite.models import Trade
 from o2lite.sandbox import Sandbox
 from o2lite.stream import Stream
-from o2lite.stream_events import Reconnected
+
 
 from .ws_server import FrameServer, Peer
 

@@ -259,8 +259,17 @@ def test_fractional_price_adjusts_quantity_with_warning(client):
     trader = funded(client)
     trader.open_session(["ETH/USDC"])
     with pytest.warns(UserWarning, match="FractionalPrice"):
-        action = trader.create_order_action("ETH/USDC", "Buy", "2000.01", "0.0123456789")
+        action = trader.create_order_action("ETH/USDC", "Buy", "2000.01", "0.012345678")
     assert action["CreateOrder"]["quantity"] == "12300000"
+    with pytest.raises(ValidationError, match="more decimals than ETH has \\(9\\)"):
+        trader.create_order_action("ETH/USDC", "Buy", "2000.01", "0.0123456789")
+    with pytest.raises(ValidationError, match="price step is 0.01"):
+        trader.create_order_action("ETH/USDC", "Buy", "2000.011", "1")
+    with pytest.warns(UserWarning):
+        rounded = trader.create_order_action("ETH/USDC", "Buy", "2000.019", "0.0123456789", round=True)
+    assert rounded["CreateOrder"]["price"] == "2000010000"
+    with pytest.raises(ValidationError, match=r"order value 0.01 USDC \(10000\) is below the market's minimum 0.1 USDC"):
+        trader.create_order_action("FUEL/USDC", "Buy", "0.01", "1")
 
 
 def test_session_invalid_from_exchange(client, exchange):

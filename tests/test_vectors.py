@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import pytest
 
@@ -150,8 +151,12 @@ def test_order_rules(case):
                  "max_precision": case["base_decimals"]},
         "quote": {"symbol": "Q", "asset": "0x" + "44" * 32, "decimals": case["quote_decimals"],
                   "max_precision": case["quote_max_precision"]}})
-    price, quantity = market.scale_price(case["price"]), market.scale_quantity(case["quantity"])
+    # the vectors describe the official rounding (floor, then truncate to the step): round=True
+    price, quantity = market.scale_price(case["price"], round=True), market.scale_quantity(case["quantity"], round=True)
     assert (str(price), str(quantity)) == (case["scaled_price"], case["scaled_quantity"])
+    if market.format_price(price) != Decimal(case["price"]):
+        with pytest.raises(ValueError, match="round=True"):  # by default a finer price is refused, not cut
+            market.scale_price(case["price"])
     adjusted = market.adjust_quantity(price, quantity)
     assert str(adjusted) == case["adjusted_quantity"]
     if case["valid_after_adjust"]:

@@ -34,5 +34,8 @@ MISMATCHED_SELECTOR = 123  # FuelVM's revert code for a method the contract does
 def revert_error(reason: str, ra: int = FAILED_REQUIRE, receipts: Optional[List[Any]] = None) -> ApiError:
     """An on-chain revert: ``{"message": "Revert(<ra>)", "reason": …, "receipts": […]}`` and no
     ``code``; ``reason`` is the sandbox's readable name for what failed."""
+    variant = reason.split(":", 1)[0]
+    if variant.isidentifier():  # as the backend renders the decoded log of a failed require
+        reason = f'{reason}; LogResult {{ results: [Ok("{variant}")] }}'
     return ApiError(400, {"message": f"Revert({ra})", "reason": reason,
                           "receipts": [{"Revert": {"ra": ra}}] if receipts is None else receipts})

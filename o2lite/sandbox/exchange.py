@@ -287,11 +287,11 @@ class Exchange:
 
         def run(journal: Journal) -> dict:
             if not contract_ids:
-                raise Revert("EmptyContractIds")
+                raise Revert("NoApprovedContractIdsProvided: a session needs at least one market contract")
             if expiry <= self.clock():
-                raise Revert("ExpiredSession")
+                raise Revert("SessionInThePast: the session expiry is in the past")
             if any(self.market_by_contract(c) is None for c in contract_ids):
-                raise Revert("UnknownContract")
+                raise Revert("InvalidOrderArgs: a session contract id is not a market of this exchange")
             old = account["session"]
             account["session"] = {"address": session_address, "expiry": expiry, "contract_ids": contract_ids}
             journal.record(lambda: account.__setitem__("session", old))
@@ -378,9 +378,9 @@ class Exchange:
     def _cancel(self, journal: Journal, account_id: str, market: dict, order_id: str) -> None:
         order = self.orders.get(order_id)
         if order is None or order.account != account_id or order.market_id != market["market_id"]:
-            raise Revert("OrderNotFound")
+            raise Revert("NotOrderOwner: no such order of this account in this market")
         if order.close:
-            raise Revert("OrderNotActive")
+            raise Revert("OrderNotActive: the order is already filled or cancelled")
         self.books[market["market_id"]].remove(journal, order)
         self.release(journal, order, market)
         set_attr(journal, order, "cancel", True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .._hex import to_int
+from ..market import format_units
 from .book import Journal, Order, Revert, set_attr
 from .config import fresh_id
 
@@ -22,7 +23,7 @@ _TYPES = ("Spot", "Market", "Limit", "FillOrKill", "PostOnly", "BoundedMarket")
 def _type_name(order_type: Any) -> str:
     name = order_type if isinstance(order_type, str) else next(iter(order_type))
     if name not in _TYPES:
-        raise Revert(f"InvalidOrderType({name})")
+        raise Revert(f"InvalidOrderArgs: unknown order type {name}")
     return name
 
 
@@ -37,13 +38,20 @@ def create_order(exchange: Any, journal: Optional[Journal], account: str, market
     try:
         spec.validate_order(price, quantity)
     except ValueError as exc:
-        raise Revert(f"InvalidOrderParams: {exc}") from None
+        variant = next((v for v in ("PricePrecision", "FractionalPrice") if v in str(exc)), "InvalidOrderArgs")
+        raise Revert(f"{variant}: {exc}") from None
     low, high = 0, 2**64 - 1
     if kind == "BoundedMarket":
         high, low = to_int(order_type["BoundedMarket"]["max_price"]), to_int(order_type["BoundedMarket"]["min_price"])
     base, quote, book_id = market["base"]["asset"], market["quote"]["asset"], market["contract_id"]
     unit = 10 ** spec.base.decimals
     locked_asset, amount = (quote, price * quantity // unit) if side == "Buy" else (base, quantity)
+    held = exchange.ledger.get(account, ("wallet", locked_asset))
+    if held < amount:
+        symbol, decimals = (market["quote"] if side == "Buy" else market["base"])["symbol"], \
+            (market["quote"] if side == "Buy" else market["base"])["decimals"]
+        raise Revert(f"InvalidInputAmount: not enough {symbol}: {format_units(held, decimals)} available, "
+                     f"{format_units(amount, decimals)} needed")
     exchange.ledger.move(journal, (account, ("wallet", locked_asset)), (account, ("locked", book_id, locked_asset)), amount)
     seq = exchange.next_seq()
     order = Order(order_id=fresh_id(),
@@ -62,7 +70,7 @@ def create_order(exchange: Any, journal: Optional[Journal], account: str, market
         return maker.price <= price if side == "Buy" else maker.price >= price
 
     if kind == "PostOnly" and opposite and crosses(opposite[0][2]):
-        raise Revert("PostOnlyWouldTake")
+        raise Revert("OrderPartiallyFilled: the PostOnly order would take liquidity")
     if kind == "FillOrKill":
         available = 0
         for _, _, maker in opposite:
@@ -70,7 +78,7 @@ def create_order(exchange: Any, journal: Optional[Journal], account: str, market
                 break
             available += maker.remaining
         if available < quantity:
-            raise Revert("FillOrKillNotFilled")
+            raise Revert("OrderNotFilled: the FillOrKill order cannot fill completely")
     while order.remaining and opposite and crosses(opposite[0][2]):
         _fill(exchange, journal, market, order, opposite[0][2], unit)
     if order.remaining and kind in ("Spot", "Limit", "PostOnly"):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import encoding
 from ..errors import ValidationError
+from ..market import format_units
 from ..typed_data import parallel_owner_calls_digest, parallel_withdraw_digest
 from .book import Journal, Revert
 from .config import FAUCET_AMOUNTS
@@ -58,6 +59,11 @@ def register(ex: "Exchange") -> None:
 
         def run(journal: Journal) -> dict:
             (target_kind, address), = to.items()
+            held = ex.ledger.get(account_id, ("wallet", asset))
+            if held < amount:
+                decimals = next((d for a, d in ex.assets().values() if a == asset), 0)
+                raise Revert(f"NotEnoughBalance: {format_units(held, decimals)} available, "
+                             f"{format_units(amount, decimals)} asked")
             ex.ledger.add(journal, account_id, ("wallet", asset), -amount)
             if target_kind == "ContractId" and address in ex.accounts:
                 ex.ledger.add(journal, address, ("wallet", asset), amount)

@@ -16,7 +16,6 @@ import cProfile
 import json
 import os
 import pstats
-import socket
 import subprocess
 import sys
 import threading
