@@ -5,10 +5,11 @@ Everything below uses the public API only — the same calls a script against te
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Callable
 
 from . import Client, Trader, Wallet
-from .market import Market, format_units
+from .market import Market
 from .models import Depth
 
 
@@ -37,7 +38,8 @@ def run(say: Callable[[str], None] = print) -> int:
 
         session = trader.open_session(["FUEL/USDC", "ETH/USDC"], nonce_kind="parallel")
         say(f"3. session key {session.address} signed by the owner (parallel nonces), "
-            f"valid for {len(session.contract_ids)} markets until {session.expiry}")
+            f"valid for {len(session.contract_ids)} markets until "
+            f"{datetime.fromtimestamp(session.expiry, tz=timezone.utc):%Y-%m-%d %H:%M} UTC")
 
         fuel, eth = client.markets.get("FUEL/USDC"), client.markets.get("ETH/USDC")
         say("4. FUEL/USDC book before trading:")
@@ -61,17 +63,18 @@ def run(say: Callable[[str], None] = print) -> int:
         trader.settle(fuel)
         trader.settle(eth)
         say("8. settled both markets; balances (total = locked + unlocked):")
-        assets = trader.assets()
         for symbol, balance in trader.balances().items():
-            say(f"    {symbol:5} {format_units(balance.total, assets[symbol].decimals)}")
+            say(f"    {symbol:5} {balance.total_human}")
 
         result = trader.withdraw("USDC", "250", nonce_kind="parallel")
-        held = client.accounts.balance(fuel.quote.asset, address=owner.address).total
+        held = client.accounts.balance(fuel.quote.asset, address=owner.address)
         say(f"9. withdrew 250 USDC to the owner (tx {result.tx_id[:18]}…); the owner now holds "
-            f"{fuel.format_price(held)} USDC")
-        trades = client.markets.trades(fuel, count=5)
-        say("10. last FUEL/USDC trades: " + ", ".join(
-            f"{fuel.format_quantity(t.quantity)} @ {fuel.format_price(t.price)}" for t in trades))
+            f"{held.total_human} USDC")
+        say("10. my FUEL/USDC fills: " + ", ".join(
+            f"{f.side} {f.quantity_human} @ {f.price_human} ({f.role})" for f in trader.fills(fuel)))
+        report = trader.pnl(fuel).human()
+        say(f"    position {report['position']} FUEL at {report['average_entry']} USDC average; realised "
+            f"{report['realised']} USDC, fees {report['fees']} USDC")
         say("done: every request above was signed and verified like on the real exchange")
     return 0
 

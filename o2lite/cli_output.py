@@ -1,0 +1,112 @@
+"""How the command line speaks: tables that fit 80 columns, JSON for machines, one-line errors.
+
+Human output shows human units and ISO-8601 UTC times; ``--json`` carries chain integers *and*
+human strings, and times as milliseconds plus ISO. Ids are shortened in tables (``--wide``
+shows them whole); a shortened id is a unique prefix the commands accept back.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields, is_dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Sequence
+
+__all__ = ["Output", "iso", "short_id", "plain", "error_line", "table"]
+
+ID_CHARS = 12  # "0x" + 10 hex digits: unique enough to type back, short enough for 80 columns
+
+
+def iso(ms: Optional[int]) -> str:
+    """Unix milliseconds as ISO-8601 UTC (seconds precision), ``-`` when unknown."""
+    if ms is None:
+        return "-"
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return str(ms)
+
+
+def iso_s(seconds: Optional[int]) -> str:
+    """Unix seconds as ISO-8601 UTC."""
+    return "-" if seconds is None else iso(seconds * 1000)
+
+
+def short_id(value: Optional[str], wide: bool) -> str:
+    """An id as a table shows it: whole with ``--wide``, else its first characters and ``…``."""
+    if not value:
+        return "-"
+    return value if wide or len(value) <= ID_CHARS + 1 else value[:ID_CHARS] + "…"
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: dataclasses without ``raw``/``market``/``asset``; Decimals as strings; big ints as strings."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)
+                if f.name not in ("raw", "market", "asset", "signer")}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53):
+        return str(value)
+    return value
+
+
+def table(rows: List[Sequence[Any]], headers: Sequence[str]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    return "\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+                     for r in cells)
+
+
+class Output:
+    """Prints a table (humans) or JSON (``--json``); ``wide`` keeps ids whole."""
+
+    def __init__(self, as_json: bool, wide: bool = False) -> None:
+        self.as_json, self.wide = as_json, wide
+
+    def show(self, data: Any, rows: Optional[List[Sequence[Any]]] = None, headers: Sequence[str] = ()) -> None:
+        """``data`` as JSON, or ``rows`` as a table (``(none)`` when empty), or ``data`` as text."""
+        if self.as_json:
+            print(json.dumps(plain(data), indent=2))
+        elif rows is not None:
+            print(table(rows, headers) if rows else "(none)")
+        else:
+            print(data)
+
+    def id(self, value: Optional[str]) -> str:
+        """An id for a table."""
+        return short_id(value, self.wide)
+
+    def line(self, data: Dict[str, Any], text: str) -> None:
+        """One event: a JSON object per line, or a line of text (streams)."""
+        print(json.dumps(plain(data)) if self.as_json else text, flush=True)
+
+    def error(self, message: str, kind: str = "error") -> None:
+        """An error (or a warning) as one line on stderr — a JSON object with ``--json``."""
+        if self.as_json:
+            print(json.dumps({kind: message}), file=sys.stderr)
+        else:
+            print(f"o2lite: {kind}: {message}", file=sys.stderr)
+
+
+def error_line(exc: BaseException, url: str = "") -> str:
+    """One line naming the cause of an error and, where there is one, the fix."""
+    from .errors import O2ConnectionError, O2Error, RateLimited, SessionInvalid, SubmissionUnknown
+
+    if isinstance(exc, O2ConnectionError) and "refused" in exc.message:
+        hint = " (is the sandbox running? `o2lite sandbox`)" if "127.0.0.1" in url or "localhost" in url else ""
+        return f"cannot reach {url or 'the exchange'}: connection refused{hint}"
+    if isinstance(exc, SessionInvalid):
+        return f"{exc.message}: open a new session (`o2lite session open --markets PAIR`)"
+    if isinstance(exc, RateLimited):
+        wait = f"; retry in {exc.retry_after:.1f} s" if exc.retry_after is not None else ""
+        return f"rate limited by the exchange{wait}"
+    if isinstance(exc, SubmissionUnknown):
+        return f"{exc.message} (account {exc.trade_account_id})"
+    if isinstance(exc, O2Error):
+        return str(exc).replace("\n", " ")[:600]
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:600]

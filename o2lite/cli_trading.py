@@ -1,0 +1,163 @@
+"""Command-line commands that sign: setup, sessions, orders, settle, withdraw.
+
+Every one of them takes ``--key-file`` (or ``O2LITE_KEY_FILE``); order ids may be given as any
+unique prefix (as the tables show them); bulk commands are paced under the rate limits and, when
+they stop part-way, say what landed and what did not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import time
+from typing import Any, List, Optional
+
+from . import Client
+from .cli_account import order_json, session_path, trader_of
+from .cli_output import Output, iso
+from .errors import BatchIncomplete, O2Error, RateLimited, ValidationError
+
+__all__ = ["COMMANDS", "parse_duration", "resolve_order_id"]
+
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds from ``90``, ``30m``, ``12h``, ``7d`` or ``2w``.
+
+    >>> parse_duration("7d"), parse_duration("90")
+    (604800, 90)
+    """
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValidationError(f"a duration is a number with s, m, h, d or w (e.g. 7d), got {str(text)[:20]!r}")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def resolve_order_id(trader: Any, market: Any, text: str) -> str:
+    """A full order id from a full id or a unique prefix of one of your open orders."""
+    raw = text.strip().lower()
+    raw = raw[2:] if raw.startswith("0x") else raw
+    raw = raw.rstrip("…").rstrip(".")
+    if not re.fullmatch(r"[0-9a-f]{1,64}", raw):
+        raise ValidationError(f"an order id is hex (a prefix is enough), got {text[:20]!r}")
+    if len(raw) == 64:
+        return "0x" + raw
+    matches = [o.order_id for o in trader.open_orders(market) if o.order_id[2:].startswith(raw)]
+    if not matches:
+        raise ValidationError(f"no open order of yours starts with {text[:20]}")
+    if len(matches) > 1:
+        raise ValidationError(f"{text[:20]} matches {len(matches)} open orders: give more digits")
+    return matches[0]
+
+
+def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Find or create the trade account; ``--fund`` mints test tokens unless the faucet is cooling down."""
+    trader = trader_of(client, args)
+    account = trader.setup_account()
+    note = ""
+    if args.fund:
+        try:
+            client.faucet.mint_to_contract(account)
+            note = "funded from the faucet"
+        except (RateLimited, O2Error) as exc:
+            if "cooldown" not in exc.message.lower() and not isinstance(exc, RateLimited):
+                raise
+            note = f"not funded now: the faucet is cooling down ({exc.message}); the account is ready"
+    out.show({"owner": trader.owner.address, "trade_account_id": account, "note": note},
+             [(out.id(trader.owner.address), out.id(account), note or "-")], ("owner", "trade account", "faucet"))
+
+
+def cmd_session_open(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Open a session for markets (``--parallel`` for parallel nonces on its actions)."""
+    trader = trader_of(client, args)
+    expiry = int(time.time()) + parse_duration(args.expiry)
+    session = trader.open_session([m.strip() for m in args.markets.split(",") if m.strip()], expiry=expiry,
+                                  nonce_kind="parallel" if args.parallel else "sequential", lane=args.lane)
+    trader.save_session(session_path(args.key_file))
+    _show_session(out, session, client)
+
+
+def _show_session(out: Output, session: Any, client: Client) -> None:
+    pairs = [m.pair for m in client.markets.list() if m.contract_id in session.contract_ids]
+    out.show({"session": session.address, "trade_account_id": session.trade_account_id, "expiry": session.expiry,
+              "expiry_iso": iso(session.expiry * 1000), "markets": pairs, "nonce_kind": session.nonce_kind,
+              "lane": session.lane},
+             [(out.id(session.address), iso(session.expiry * 1000), ",".join(pairs), session.nonce_kind)],
+             ("session", "expires (UTC)", "markets", "nonces"))
+
+
+def cmd_session_show(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """The saved session of ``--key-file``."""
+    _show_session(out, trader_of(client, args, with_session=True).session, client)
+
+
+def cmd_session_close(client: Optional[Client], args: argparse.Namespace, out: Output) -> None:
+    """Forget the saved session key, so nothing can sign with it any more. On the exchange the
+    session stays registered until its expiry or until the next ``session open`` replaces it."""
+    path = session_path(args.key_file or "")
+    if not args.key_file or not os.path.exists(path):
+        raise ValidationError("no saved session for this key file")
+    os.unlink(path)
+    out.show({"closed": path}, [(path, "deleted (the exchange forgets it at its expiry or the next session)")],
+             ("session file", "state"))
+
+
+def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Place one order (human price and quantity)."""
+    trader = trader_of(client, args, with_session=True)
+    result = trader.place(args.pair, args.side, args.price, args.quantity, args.type, max_price=args.max_price,
+                          min_price=args.min_price, round=args.round)
+    out.show({"tx_id": result.tx_id, "orders": [order_json(o) for o in result.orders]},
+             [(out.id(o.order_id), o.side, o.price_human, o.quantity_human, o.filled_human, o.state)
+              for o in result.orders], ("order", "side", "price", "quantity", "filled", "state"))
+
+
+def cmd_order_cancel(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Cancel one order by id or unique prefix."""
+    trader = trader_of(client, args, with_session=True)
+    order_id = resolve_order_id(trader, args.pair, args.order_id)
+    result = trader.cancel(order_id, args.pair)
+    out.show({"tx_id": result.tx_id, "cancelled": order_id}, [(out.id(order_id), out.id(result.tx_id))],
+             ("cancelled", "tx"))
+
+
+def cmd_order_cancel_all(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Cancel every open order in a market, five per request, paced; reports partial progress."""
+    trader = trader_of(client, args, with_session=True)
+    try:
+        results = trader.cancel_all(args.pair)
+    except BatchIncomplete as exc:
+        _report_partial(out, exc)
+        raise
+    out.show({"tx_ids": [r.tx_id for r in results]}, [(out.id(r.tx_id),) for r in results] or [("(nothing open)",)],
+             ("tx",))
+
+
+def _report_partial(out: Output, exc: BatchIncomplete) -> None:
+    landed: List[Any] = [r.tx_id for r in exc.landed]
+    not_sent = sum(sum(len(g["actions"]) for g in request) for request in exc.not_sent)
+    out.error(f"{len(landed)} request(s) landed ({', '.join(out.id(t) for t in landed) or 'none'}); "
+              f"{not_sent} action(s) not sent", kind="partial")
+
+
+def cmd_settle(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Settle a market's unlocked funds back to the trade account."""
+    result = trader_of(client, args, with_session=True).settle(args.pair)
+    out.show({"tx_id": result.tx_id}, [(out.id(result.tx_id),)], ("tx",))
+
+
+def cmd_withdraw(client: Client, args: argparse.Namespace, out: Output) -> None:
+    """Withdraw to the owner or ``--to`` (human amount)."""
+    trader = trader_of(client, args)
+    to = {"Address": args.to} if args.to else None
+    result = trader.withdraw(args.asset, args.amount, to, nonce_kind="parallel" if args.parallel else "sequential")
+    out.show({"tx_id": result.tx_id, "asset": args.asset, "amount": args.amount},
+             [(out.id(result.tx_id), args.amount, args.asset)], ("tx", "amount", "asset"))
+
+
+COMMANDS = {"setup": cmd_setup, "session open": cmd_session_open, "session show": cmd_session_show,
+            "session close": cmd_session_close, "order place": cmd_order_place, "order cancel": cmd_order_cancel,
+            "order cancel-all": cmd_order_cancel_all, "settle": cmd_settle, "withdraw": cmd_withdraw}
