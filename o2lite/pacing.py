@@ -22,6 +22,7 @@ __all__ = ["TokenBucket", "LIMITS", "bucket_for"]
 #: (requests, seconds) per owner (PROTOCOL §4).
 LIMITS = {"session": (5, 1.0), "owner": (10, 60.0)}
 
+_EPSILON = 1e-9
 _BUCKETS: Dict[Tuple[str, str, str], "TokenBucket"] = {}
 _GUARD = threading.Lock()
 
@@ -46,7 +47,7 @@ class TokenBucket:
         """Seconds until a token is free (0 when one is)."""
         with self._lock:
             self._update()
-            return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.refill
+            return 0.0 if self.tokens >= 1 - _EPSILON else (1 - self.tokens) / self.refill
 
     def take(self) -> float:
         """Take a token, sleeping until one is free; returns the seconds slept."""
@@ -54,8 +55,8 @@ class TokenBucket:
         while True:
             with self._lock:
                 self._update()
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                if self.tokens >= 1 - _EPSILON:  # float refill may land a hair below 1
+                    self.tokens = max(self.tokens - 1, 0.0)
                     return slept
                 delay = (1 - self.tokens) / self.refill
             self._sleep(delay)
