@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Iterator, List, Optional, Set, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -14,7 +14,7 @@ def iter_keyset(fetch: Callable[[Optional[int], Optional[str]], List[T]], page_s
     with nothing new, or after ``max_items``."""
     yielded = 0
     cursor: Optional[Tuple[int, Any]] = None
-    seen_at_cursor: set = set()
+    seen_at_cursor: Set[Tuple[int, Any]] = set()
     while max_items is None or yielded < max_items:
         page = fetch(*(cursor if cursor else (None, None)))
         fresh = 0

@@ -7,7 +7,7 @@ method reads the exchange and returns values with human-unit accessors (``total_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Union
 
 from ._hex import to_int
 from .errors import ValidationError
@@ -19,6 +19,8 @@ from .models import Balance, Order
 if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
 
+    from .client import Client
+
 __all__ = ["AccountViews"]
 
 MarketRef = Union[str, Market]
@@ -27,7 +29,7 @@ MarketRef = Union[str, Market]
 class AccountViews:
     """Reads about one trade account (needs ``client`` and ``_account()`` from the Trader)."""
 
-    client: Any
+    client: "Client"
     _account: Callable[[], str]  # the Trader's: the trade account id, looked up once
 
     def assets(self) -> Dict[str, Asset]:

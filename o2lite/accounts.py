@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from collections.abc import Mapping
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._hex import b256_hex, to_int
 from .encoding import Call, identity_json, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes
@@ -49,7 +49,7 @@ class UpgradeResult:
     message: str = ""
 
 
-def _exactly_one(**choices: Optional[str]) -> tuple:
+def _exactly_one(**choices: Optional[str]) -> Tuple[str, str]:
     given = [(k, v) for k, v in choices.items() if v is not None]
     if len(given) != 1:
         raise ValidationError(f"give exactly one of {', '.join(choices)}")
@@ -171,7 +171,7 @@ class Accounts:
         single = isinstance(calls, Call)
         if not single and (isinstance(calls, (str, bytes)) or not isinstance(calls, Sequence)):
             raise ValidationError("calls must be a Call or a list of Call")
-        call_list = [calls] if single else list(calls)  # type: ignore[list-item]
+        call_list: List[Call] = [calls] if isinstance(calls, Call) else list(calls)
         if not call_list or not all(isinstance(c, Call) for c in call_list):
             raise ValidationError("owner calls need at least one Call")
         warnings.warn("owner calls are experimental: their request body and sequential signing bytes are derived, "

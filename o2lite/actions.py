@@ -59,7 +59,7 @@ def chain_u64(value: Any, what: str) -> str:
                                   f"got {text[:40]!r}")
         number = int(text)
     elif isinstance(value, Decimal):
-        if not value.is_finite() or value.as_tuple().exponent < 0 and value != value.to_integral_value():
+        if not value.is_finite() or value != value.to_integral_value():
             raise ValidationError(f"{what} must be a whole number, got {value}")
         if value.adjusted() > 20:
             raise ValidationError(f"{what} is above u64::MAX")

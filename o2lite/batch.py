@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from .errors import BatchIncomplete, O2Error, SubmissionUnknown
 from .market import Market
 from .models import Order, TxResult
-from .order_building import Number
+from .order_building import Number, OrderTypeName, Side
 from .session import MAX_ACTIONS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,8 +29,8 @@ class Batch:
         self._trader = trader
         self._actions: List[Tuple[str, Dict[str, Any]]] = []
 
-    def place(self, market: Union[str, Market], side: str, price: Number, quantity: Number,
-              order_type: Any = "Spot", **options: Any) -> "Batch":
+    def place(self, market: Union[str, Market], side: Side, price: Number, quantity: Number,
+              order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", **options: Any) -> "Batch":
         """Add a ``CreateOrder`` (same arguments as :meth:`Trader.create_order_action`)."""
         m = self._trader.client.markets.get(market)
         action = self._trader.create_order_action(m, side, price, quantity, order_type, **options)
@@ -47,10 +48,10 @@ class Batch:
         self._actions.append((self._trader.client.markets.get(market).market_id, self._trader.settle_action()))
         return self
 
-    def requests(self) -> List[List[Dict[str, Any]]]:
+    def requests(self) -> List[List[Mapping[str, Any]]]:
         """The action groups of each request, in sending order."""
         ordered = sorted(enumerate(self._actions), key=lambda ia: (_KIND_ORDER[next(iter(ia[1][1]))], ia[0]))
-        out: List[List[Dict[str, Any]]] = []
+        out: List[List[Mapping[str, Any]]] = []
         for start in range(0, len(ordered), MAX_ACTIONS):
             groups: Dict[str, List[Dict[str, Any]]] = {}
             for _, (market_id, action) in ordered[start:start + MAX_ACTIONS]:

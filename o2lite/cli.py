@@ -14,7 +14,7 @@ import difflib
 import os
 import sys
 import warnings
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from . import Client, __version__
 from .cli_account import COMMANDS as ACCOUNT_COMMANDS
@@ -27,8 +27,8 @@ from .transport import NETWORKS
 
 __all__ = ["main", "build_parser"]
 
-Command = Callable[[Optional[Client], argparse.Namespace, Output], None]
-COMMANDS: Dict[str, Command] = {**MARKET_COMMANDS, **ACCOUNT_COMMANDS, **TRADING_COMMANDS, **WATCH_COMMANDS}
+COMMANDS: Dict[str, Callable[..., None]] = {**MARKET_COMMANDS, **ACCOUNT_COMMANDS, **TRADING_COMMANDS,
+                                            **WATCH_COMMANDS}
 OFFLINE = {"wallet new", "wallet import", "wallet show", "session close", "sandbox", "demo"}
 
 
@@ -45,7 +45,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: usage error: {message} (see `{self.prog} --help`)\n")
 
 
-def _choices_in(message: str) -> Optional[tuple]:
+def _choices_in(message: str) -> Optional[Tuple[str, List[str]]]:
     if "invalid choice: '" in message and "(choose from" in message:
         word = message.split("invalid choice: '", 1)[1].split("'", 1)[0]
         options = [o.strip(" '\")") for o in message.split("(choose from", 1)[1].split(",")]
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(parent: Any, name: str, key: str, help_text: str) -> argparse.ArgumentParser:
         cmd = parent.add_parser(name, help=help_text, parents=[common])
         cmd.set_defaults(key=key)
-        return cmd
+        return cmd  # type: ignore[no-any-return]  # argparse's add_parser is untyped
 
     def group(name: str, help_text: str) -> Any:
         return sub.add_parser(name, help=help_text).add_subparsers(dest=f"{name}_command", required=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from . import Client
 from .cli_account import trader_of
@@ -41,9 +41,9 @@ def cmd_ticker(client: Client, args: argparse.Namespace, out: Output) -> None:
              ("pair", "last", "high 24h", "low 24h", "volume 24h"))
 
 
-def depth_rows(m: Market, buys: Any, sells: Any) -> List[tuple]:
+def depth_rows(m: Market, buys: Any, sells: Any) -> List[Sequence[Any]]:
     """Bid and ask levels side by side, human units."""
-    rows = []
+    rows: List[Sequence[Any]] = []
     for i in range(max(len(buys), len(sells))):
         bid = buys[i] if i < len(buys) else None
         ask = sells[i] if i < len(sells) else None

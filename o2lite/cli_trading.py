@@ -50,7 +50,7 @@ def resolve_order_id(trader: Any, market: Any, text: str) -> str:
         raise ValidationError(f"no open order of yours starts with {text[:20]}")
     if len(matches) > 1:
         raise ValidationError(f"{text[:20]} matches {len(matches)} open orders: give more digits")
-    return matches[0]
+    return str(matches[0])
 
 
 def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:

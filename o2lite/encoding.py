@@ -165,7 +165,7 @@ class Call:
     gas: int = GAS_MAX
     call_data: Optional[bytes] = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         """Hex/decimal-string form (as in the golden vectors)."""
         return {
             "contract_id": "0x" + self.contract_id.hex(),
@@ -176,7 +176,7 @@ class Call:
             "call_data": None if self.call_data is None else "0x" + self.call_data.hex(),
         }
 
-    def to_owner_call_json(self) -> dict:
+    def to_owner_call_json(self) -> Dict[str, Any]:
         """The *derived* request shape of ``POST /v1/accounts/call(s)`` (experimental)."""
         return {
             "contract_id": "0x" + self.contract_id.hex(),
@@ -279,10 +279,10 @@ def calls_from_json(calls: Any) -> List[Call]:
             raise ValidationError("call_params must be an object")
         data = c.get("call_data")
         out.append(Call(
-            contract_id=b256(c.get("contract_id"), "contract_id"),
+            contract_id=b256(c.get("contract_id", ""), "contract_id"),
             function_selector=_hex_bytes(c.get("function_selector"), "function_selector", 256),
             amount=to_int(params.get("coins", params.get("amount")), "coins"),
-            asset_id=b256(params.get("asset_id"), "asset_id"),
+            asset_id=b256(params.get("asset_id", ""), "asset_id"),
             gas=to_int(params.get("gas"), "gas"),
             call_data=None if data is None else _hex_bytes(data, "call_data"),
         ))

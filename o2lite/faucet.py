@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Dict
 
 from ._hex import b256_hex
 from .errors import O2Error, ValidationError
@@ -37,7 +37,7 @@ class Faucet:
             raise ValidationError(f"no faucet URL is known for {network.base_url}: pass faucet_url=")
         return network.faucet_url
 
-    def _mint(self, body: dict) -> FaucetResult:
+    def _mint(self, body: Dict[str, str]) -> FaucetResult:
         url = self.url
 
         def parse(reply: Any) -> FaucetResult:

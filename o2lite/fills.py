@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from .market import Market
 from .models import Trade
@@ -111,7 +111,7 @@ class PnL:
         """Realised PnL after fees (quote chain units)."""
         return self.realised - self.fees
 
-    def human(self) -> dict:
+    def human(self) -> Dict[str, Any]:
         """Every figure in human units: quote amounts, base position, price."""
         m = self.market
         return {"market": m.pair, "position": m.format_quantity(abs(self.position)) * (-1 if self.position < 0 else 1),

@@ -34,6 +34,8 @@ The round is generated once, at import, from the FIPS-202 tables below (read
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Tuple
+
 __all__ = ["keccak256"]
 
 RATE = 136  # bytes absorbed per permutation for a 256-bit digest: (1600 - 2*256) / 8
@@ -92,7 +94,7 @@ def _round_source() -> str:
         "        d = ((c >> 512) & _PLANE) ^ ((n << 1) & _SLOT_HIGH) ^ ((n >> 63) & _SLOT_LOW)",
     ]
     lines += [f"        p{y} ^= d" for y in range(5)]
-    pieces: dict = {y: [] for y in range(5)}
+    pieces: Dict[int, List[str]] = {y: [] for y in range(5)}
     for x in range(5):
         for y in range(5):
             pieces[(2 * x + 3 * y) % 5].append(_rho_pi_piece(x, y))
@@ -110,7 +112,7 @@ def _round_source() -> str:
     return "\n".join(lines) + "\n"
 
 
-_namespace: dict = {"_ROUND_CONSTANTS": _ROUND_CONSTANTS, "_PLANE": _PLANE, "_SLOT_HIGH": _SLOT_HIGH,
+_namespace: Dict[str, Any] = {"_ROUND_CONSTANTS": _ROUND_CONSTANTS, "_PLANE": _PLANE, "_SLOT_HIGH": _SLOT_HIGH,
                     "_SLOT_LOW": _SLOT_LOW}
 exec(compile(_round_source(), "<o2lite.keccak._permute>", "exec"), _namespace)
 _permute = _namespace["_permute"]
@@ -118,7 +120,7 @@ _permute = _namespace["_permute"]
 _GAP = bytes(8)
 
 
-def _absorb_planes(block: bytes) -> tuple:
+def _absorb_planes(block: bytes) -> Tuple[int, int, int, int]:
     """The 17 rate lanes of one 136-byte block as four doubled planes (the fifth is zero)."""
     planes = []
     for y in range(4):

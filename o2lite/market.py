@@ -123,7 +123,7 @@ class Market:
     @property
     def price_step(self) -> int:
         """Chain prices are multiples of this: ``10^(quote.decimals − quote.max_precision)``."""
-        return 10 ** max(self.quote.decimals - self.quote.max_precision, 0)
+        return int(10 ** max(self.quote.decimals - self.quote.max_precision, 0))
 
     def scale_price(self, price: HumanNumber, *, round: bool = False) -> int:
         """Human price → chain integer (≤ u64::MAX).
@@ -151,12 +151,12 @@ class Market:
         unit = 10 ** self.base.decimals
         if price <= 0:
             raise ValidationError("price must be positive")
-        quantum = unit // gcd(price, unit)
+        quantum: int = unit // gcd(price, unit)
         return quantity - quantity % quantum
 
     def quote_amount(self, price: int, quantity: int) -> int:
         """Quote forwarded by a buy: ``price × quantity // 10^base.decimals``."""
-        return price * quantity // 10 ** self.base.decimals
+        return int(price * quantity // 10 ** self.base.decimals)
 
     def validate_order(self, price: int, quantity: int) -> None:
         """Raise :class:`ValidationError` unless the chain ``price``/``quantity`` pass the
@@ -218,4 +218,5 @@ def format_units(value: int, decimals: int) -> Decimal:
 
 def _human(value: int, decimals: int) -> Decimal:
     number = Decimal(value).scaleb(-decimals, _CONTEXT).normalize(_CONTEXT)
-    return number.quantize(Decimal(1)) if number.as_tuple().exponent > 0 else number
+    exponent = number.as_tuple().exponent
+    return number.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else number

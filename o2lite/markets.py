@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 from ._hex import b256_hex, to_int
 from ._paging import iter_keyset
@@ -154,7 +154,7 @@ class Markets:
             Trade, body, ("trades",), "GET /v1/trades_by_account"))
 
     def _trade_params(self, market: MarketRef, count: int, direction: str, start_timestamp: Any,
-                      start_trade_id: Any) -> dict:
+                      start_trade_id: Any) -> Dict[str, Any]:
         if (start_timestamp is None) != (start_trade_id is None):
             raise ValidationError("give both start_timestamp and start_trade_id, or neither")
         if start_trade_id is not None and (not isinstance(start_trade_id, (str, int)) or isinstance(start_trade_id, bool)

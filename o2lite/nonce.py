@@ -181,9 +181,8 @@ class ParallelNonceIssuer:
         return self._generation
 
     def _window(self, source: WindowSource) -> NonceWindow:
-        if callable(source) and not isinstance(source, NonceWindow):
-            source = source()
-        window = source if isinstance(source, NonceWindow) else NonceWindow.from_json(source)
+        value: Any = source() if callable(source) and not isinstance(source, NonceWindow) else source
+        window = value if isinstance(value, NonceWindow) else NonceWindow.from_json(value)
         if window.nonce_session_id != self.lane:
             raise ValidationError(f"window is for lane {window.nonce_session_id}, issuer is lane {self.lane}")
         return window

@@ -60,8 +60,9 @@ class NonceTracks:
         account = self._client.accounts.get(trade_account_id=self._account())
         if account.nonce is None:
             raise O2Error("the exchange did not report the account's nonce")
-        self.sequential_nonce = account.nonce
-        return account.nonce
+        nonce: int = account.nonce
+        self.sequential_nonce = nonce
+        return nonce
 
     def sequential(self, send: Callable[[int], T]) -> T:
         """Run ``send(nonce)`` under the account lock with the next sequential nonce."""

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import warnings
 from decimal import Decimal
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, Literal, Optional, Union
 
 from ._hex import U64_MAX
 from .actions import ORDER_TYPE_NAMES, canonical_action, canonical_side
 from .errors import ValidationError
 from .market import Market
 
-__all__ = ["Chain", "Number", "to_chain", "create_order_action"]
+__all__ = ["Chain", "Number", "Side", "OrderTypeName", "to_chain", "create_order_action"]
+
+#: A side as callers write it (any of these is sent as ``Buy``/``Sell``).
+Side = Literal["Buy", "Sell", "buy", "sell", "BUY", "SELL"]
+#: The order types a client sends (PROTOCOL §5).
+OrderTypeName = Literal["Spot", "Market", "FillOrKill", "PostOnly", "Limit", "BoundedMarket"]
 
 
 class Chain(int):
@@ -51,7 +56,8 @@ def to_chain(value: Any, scale: Callable[[Any], int]) -> int:
     return scale(value)
 
 
-def create_order_action(m: Market, side: Any, price: Number, quantity: Number, order_type: Any = "Spot", *,
+def create_order_action(m: Market, side: Side, price: Number, quantity: Number,
+                        order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *,
                         post_only: bool = False, max_price: Optional[Number] = None,
                         min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None,
                         round: bool = False, clock: Callable[[], float]) -> Dict[str, Any]:

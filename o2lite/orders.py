@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional, Tuple
 
 from ._hex import b256_hex, to_int
 from ._paging import iter_keyset
@@ -65,5 +65,5 @@ class Orders:
         def page(ts: Optional[int], oid: Optional[str]) -> List[Order]:
             return list(self.list(market, trade_account_id, is_open=is_open, count=page_size,
                                   direction=direction, start_timestamp=ts, start_order_id=oid).orders)
-        key: Callable[[Order], tuple] = lambda o: (o.timestamp or 0, o.order_id)  # noqa: E731
+        key: Callable[[Order], Tuple[int, str]] = lambda o: (o.timestamp or 0, o.order_id)  # noqa: E731
         return iter_keyset(page, page_size, max_items, key)

@@ -113,7 +113,7 @@ class TradeSession:
     @property
     def address(self) -> str:
         """The session key's address (the ``session_id``)."""
-        return self.signer.address
+        return str(self.signer.address)
 
     def check_usable(self, contract_ids: Sequence[str] = (), *, now: Optional[float] = None) -> None:
         """Raise before sending: expired (within :data:`EXPIRY_MARGIN`) or a foreign contract."""
@@ -213,8 +213,9 @@ class Session:
         info = self._markets.info()
         markets = [self._markets.get(g["market_id"]) for g in groups]
         session.check_usable([m.contract_id for m in markets], now=now)
-        canonical = [{"market_id": m.market_id, "actions": [canonical_action(a) for a in g["actions"]]}
-                     for m, g in zip(markets, groups)]
+        canonical: List[Dict[str, Any]] = [
+            {"market_id": m.market_id, "actions": [canonical_action(a) for a in g["actions"]]}
+            for m, g in zip(markets, groups)]
         registry = info.accounts_registry_id or bytes(32)
         calls = [action_to_call(action, market, registry)
                  for market, group in zip(markets, canonical) for action in group["actions"]]
@@ -267,7 +268,7 @@ class Session:
         """
         if not isinstance(body, Mapping):
             raise ValidationError("body must be a signed actions object")
-        check_limits(body.get("actions"))
+        check_limits(body.get("actions") or [])
         where = "POST /v1/session/actions"
         return self._t.request("POST", "/v1/session/actions", json_body=dict(body),
                                headers={"O2-Owner-Id": b256_hex(owner, "owner")}, submission=submission_of(body),

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from typing import Any, Optional, Protocol, Tuple, runtime_checkable
+from typing import Any, Optional, Protocol, Tuple, Type, TypeVar, runtime_checkable
 
 
 from . import _ec
@@ -99,15 +99,15 @@ def _fast_backend(pure: Optional[bool]) -> Any:
 
 def _curve() -> Tuple[Any, Any]:
     """python-ecdsa's secp256k1 generator (with its precomputed tables) and curve."""
-    from ecdsa import SECP256k1  # lazy: keeps `import o2lite` cheap
+    from ecdsa import SECP256k1  # type: ignore[import-untyped]  # lazy: keeps `import o2lite` cheap
 
     return SECP256k1.generator, SECP256k1.curve
 
 
 def _rfc6979_k(d: int, digest: bytes, retry: int) -> int:
-    from ecdsa.rfc6979 import generate_k
+    from ecdsa.rfc6979 import generate_k  # type: ignore[import-untyped]
 
-    return generate_k(N, d, hashlib.sha256, digest, retry_gen=retry)
+    return int(generate_k(N, d, hashlib.sha256, digest, retry_gen=retry))
 
 
 def _sign_pure(d: int, digest: bytes) -> bytes:
@@ -129,7 +129,7 @@ def _sign_pure(d: int, digest: bytes) -> bytes:
 
 
 def _sign_fast(cc: Any, d: int, digest: bytes) -> bytes:
-    compact = cc.PrivateKey(d.to_bytes(32, "big")).sign_recoverable(digest, hasher=None)
+    compact: bytes = cc.PrivateKey(d.to_bytes(32, "big")).sign_recoverable(digest, hasher=None)
     s0 = compact[32] | (compact[64] << 7)
     return compact[:32] + bytes([s0]) + compact[33:64]
 
@@ -191,8 +191,8 @@ def recover_public_key(signature: BytesLike, digest: BytesLike, *, pure: Optiona
             key = cc.PublicKey.from_signature_and_message(compact, digest, hasher=None)
         except Exception:  # coincurve raises a bare Exception on invalid signatures
             raise ValidationError("signature does not recover to a public key") from None
-        return key.format(compressed=False)[1:]
-    from ecdsa.ellipticcurve import PointJacobi
+        return bytes(key.format(compressed=False)[1:])
+    from ecdsa.ellipticcurve import PointJacobi  # type: ignore[import-untyped]
 
     generator, curve = _curve()
     y_squared = (pow(r, 3, P) + 7) % P
@@ -207,7 +207,7 @@ def recover_public_key(signature: BytesLike, digest: BytesLike, *, pure: Optiona
     q = generator.mul_add(-z * r_inv % N, big_r, s * r_inv % N).to_affine()
     if not q or q.x() is None:
         raise ValidationError("signature does not recover to a public key")
-    return q.x().to_bytes(32, "big") + q.y().to_bytes(32, "big")
+    return int(q.x()).to_bytes(32, "big") + int(q.y()).to_bytes(32, "big")
 
 
 def verify(signature: BytesLike, digest: BytesLike, public_key: BytesLike) -> bool:
@@ -224,7 +224,7 @@ def public_key_of(private_key: BytesLike, *, pure: Optional[bool] = None) -> byt
     d = _private_scalar(private_key)
     cc = _fast_backend(pure)
     if cc:
-        return cc.PrivateKey(d.to_bytes(32, "big")).public_key.format(compressed=False)[1:]
+        return bytes(cc.PrivateKey(d.to_bytes(32, "big")).public_key.format(compressed=False)[1:])
     x, y = _ec.mul_g(d)
     return x.to_bytes(32, "big") + y.to_bytes(32, "big")
 
@@ -266,6 +266,9 @@ class Signer(Protocol):
         """64-byte signature over these 32 bytes, as given."""
 
 
+W = TypeVar("W", bound="Wallet")
+
+
 class Wallet:
     """A Fuel secp256k1 key: an O2 owner (Fuel kind) or a session key.
 
@@ -276,12 +279,12 @@ class Wallet:
     '0xb4e84a53cd74a3ed9bf15e1edd92c2a69e567462c58aa8265f89d24c2204e1d7'
     """
 
-    __slots__ = ("_Wallet__scalar", "public_key", "address")
+    __slots__ = ("_scalar", "public_key", "address")
 
     def __init__(self, private_key: BytesLike) -> None:
-        self.__scalar = _private_scalar(private_key)
+        self._scalar = _private_scalar(private_key)
         #: 64-byte uncompressed public key ``x ‖ y``.
-        self.public_key: bytes = public_key_of(self.__scalar.to_bytes(32, "big"))
+        self.public_key: bytes = public_key_of(self._scalar.to_bytes(32, "big"))
         #: O2 owner / session address (B256, lowercase ``0x`` hex).
         self.address: str = self._address_of(self.public_key)
 
@@ -290,21 +293,21 @@ class Wallet:
         return fuel_address(public_key)
 
     @classmethod
-    def generate(cls):  # type: ignore[no-untyped-def]
+    def generate(cls: Type[W]) -> W:
         """A new random key from :mod:`secrets`."""
         return cls(secrets.randbelow(N - 1).__add__(1).to_bytes(32, "big"))
 
     def private_key_hex(self) -> str:
         """The private key as ``0x`` hex. Only for saving it; never log what this returns."""
-        return "0x" + self.__scalar.to_bytes(32, "big").hex()
+        return "0x" + self._scalar.to_bytes(32, "big").hex()
 
     def sign_digest(self, digest: bytes) -> bytes:
         """Sign 32 bytes as given (see :func:`sign_digest`)."""
-        return sign_digest(self.__scalar.to_bytes(32, "big"), digest)
+        return sign_digest(self._scalar.to_bytes(32, "big"), digest)
 
     def raw_sign(self, message: bytes) -> bytes:
         """Sign ``sha256(message)`` (session actions)."""
-        return raw_sign(self.__scalar.to_bytes(32, "big"), message)
+        return raw_sign(self._scalar.to_bytes(32, "big"), message)
 
     def personal_digest(self, message: bytes) -> bytes:
         """The owner personal-sign digest of ``message`` for this wallet's kind."""
@@ -319,7 +322,7 @@ class Wallet:
 
     __str__ = __repr__
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> Any:
         raise TypeError("wallets are not picklable: save private_key_hex() deliberately instead")
 
 

@@ -273,10 +273,10 @@ class Stream:
         cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if not cafile:
             try:
-                from requests.certs import where
+                import certifi  # what requests itself uses for its CA bundle
 
-                cafile = where()
-            except ImportError:  # pragma: no cover - requests is a dependency
+                cafile = certifi.where()
+            except ImportError:  # pragma: no cover - certifi comes with requests
                 cafile = None
         return ssl.create_default_context(cafile=cafile)
 
@@ -442,15 +442,15 @@ class Stream:
                         if owner is None or _identity_key(owner) in sub.key:
                             sub._put(order)
         elif action == "subscribe_balances":
-            for update in parse_balances(message):
+            for balance in parse_balances(message):
                 for sub in subs:
-                    if sub.kind == "balances" and (update.identity is None or update.identity in sub.key):
-                        sub._put(update)
+                    if sub.kind == "balances" and (balance.identity is None or balance.identity in sub.key):
+                        sub._put(balance)
         elif action in ("subscribe_nonce", "nonce"):
-            update = parse_nonce(message)
+            nonce = parse_nonce(message)
             for sub in subs:
-                if sub.kind == "nonce" and (update.contract_id is None or update.contract_id in sub.key):
-                    sub._put(update)
+                if sub.kind == "nonce" and (nonce.contract_id is None or nonce.contract_id in sub.key):
+                    sub._put(nonce)
         elif action == "error":
             self._on_error(message, subs)
 

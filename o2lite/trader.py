@@ -24,7 +24,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypedDict, Union
 
 from ._hex import b256_hex, to_int
 from .account_views import AccountViews
@@ -37,9 +37,12 @@ from .models import Order, TxResult
 from .nonce import LANES
 from .nonce_tracks import NonceTracks, Reconciliation, reconcile
 from .pacing import bucket_for
-from .order_building import Chain, Number, create_order_action
+from .order_building import Chain, Number, OrderTypeName, Side, create_order_action
 from .session import NONCE_KINDS, TradeSession, warn_parallel_registration
 from .signing import Signer, Wallet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
 
 __all__ = ["Trader", "Batch", "Chain", "DEFAULT_SESSION_SECONDS"]
 
@@ -47,6 +50,16 @@ DEFAULT_SESSION_SECONDS = 24 * 3600  # a session key lives one day unless told o
 _MAX_EXPIRY = 2**32 - 1  # sessions expire in u64 seconds; beyond u32 is no real date
 
 MarketRef = Union[str, Market]
+
+
+class _NonceKw(TypedDict, total=False):
+    nonce: int
+    parallel_nonce: int
+
+
+def _nonce_kw(field: str, value: int) -> _NonceKw:
+    """``{"nonce": n}`` or ``{"parallel_nonce": n}`` as keyword arguments."""
+    return {"nonce": value} if field == "nonce" else {"parallel_nonce": value}
 
 
 def _check_kind(nonce_kind: Any) -> str:
@@ -71,7 +84,7 @@ class Trader(AccountViews):
         pacing: multi-request helpers wait for the owner's rate limit (PROTOCOL §4).
     """
 
-    def __init__(self, client: Any, owner: Signer, *, trade_account_id: Optional[str] = None,
+    def __init__(self, client: "Client", owner: Signer, *, trade_account_id: Optional[str] = None,
                  clock: Callable[[], float] = time.time, pacing: bool = True) -> None:
         if not isinstance(owner, Signer) or not isinstance(getattr(owner, "address", None), str):
             raise ValidationError("owner must be a Wallet/EvmWallet or have address, personal_sign, sign_digest")
@@ -95,7 +108,7 @@ class Trader(AccountViews):
     def _account(self) -> str:
         if self.trade_account_id is None:
             account = self.client.accounts.get(owner=self.owner.address)
-            if not account.exists:
+            if account.trade_account_id is None:
                 raise ValidationError("this owner has no trade account yet: call setup_account() first")
             self.trade_account_id = account.trade_account_id
         return self.trade_account_id
@@ -123,9 +136,10 @@ class Trader(AccountViews):
                     raise O2Error(f"trade account {created.trade_account_id} not visible after {poll_timeout} s")
                 time.sleep(poll_interval)
             self.trade_account_id = created.trade_account_id
+        account_id = self._account()
         if fund:
-            self.client.faucet.mint_to_contract(self.trade_account_id)
-        return self._account()
+            self.client.faucet.mint_to_contract(account_id)
+        return account_id
 
     def pace(self, kind: str = "session") -> float:
         """Wait for a token of this owner's ``session`` (5/s) or ``owner`` (10/min) bucket."""
@@ -177,7 +191,7 @@ class Trader(AccountViews):
 
         def send(field: str, value: int) -> TradeSession:
             return create(self.owner, account, key, contract_ids, expiry, lane=lane, nonce_kind=kind,
-                          parallel_registration=parallel_registration, **{field: value})[0]
+                          parallel_registration=parallel_registration, **_nonce_kw(field, value))[0]
 
         if parallel_registration:
             warn_parallel_registration()
@@ -238,7 +252,7 @@ class Trader(AccountViews):
 
     # --- actions ----------------------------------------------------------------------------
 
-    def submit(self, groups: List[Mapping[str, Any]], *, collect_orders: bool = True) -> TxResult:
+    def submit(self, groups: Sequence[Mapping[str, Any]], *, collect_orders: bool = True) -> TxResult:
         """Sign and send one request of action groups ``[{market_id, actions}]`` (≤ 5 actions).
 
         Actions are canonicalised (:func:`o2lite.actions.canonical_action`) before signing, and
@@ -250,10 +264,10 @@ class Trader(AccountViews):
         prepared = self.client.session.prepare_actions(session, groups, now=self._clock())  # checks first
         submit = self.client.session.submit
         return self.nonces.run(session.nonce_kind, session.lane, lambda field, n: submit(
-            session, prepared, collect_orders=collect_orders, **{field: n}))
+            session, prepared, collect_orders=collect_orders, **_nonce_kw(field, n)))
 
-    def create_order_action(self, market: MarketRef, side: str, price: Number, quantity: Number,
-                            order_type: Any = "Spot", *, post_only: bool = False, max_price: Optional[Number] = None,
+    def create_order_action(self, market: MarketRef, side: Side, price: Number, quantity: Number,
+                            order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *, post_only: bool = False, max_price: Optional[Number] = None,
                             min_price: Optional[Number] = None, limit_timestamp: Optional[int] = None,
                             round: bool = False) -> Dict[str, Any]:
         """A canonical ``CreateOrder`` action, scaled and validated per PROTOCOL §11 (see
@@ -266,8 +280,8 @@ class Trader(AccountViews):
         """``SettleBalance`` to this trade account."""
         return {"SettleBalance": {"to": {"ContractId": self._account()}}}
 
-    def place(self, market: MarketRef, side: str, price: Number, quantity: Number,
-              order_type: Any = "Spot", *, settle_first: bool = True, post_only: bool = False,
+    def place(self, market: MarketRef, side: Side, price: Number, quantity: Number,
+              order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *, settle_first: bool = True, post_only: bool = False,
               max_price: Optional[Number] = None, min_price: Optional[Number] = None,
               limit_timestamp: Optional[int] = None, collect_orders: bool = True, round: bool = False) -> TxResult:
         """Place one order (after a ``SettleBalance`` of the market when ``settle_first``).
@@ -349,7 +363,7 @@ class Trader(AccountViews):
         account = self._account()
         withdraw = self.client.accounts.withdraw
         return self.nonces.run(kind, lane, lambda field, n: withdraw(self.owner, account, a.asset, chain_amount, to,
-                                                                     **{field: n}))
+                                                                     **_nonce_kw(field, n)))
 
     def upgrade(self) -> Any:
         """Upgrade the trade account's contract (sequential nonce). An account already current

@@ -17,7 +17,7 @@ import threading
 import time
 from datetime import timezone
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, TypeVar, Union, overload
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -31,6 +31,7 @@ __all__ = ["NETWORKS", "Network", "Transport", "Submission", "resolve_network", 
 log = logging.getLogger("o2lite")
 
 Timeout = Union[float, Tuple[float, float]]
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT: Tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_ATTEMPTS = 3  # total tries of an idempotent GET
@@ -226,7 +227,17 @@ class Transport:
         if retry_after is not None:
             return min(retry_after, MAX_RETRY_AFTER)
         base = min(self.max_backoff, self.backoff * (2 ** attempt))
-        return base / 2 + random.uniform(0, base / 2)  # "equal jitter": never zero, never above cap
+        return float(base / 2 + random.uniform(0, base / 2))  # "equal jitter": never zero, never above cap
+
+    @overload
+    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = ...,
+                json_body: Any = ..., headers: Optional[Mapping[str, str]] = ..., timeout: Optional[Timeout] = ...,
+                submission: Optional[Submission] = ..., parse: Callable[[Any], T]) -> T: ...
+
+    @overload
+    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = ...,
+                json_body: Any = ..., headers: Optional[Mapping[str, str]] = ..., timeout: Optional[Timeout] = ...,
+                submission: Optional[Submission] = ..., parse: None = ...) -> Any: ...
 
     def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
                 json_body: Any = None, headers: Optional[Mapping[str, str]] = None,

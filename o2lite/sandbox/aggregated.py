@@ -26,19 +26,19 @@ def _number(value: Decimal) -> Any:
 def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., Any]]:
     """The ``/v1/aggregated/*`` routes (the caller registers them under the lock)."""
 
-    def specs() -> List[Tuple[dict, Market]]:
+    def specs() -> List[Tuple[Dict[str, Any], Market]]:
         return [(m, ex.spec(m)) for m in ex.markets]
 
     def pair_of(spec: Market) -> str:
         return f"{spec.base.symbol}_{spec.quote.symbol}"
 
-    def spec_of(pair: Any) -> Tuple[dict, Market]:
+    def spec_of(pair: Any) -> Tuple[Dict[str, Any], Market]:
         for m, spec in specs():
             if pair_of(spec) == str(pair).upper():
                 return m, spec
         raise api_error(2000, f"Market not found: {str(pair)[:40]}")
 
-    def stats(m: dict, spec: Market) -> Dict[str, Any]:
+    def stats(m: Dict[str, Any], spec: Market) -> Dict[str, Any]:
         trades = ex.trades[m["market_id"]]
         recent = [t for t in trades if t["timestamp"] >= ex.now_ms() - _DAY_MS]
         prices = [spec.format_price(int(t["price"])) for t in recent]
@@ -52,7 +52,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
                 "ask": spec.format_price(book.asks[0][2].price) if book.asks else Decimal(0),
                 "change": ((last - first) * 100 / first).quantize(Decimal("0.01")) if first else Decimal(0)}
 
-    def levels(m: dict, spec: Market, side: str, depth: int) -> List[List[Any]]:
+    def levels(m: Dict[str, Any], spec: Market, side: str, depth: int) -> List[List[Any]]:
         rows = [[_number(spec.format_price(p)), _number(spec.format_quantity(q))]
                 for p, q in ex.books[m["market_id"]].depth(side, 1)]
         return rows[:depth] if depth else rows
@@ -63,9 +63,9 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
             raise api_error(1001, f"depth must be 0..{limit}")
         return int(text)
 
-    def assets(**_: Any) -> dict:
+    def assets(**_: Any) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
-        for index, (symbol, _) in enumerate(ex.assets().items(), start=1):
+        for index, symbol in enumerate(ex.assets(), start=1):
             fees = [(Decimal(m["maker_fee"]), Decimal(m["taker_fee"])) for m in ex.markets
                     if symbol in (m["base"]["symbol"], m["quote"]["symbol"])]
             out[symbol] = {"name": symbol, "unified_cryptoasset_id": index, "can_withdraw": True, "can_deposit": True,
@@ -73,7 +73,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
                            "maker_fee": _number(fees[0][0] / _FEE_UNIT), "taker_fee": _number(fees[0][1] / _FEE_UNIT)}
         return out
 
-    def orderbook(query: Mapping[str, str], **_: Any) -> dict:
+    def orderbook(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         m, spec = spec_of(query.get("market_pair"))
         level = query.get("level", "2")
         if level not in ("2", "3"):
@@ -81,7 +81,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
         depth = depth_of(query, 500)
         return {"timestamp": ex.now_ms(), "bids": levels(m, spec, "Buy", depth), "asks": levels(m, spec, "Sell", depth)}
 
-    def summary(**_: Any) -> List[dict]:
+    def summary(**_: Any) -> List[Dict[str, Any]]:
         out = []
         for m, spec in specs():
             s = stats(m, spec)
@@ -93,7 +93,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
                         "lowest_price_24h": _number(s["low"])})
         return out
 
-    def ticker(**_: Any) -> dict:
+    def ticker(**_: Any) -> Dict[str, Any]:
         out = {}
         for m, spec in specs():
             s = stats(m, spec)
@@ -101,7 +101,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
                                   "quote_volume": _number(s["quote"])}
         return out
 
-    def trades(query: Mapping[str, str], **_: Any) -> List[dict]:
+    def trades(query: Mapping[str, str], **_: Any) -> List[Dict[str, Any]]:
         m, spec = spec_of(query.get("market_pair"))
         return [{"trade_id": int(t["trade_id"]), "price": _number(spec.format_price(int(t["price"]))),
                  "base_volume": _number(spec.format_quantity(int(t["quantity"]))),
@@ -110,7 +110,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
                  "trade_type": "sell" if t["side"] == "Buy" else "buy"}
                 for t in reversed(ex.trades[m["market_id"]][-200:])]
 
-    def coingecko_tickers(**_: Any) -> List[dict]:
+    def coingecko_tickers(**_: Any) -> List[Dict[str, Any]]:
         out = []
         for m, spec in specs():
             s = stats(m, spec)
@@ -121,7 +121,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
                         "low": _number(s["low"])})
         return out
 
-    def coingecko_orderbook(query: Mapping[str, str], **_: Any) -> dict:
+    def coingecko_orderbook(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         m, spec = spec_of(query.get("ticker_id"))
         depth = depth_of(query, 500)
         return {"ticker_id": pair_of(spec), "timestamp": ex.now_ms(), "bids": levels(m, spec, "Buy", depth),

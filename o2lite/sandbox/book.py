@@ -41,13 +41,13 @@ class Ledger:
     account's own balance; ``("locked"|"unlocked"|"fee", book, asset)`` live in a book."""
 
     def __init__(self) -> None:
-        self.funds: Dict[Tuple[str, tuple], int] = {}
+        self.funds: Dict[Tuple[str, Tuple[Any, ...]], int] = {}
 
-    def get(self, account: str, bucket: tuple) -> int:
+    def get(self, account: str, bucket: Tuple[Any, ...]) -> int:
         """The balance of one bucket (0 when empty)."""
         return self.funds.get((account, bucket), 0)
 
-    def add(self, journal: Optional[Journal], account: str, bucket: tuple, delta: int) -> None:
+    def add(self, journal: Optional[Journal], account: str, bucket: Tuple[Any, ...], delta: int) -> None:
         """Change a bucket by ``delta``; going below zero reverts."""
         key = (account, bucket)
         old = self.funds.get(key, 0)
@@ -57,7 +57,7 @@ class Ledger:
         if journal is not None:
             journal.record(lambda: self.funds.__setitem__(key, old))
 
-    def move(self, journal: Optional[Journal], src: Tuple[str, tuple], dst: Tuple[str, tuple], amount: int) -> None:
+    def move(self, journal: Optional[Journal], src: Tuple[str, Tuple[Any, ...]], dst: Tuple[str, Tuple[Any, ...]], amount: int) -> None:
         """Move ``amount`` from one bucket to another."""
         if amount:
             self.add(journal, src[0], src[1], -amount)

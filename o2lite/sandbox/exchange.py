@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import encoding
 from .._hex import b256_hex
@@ -59,7 +59,7 @@ class Exchange:
         clock: Unix seconds, injectable.
     """
 
-    def __init__(self, *, markets: Optional[List[dict]] = None, seed_book: bool = True, rate_limits: bool = False,
+    def __init__(self, *, markets: Optional[List[Dict[str, Any]]] = None, seed_book: bool = True, rate_limits: bool = False,
                  faucet_cooldown: float = 60.0, legacy_accounts: bool = False, domain_version: str = DOMAIN_VERSION,
                  clock: Callable[[], float] = time.time) -> None:
         self.lock = threading.RLock()
@@ -75,16 +75,16 @@ class Exchange:
         self.registry = {"books_registry_id": named_id("books-registry"),
                          "accounts_registry_id": named_id("accounts-registry"),
                          "trade_account_oracle_id": named_id("oracle"), "base_asset_id": named_id("asset:ETH")}
-        self.markets: List[dict] = [dict(m) for m in (markets or DEFAULT_MARKETS)]
+        self.markets: List[Dict[str, Any]] = [dict(m) for m in (markets or DEFAULT_MARKETS)]
         self.by_market_id = {m["market_id"]: m for m in self.markets}
         self._specs: Dict[str, Market] = {}
         self.books = {m["market_id"]: Book(m["market_id"]) for m in self.markets}
         self.ledger = Ledger()
-        self.accounts: Dict[str, dict] = {}  # trade_account_id -> {owner, nonce, session, windows, version, referer}
+        self.accounts: Dict[str, Dict[str, Any]] = {}  # trade_account_id -> {owner, nonce, session, windows, version, referer}
         self.by_owner: Dict[str, str] = {}
         self.wallets: Dict[str, Dict[str, int]] = {}  # external addresses (withdrawals, faucet)
         self.orders: Dict[str, Order] = {}
-        self.trades: Dict[str, List[dict]] = {m["market_id"]: [] for m in self.markets}
+        self.trades: Dict[str, List[Dict[str, Any]]] = {m["market_id"]: [] for m in self.markets}
         self.faucet_log: Dict[str, float] = {}
         # Trade ids count from the clock in ms × 1000, so they stay unique across restarts.
         self.sequence = int(clock() * 1000) * 1000
@@ -163,25 +163,25 @@ class Exchange:
         hits.append(now)
         self._rate[(name, key)] = hits
 
-    def market_by_id(self, market_id: Any) -> dict:
+    def market_by_id(self, market_id: Any) -> Dict[str, Any]:
         """A market entry, or code 2000."""
         market = self.by_market_id.get(str(market_id).lower())
         if market is None:
             raise api_error(2000, f"Market not found: {str(market_id)[:80]}")
         return market
 
-    def spec(self, market: dict) -> Market:
+    def spec(self, market: Dict[str, Any]) -> Market:
         """The parsed :class:`~o2lite.market.Market` of a market entry (parsed once)."""
         found = self._specs.get(market["market_id"])
         if found is None:
             found = self._specs[market["market_id"]] = Market.from_json(market)
         return found
 
-    def market_by_contract(self, contract_id: str) -> Optional[dict]:
+    def market_by_contract(self, contract_id: str) -> Optional[Dict[str, Any]]:
         """The market whose order book is ``contract_id``."""
         return next((m for m in self.markets if m["contract_id"] == contract_id), None)
 
-    def account(self, trade_account_id: Any) -> dict:
+    def account(self, trade_account_id: Any) -> Dict[str, Any]:
         """An account's state, or code 4002."""
         try:
             account_id = b256_hex(trade_account_id, "trade_account_id")
@@ -192,7 +192,7 @@ class Exchange:
             raise api_error(4002, f"Account not found: {account_id}")
         return account
 
-    def owner_header(self, account: dict, headers: Mapping[str, str]) -> None:
+    def owner_header(self, account: Dict[str, Any], headers: Mapping[str, str]) -> None:
         """The ``O2-Owner-Id`` header must name the account's owner (else 4000)."""
         if str(headers.get("o2-owner-id", "")).lower() != account["owner"]:
             raise api_error(4000, "O2-Owner-Id does not match the trade account's owner")
@@ -206,7 +206,7 @@ class Exchange:
 
     # --- accounts ---------------------------------------------------------------------------
 
-    def create_account(self, body: Any, **_: Any) -> dict:
+    def create_account(self, body: Any, **_: Any) -> Dict[str, Any]:
         """``POST /v1/accounts``: idempotent per owner."""
         owner = address_of(need(body, "identity")["identity"], "identity")
         account_id = self.by_owner.get(owner)
@@ -229,8 +229,9 @@ class Exchange:
         except BadSignature as exc:
             return api_error(4000, str(exc))
 
-    def transact(self, account: dict, kind: str, value: int, signature_error: Optional[ApiError],
-                 run: Callable[[Journal], dict], markets: List[dict] = (), others: Tuple[str, ...] = ()) -> dict:
+    def transact(self, account: Dict[str, Any], kind: str, value: int, signature_error: Optional[ApiError],
+                 run: Callable[[Journal], Dict[str, Any]], markets: Sequence[Dict[str, Any]] = (),
+                 others: Tuple[str, ...] = ()) -> Dict[str, Any]:
         """Under the lock: nonce check → signature verdict → run atomically. Reverts consume the
         nonce. Stream subscribers then get what changed in ``markets`` and for the accounts."""
         check_nonce(account, kind, value, self.clock())
@@ -263,7 +264,7 @@ class Exchange:
 
     # --- session ----------------------------------------------------------------------------
 
-    def put_session(self, body: Any, headers: Mapping[str, str], **_: Any) -> dict:
+    def put_session(self, body: Any, headers: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         """``PUT /v1/session``: owner-signed; a new session replaces the old."""
         body = need(body, "contract_id", "session_id", "signature", "contract_ids", "expiry")
         account_id = strict_id(body["contract_id"], "contract_id")
@@ -285,7 +286,7 @@ class Exchange:
                                              contract_ids, version=self.domain_version)
             bad = self.verified(lambda: self.verifier.owner_typed(body["signature"], digest, owner))
 
-        def run(journal: Journal) -> dict:
+        def run(journal: Journal) -> Dict[str, Any]:
             if not contract_ids:
                 raise Revert("NoApprovedContractIdsProvided: a session needs at least one market contract")
             if expiry <= self.clock():
@@ -303,7 +304,7 @@ class Exchange:
             self.owner_header(account, headers)
             return self.transact(account, kind, value, bad, run)
 
-    def post_actions(self, body: Any, headers: Mapping[str, str], **_: Any) -> dict:
+    def post_actions(self, body: Any, headers: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         """``POST /v1/session/actions``: session-signed, atomic, orders collected on request."""
         body = need(body, "actions", "signature", "trade_account_id", "session_id")
         account_id = strict_id(body["trade_account_id"], "trade_account_id")
@@ -337,8 +338,8 @@ class Exchange:
         bad = self.verified(lambda: self.verifier.session(body["signature"], message, session_address,
                                                           _ACTION_LABELS[kind]))
 
-        def run(journal: Journal) -> dict:
-            created: List[dict] = []
+        def run(journal: Journal) -> Dict[str, Any]:
+            created: List[Dict[str, Any]] = []
             for market, group in zip(markets, groups):
                 for action in group["actions"]:
                     order = self._apply_action(journal, account, market, action)
@@ -361,7 +362,7 @@ class Exchange:
 
     # --- actions and matching --------------------------------------------------------------
 
-    def _apply_action(self, journal: Journal, account: dict, market: dict, action: Mapping[str, Any]) -> Optional[Order]:
+    def _apply_action(self, journal: Journal, account: Dict[str, Any], market: Dict[str, Any], action: Mapping[str, Any]) -> Optional[Order]:
         (kind, args), = action.items()
         if kind == "CreateOrder":
             return create_order(self, journal, account["id"], market, args)
@@ -375,7 +376,7 @@ class Exchange:
             journal.record(lambda: account.__setitem__("referer", old))
         return None
 
-    def _cancel(self, journal: Journal, account_id: str, market: dict, order_id: str) -> None:
+    def _cancel(self, journal: Journal, account_id: str, market: Dict[str, Any], order_id: str) -> None:
         order = self.orders.get(order_id)
         if order is None or order.account != account_id or order.market_id != market["market_id"]:
             raise Revert("NotOrderOwner: no such order of this account in this market")
@@ -386,7 +387,7 @@ class Exchange:
         set_attr(journal, order, "cancel", True)
         self.touch(order)
 
-    def release(self, journal: Optional[Journal], order: Order, market: dict) -> None:
+    def release(self, journal: Optional[Journal], order: Order, market: Dict[str, Any]) -> None:
         """Close an order and return what it still has locked to its unlocked balance."""
         asset = market["quote"]["asset"] if order.side == "Buy" else market["base"]["asset"]
         book = market["contract_id"]
@@ -395,7 +396,7 @@ class Exchange:
         set_attr(journal, order, "locked", 0)
         set_attr(journal, order, "close", True)
 
-    def _settle(self, journal: Journal, account_id: str, market: dict, to: Mapping[str, str]) -> None:
+    def _settle(self, journal: Journal, account_id: str, market: Dict[str, Any], to: Mapping[str, str]) -> None:
         (kind, target), = to.items()
         for asset in (market["base"]["asset"], market["quote"]["asset"]):
             bucket = ("unlocked", market["contract_id"], asset)

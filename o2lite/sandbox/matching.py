@@ -9,7 +9,7 @@ completely at once; PostOnly reverts if it would take; BoundedMarket takes only 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from .._hex import to_int
 from ..market import format_units
@@ -27,7 +27,7 @@ def _type_name(order_type: Any) -> str:
     return name
 
 
-def create_order(exchange: Any, journal: Optional[Journal], account: str, market: dict,
+def create_order(exchange: Any, journal: Optional[Journal], account: str, market: Dict[str, Any],
                  args: Mapping[str, Any]) -> Order:
     """Apply one ``CreateOrder`` for ``account`` in ``market``; returns the order as it ends."""
     spec = exchange.spec(market)
@@ -90,7 +90,7 @@ def create_order(exchange: Any, journal: Optional[Journal], account: str, market
     return order
 
 
-def _fill(exchange: Any, journal: Optional[Journal], market: dict, taker: Order, maker: Order, unit: int) -> None:
+def _fill(exchange: Any, journal: Optional[Journal], market: Dict[str, Any], taker: Order, maker: Order, unit: int) -> None:
     """Trade ``min(remaining)`` at the maker's price; each side's proceeds land unlocked in the book."""
     size = min(taker.remaining, maker.remaining)
     value = maker.price * size // unit

@@ -9,7 +9,7 @@ silent: owner calls are verified (signature, nonce) but not executed; the faucet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Dict
 
 from .. import encoding
 from ..errors import ValidationError
@@ -36,7 +36,7 @@ def _amount(text: Any) -> int:
 def register(ex: "Exchange") -> None:
     """Add the owner-operation and faucet routes to ``ex.routes``."""
 
-    def withdraw(body: Any, headers: Mapping[str, str], **_: Any) -> dict:
+    def withdraw(body: Any, headers: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         """``POST /v1/accounts/withdraw``: debits the trade account's own balance."""
         body = need(body, "trade_account_id", "signature", "to", "asset_id", "amount")
         account_id = strict_id(body["trade_account_id"], "trade_account_id")
@@ -57,7 +57,7 @@ def register(ex: "Exchange") -> None:
                                               version=ex.domain_version)
             bad = ex.verified(lambda: ex.verifier.owner_typed(body["signature"], digest, owner))
 
-        def run(journal: Journal) -> dict:
+        def run(journal: Journal) -> Dict[str, Any]:
             (target_kind, address), = to.items()
             held = ex.ledger.get(account_id, ("wallet", asset))
             if held < amount:
@@ -77,7 +77,7 @@ def register(ex: "Exchange") -> None:
             others = (to["ContractId"],) if "ContractId" in to else ()
             return ex.transact(account, kind, value, bad, run, others=others)
 
-    def upgrade(body: Any, headers: Mapping[str, str], **_: Any) -> dict:
+    def upgrade(body: Any, headers: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         """``POST /v1/accounts/upgrade``: always sequential. An account already current reverts
         on chain (``No upgrade available``) and, like every revert, consumes the nonce."""
         body = need(body, "trade_account_id", "signature", "nonce")
@@ -89,7 +89,7 @@ def register(ex: "Exchange") -> None:
         message = encoding.upgrade_signing_bytes(value, ex.chain_id)
         bad = ex.verified(lambda: ex.verifier.owner_personal(body["signature"], message, owner))
 
-        def run(journal: Journal) -> dict:
+        def run(journal: Journal) -> Dict[str, Any]:
             if account["version"] >= 2:
                 raise Revert("No upgrade available")
             account["version"] = 2
@@ -101,7 +101,7 @@ def register(ex: "Exchange") -> None:
             ex.owner_header(account, headers)
             return ex.transact(account, kind, value, bad, run)
 
-    def owner_calls(body: Any, headers: Mapping[str, str], path: str) -> dict:
+    def owner_calls(body: Any, headers: Mapping[str, str], path: str) -> Dict[str, Any]:
         """``POST /v1/accounts/call`` (``call``) and ``/calls`` (``calls``), derived shapes:
         signature and nonce are checked; the calls are not executed."""
         single = path.endswith("/call")
@@ -128,7 +128,7 @@ def register(ex: "Exchange") -> None:
             ex.owner_header(account, headers)
             return ex.transact(account, kind, value, bad, lambda journal: {})
 
-    def faucet(body: Any, **_: Any) -> dict:
+    def faucet(body: Any, **_: Any) -> Dict[str, Any]:
         """``POST /faucet {"address"} | {"contract"}``: mint every asset, once per cooldown.
 
         Errors carry both ``error`` (the faucet's own field) and ``message`` (what most clients read).

@@ -61,7 +61,7 @@ def _keyset(items: List[Any], key: Callable[[Any], Tuple[int, Any]], query: Mapp
     return items[:count]
 
 
-def trade_json(t: dict, account: Union[str, None] = None) -> dict:
+def trade_json(t: Dict[str, Any], account: Union[str, None] = None) -> Dict[str, Any]:
     """A trade as the exchange's ``Trade`` JSON (``trader_side`` when seen from an account)."""
     out = {"trade_id": t["trade_id"], "side": t["side"], "price": t["price"], "quantity": t["quantity"],
            "total": t["total"], "timestamp": str(t["timestamp"]), "maker": t["maker"], "taker": t["taker"]}
@@ -71,7 +71,7 @@ def trade_json(t: dict, account: Union[str, None] = None) -> dict:
     return out
 
 
-def balance_json(ex: "Exchange", account: str, asset: str) -> dict:
+def balance_json(ex: "Exchange", account: str, asset: str) -> Dict[str, Any]:
     """One asset's balance of a trade account, as ``GET /v1/balance`` answers it."""
     books, locked_total, unlocked_total = {}, 0, 0
     for m in ex.markets:
@@ -90,15 +90,15 @@ def balance_json(ex: "Exchange", account: str, asset: str) -> dict:
 def register(ex: "Exchange") -> None:
     """Add the read routes to ``ex.routes``."""
 
-    def markets(**_: Any) -> dict:
+    def markets(**_: Any) -> Dict[str, Any]:
         return dict(ex.registry, chain_id=hex(ex.chain_id), markets=ex.markets)
 
-    def market_of(query: Mapping[str, str]) -> dict:
+    def market_of(query: Mapping[str, str]) -> Dict[str, Any]:
         if "market_id" not in query:
             raise api_error(1001, "market_id is required")
         return ex.market_by_id(b256_hex(query["market_id"], "market_id"))
 
-    def day_stats(market: dict) -> Dict[str, Any]:
+    def day_stats(market: Dict[str, Any]) -> Dict[str, Any]:
         trades = ex.trades[market["market_id"]]
         recent = [t for t in trades if t["timestamp"] >= ex.now_ms() - _DAY]
         prices = [int(t["price"]) for t in recent]
@@ -109,13 +109,13 @@ def register(ex: "Exchange") -> None:
                 "open": prices[0] if prices else last, "previous": previous,
                 "base": sum(int(t["quantity"]) for t in recent), "quote": sum(int(t["total"]) for t in recent)}
 
-    def summary(query: Mapping[str, str], **_: Any) -> dict:
+    def summary(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)
         s = day_stats(market)
         return {"market_id": market["market_id"], "high_price": str(s["high"]), "low_price": str(s["low"]),
                 "last_price": str(s["last"]), "volume_24h": str(s["base"]), "change_24h": str(s["last"] - s["open"])}
 
-    def ticker(query: Mapping[str, str], **_: Any) -> List[dict]:
+    def ticker(query: Mapping[str, str], **_: Any) -> List[Dict[str, Any]]:
         market = market_of(query)
         s, book = day_stats(market), ex.books[market["market_id"]]
         bid = book.bids[0][2] if book.bids else None
@@ -130,7 +130,7 @@ def register(ex: "Exchange") -> None:
                  "average": str((s["open"] + s["last"]) // 2), "base_volume": str(s["base"]),
                  "quote_volume": str(s["quote"]), "timestamp": str(ex.now_ms())}]
 
-    def depth(query: Mapping[str, str], **_: Any) -> dict:
+    def depth(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)
         precision = query_int(query, "precision", 10, 1, 10**18)
         limit = query_int(query, "limit", 0, 0, 10_000) or None
@@ -140,7 +140,7 @@ def register(ex: "Exchange") -> None:
         return {"action": "snapshot", "market_id": market["market_id"],
                 "orders": {"buys": levels["Buy"], "sells": levels["Sell"]}}
 
-    def trade_key(t: dict) -> Tuple[int, int]:
+    def trade_key(t: Dict[str, Any]) -> Tuple[int, int]:
         return t["timestamp"], int(t["trade_id"])
 
     def trade_id(text: str) -> int:
@@ -148,13 +148,13 @@ def register(ex: "Exchange") -> None:
             raise api_error(1001, "start_trade_id must be a trade id")
         return int(text)
 
-    def trades(query: Mapping[str, str], **_: Any) -> dict:
+    def trades(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)
         page = _keyset(ex.trades[market["market_id"]], trade_key, query, "start_trade_id", trade_id,
                        query_int(query, "count", 50, 1, 50))
         return {"trades": [trade_json(t) for t in page], "market_id": market["market_id"]}
 
-    def trades_by_account(query: Mapping[str, str], **_: Any) -> dict:
+    def trades_by_account(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)
         account = b256_hex(query.get("contract") or query.get("account") or "", "contract")
         mine = [t for t in ex.trades[market["market_id"]]
@@ -162,7 +162,7 @@ def register(ex: "Exchange") -> None:
         page = _keyset(mine, trade_key, query, "start_trade_id", trade_id, query_int(query, "count", 50, 1, 50))
         return {"trades": [trade_json(t, account) for t in page], "market_id": market["market_id"]}
 
-    def bars(query: Mapping[str, str], **_: Any) -> List[dict]:
+    def bars(query: Mapping[str, str], **_: Any) -> List[Dict[str, Any]]:
         market = market_of(query)
         resolution = query.get("resolution", "")
         if resolution not in RESOLUTIONS:
@@ -171,7 +171,7 @@ def register(ex: "Exchange") -> None:
         step = resolution_ms(resolution)
         if end < start:
             raise api_error(7001, "Invalid time range")
-        out: Dict[int, dict] = {}
+        out: Dict[int, Dict[str, Any]] = {}
         for t in ex.trades[market["market_id"]]:
             if not start <= t["timestamp"] <= end:
                 continue
@@ -183,7 +183,7 @@ def register(ex: "Exchange") -> None:
             bar["buy_volume" if t["side"] == "Sell" else "sell_volume"] += int(t["quantity"])
         return [{k: str(v) for k, v in b.items()} for _, b in sorted(out.items())][:5000]
 
-    def orders(query: Mapping[str, str], **_: Any) -> dict:
+    def orders(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)
         account = b256_hex(query.get("contract") or query.get("account") or "", "contract")
         mine = [o for o in ex.orders.values() if o.account == account and o.market_id == market["market_id"]]
@@ -198,14 +198,14 @@ def register(ex: "Exchange") -> None:
         return {"identity": {"ContractId": account}, "market_id": market["market_id"],
                 "orders": [o.to_json(decimals) for o in page]}
 
-    def order(query: Mapping[str, str], **_: Any) -> dict:
+    def order(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)
         found = ex.orders.get(b256_hex(query.get("order_id", ""), "order_id"))
         if found is None or found.market_id != market["market_id"]:
             raise api_error(3000, "Order not found")
         return {"order": found.to_json(market["base"]["decimals"])}
 
-    def accounts(query: Mapping[str, str], **_: Any) -> dict:
+    def accounts(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         given = [k for k in ("owner", "owner_contract", "trade_account_id") if query.get(k)]
         if len(given) != 1:
             raise api_error(1001, "give exactly one of owner, owner_contract, trade_account_id")
@@ -222,7 +222,7 @@ def register(ex: "Exchange") -> None:
                     "session_id": {"Address": session["address"]}, "expiry": str(session["expiry"]),
                     "contract_ids": session["contract_ids"]}}
 
-    def window(query: Mapping[str, str], **_: Any) -> dict:
+    def window(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         account = ex.account(query.get("trade_account_id"))
         lane = query_int(query, "nonce_session_id", 0, 0, LANES - 1)
         state = account["windows"].get(lane, {"base": 0, "bitmaps": {}})
@@ -231,7 +231,7 @@ def register(ex: "Exchange") -> None:
                  for w in sorted(range(base, base + WINDOW_WORDS), key=lambda w: w % WINDOW_WORDS)]
         return {"nonce_session_id": lane, "base": str(base), "slots": slots}
 
-    def balance(query: Mapping[str, str], **_: Any) -> dict:
+    def balance(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         asset = b256_hex(query.get("asset_id", ""), "asset_id")
         if bool(query.get("contract")) == bool(query.get("address")):
             raise api_error(1001, "give exactly one of contract or address")
@@ -241,7 +241,7 @@ def register(ex: "Exchange") -> None:
                     "trading_account_balance": str(held)}
         return balance_json(ex, b256_hex(query["contract"], "contract"), asset)
 
-    def whitelist(body: Any, **_: Any) -> dict:
+    def whitelist(body: Any, **_: Any) -> Dict[str, Any]:
         if not isinstance(body, Mapping):
             raise api_error(1002, "Parse error: body must be {\"tradeAccount\": \"0x…\"}")
         account = ex.account(body.get("tradeAccount"))
@@ -249,15 +249,15 @@ def register(ex: "Exchange") -> None:
         account["whitelisted"] = True
         return {"success": True, "tradeAccount": account["id"], "alreadyWhitelisted": already}
 
-    def referral(query: Mapping[str, str], **_: Any) -> dict:
+    def referral(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         code = query.get("code", "").upper()
         owner = next((a["owner"] for a in ex.accounts.values() if a["id"][2:10].upper() == code), None)
         return {"valid": True, "ownerAddress": owner, "isActive": True} if owner else {"valid": False}
 
-    def health(**_: Any) -> dict:
+    def health(**_: Any) -> Dict[str, Any]:
         return {"status": "ok"}
 
-    routes = {
+    routes: Dict[Tuple[str, str], Callable[..., Any]] = {
         ("GET", "/v1/markets"): markets, ("GET", "/v1/markets/summary"): summary,
         ("GET", "/v1/markets/ticker"): ticker, ("GET", "/v1/depth"): depth, ("GET", "/v1/trades"): trades,
         ("GET", "/v1/trades_by_account"): trades_by_account, ("GET", "/v1/bars"): bars,

@@ -247,7 +247,7 @@ class Sandbox:
     def url(self) -> str:
         """``http://127.0.0.1:<port>``."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def persist(self) -> None:
         """Write the state file now (no-op without one)."""

@@ -89,7 +89,7 @@ class Hub:
         """True when nobody listens (then nothing is computed)."""
         return not self._conns
 
-    def watch(self, ex: "Exchange", accounts: Iterable[str], markets: Iterable[dict]) -> "Optional[_Watch]":
+    def watch(self, ex: "Exchange", accounts: Iterable[str], markets: Iterable[Dict[str, Any]]) -> "Optional[_Watch]":
         """Remember the books and trade counts before a change (``None`` when nobody listens)."""
         return None if self.idle() else _Watch(self, ex, accounts, markets)
 
@@ -97,7 +97,7 @@ class Hub:
 class _Watch:
     """The state before one transaction; :meth:`publish` sends what changed (under the lock)."""
 
-    def __init__(self, hub: Hub, ex: "Exchange", accounts: Iterable[str], markets: Iterable[dict]) -> None:
+    def __init__(self, hub: Hub, ex: "Exchange", accounts: Iterable[str], markets: Iterable[Dict[str, Any]]) -> None:
         self.hub, self.ex = hub, ex
         self.accounts = set(accounts)
         self.markets = {m["market_id"]: m for m in markets}
@@ -151,7 +151,7 @@ class _Watch:
                                     "nonce": str(ex.accounts[account]["nonce"])}, **stamps))
 
 
-def balances(ex: "Exchange", account: str) -> List[dict]:
+def balances(ex: "Exchange", account: str) -> List[Dict[str, Any]]:
     """Every asset's balance of an account, as the balance stream carries it."""
     from .reads import balance_json
 
@@ -210,13 +210,13 @@ def _handle(ex: "Exchange", conn: _Connection, request: Mapping[str, Any]) -> No
                    "view": dict(view, precision=str(precision))})
     elif action in ("subscribe_trades", "unsubscribe_trades"):
         market = ex.market_by_id(str(request.get("market_id", "")).lower())
-        held = conn.markets["trades"]
+        markets = conn.markets["trades"]
         if action == "unsubscribe_trades":
-            held.discard(market["market_id"])
-        elif market["market_id"] in held:
+            markets.discard(market["market_id"])
+        elif market["market_id"] in markets:
             _error(conn, 6000, "Already subscribed", market_id=market["market_id"])
         else:
-            held.add(market["market_id"])
+            markets.add(market["market_id"])
     elif action == "unsubscribe_orders":
         conn.accounts["orders"].clear()  # connection-wide (PROTOCOL §12)
     elif isinstance(action, str) and action.split("_", 1)[-1] in ("orders", "balances", "nonce") \
