@@ -21,20 +21,23 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._hex import b256_hex, to_int
-from .encoding import Call, identity_json, owner_calls_signing_bytes, upgrade_signing_bytes, withdraw_signing_bytes
+from .encoding import (Call, Segment, identity_json, join, owner_calls_segments, upgrade_segments,
+                       withdraw_segments)
+from .keccak import keccak256
 from .errors import ExperimentalWarning, O2Error, ValidationError
 from .markets import Markets
 from .models import Account, Balance, CreatedAccount, TxResult
 from .nonce import LANES, NonceWindow
-from .session import nonce_field, signature_json, submission_of
+from .session import nonce_field, owner_personal, signature_json, submission_of
+from .signed import SignedRequest
 from .signing import Signer
 from .transport import Transport
-from .typed_data import DOMAIN_VERSION, parallel_owner_calls_digest, parallel_withdraw_digest
+from .typed_data import DOMAIN_VERSION, parallel_owner_calls_struct, parallel_withdraw_struct, typed_preimage
 
-__all__ = ["Accounts", "UpgradeResult"]
+__all__ = ["Accounts", "UpgradeResult", "upgrade_outcome"]
 
 
 @dataclass(frozen=True)
@@ -107,23 +110,50 @@ class Accounts:
         return self._t.request("POST", path, json_body=body, headers={"O2-Owner-Id": b256_hex(owner.address, "owner")},
                                submission=submission_of(body), parse=lambda reply: TxResult.from_json(reply, where))
 
+    def _request(self, title: str, path: str, owner: Signer, body: Dict[str, Any], segments: List[Segment],
+                 recipe: str, digest: bytes, signature: bytes, kind: str, value: int,
+                 struct: Sequence[Segment] = ()) -> SignedRequest:
+        owner_address = b256_hex(owner.address, "owner")
+        return SignedRequest(title, "POST", path, {"O2-Owner-Id": owner_address}, body, tuple(segments), recipe, digest,
+                             signature, owner_address, "sequential" if kind == "nonce" else "parallel", value,
+                             tuple(struct), lambda request: self._owner_post(path, owner, dict(request.body)))
+
+    def _sign(self, owner: Signer, kind: str, account: str, personal: Callable[[], List[Segment]],
+              struct: Callable[[], List[Segment]]) -> Tuple[List[Segment], List[Segment], bytes, bytes, str]:
+        """Sequential: personal-sign ``personal()``. Parallel: sign the typed digest of ``struct()``."""
+        if kind == "nonce":
+            segments = personal()
+            raw, digest, recipe = owner_personal(owner, join(segments))
+            return segments, [], raw, digest, recipe
+        words = struct()
+        preimage = typed_preimage(owner.address, self._markets.info().chain_id, account, words, self.domain_version)
+        digest = keccak256(join(preimage))
+        return preimage, words, bytes(owner.sign_digest(digest)), digest, "typed"
+
     def withdraw_body(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
                       to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
                       parallel_nonce: Optional[int] = None) -> Dict[str, Any]:
-        """The signed withdraw body; ``to`` defaults to the owner's address."""
+        """The signed withdraw body (the body of :meth:`withdraw_request`)."""
+        return dict(self.withdraw_request(owner, trade_account_id, asset_id, amount, to, nonce=nonce,
+                                          parallel_nonce=parallel_nonce).body)
+
+    def withdraw_request(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
+                         to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
+                         parallel_nonce: Optional[int] = None, amount_text: str = "") -> SignedRequest:
+        """A signed withdrawal as a :class:`~o2lite.signed.SignedRequest`; ``to`` defaults to the owner."""
         kind, value = nonce_field(nonce, parallel_nonce)
         account = b256_hex(trade_account_id, "trade_account_id")
         asset = b256_hex(asset_id, "asset_id")
         amount = to_int(amount, "amount", low=1)
         to = identity_json(to if to is not None else {"Address": owner.address})
         chain_id = self._markets.info().chain_id
-        if kind == "nonce":
-            signature = signature_json(owner.personal_sign(withdraw_signing_bytes(value, chain_id, to, asset, amount)))
-        else:
-            signature = signature_json(owner.sign_digest(parallel_withdraw_digest(
-                owner.address, chain_id, account, value, to, amount, asset, version=self.domain_version)), typed=True)
-        return {"trade_account_id": account, "signature": signature, kind: str(value), "to": to,
-                "asset_id": asset, "amount": str(amount)}
+        segments, struct, raw, digest, recipe = self._sign(
+            owner, kind, account, lambda: withdraw_segments(value, chain_id, to, asset, amount, amount_text=amount_text),
+            lambda: parallel_withdraw_struct(owner.address, value, to, amount, asset))
+        body = {"trade_account_id": account, "signature": signature_json(raw, typed=recipe == "typed"),
+                kind: str(value), "to": to, "asset_id": asset, "amount": str(amount)}
+        return self._request(f"withdraw {amount_text or amount} to {next(iter(to.values()))}",
+                             "/v1/accounts/withdraw", owner, body, segments, recipe, digest, raw, kind, value, struct)
 
     def withdraw(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
                  to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
@@ -133,9 +163,19 @@ class Accounts:
         ``amount`` is a chain integer of ``asset_id``; ``to`` an Identity (default: the owner).
         Give exactly one of ``nonce`` (sequential) or ``parallel_nonce``.
         """
-        body = self.withdraw_body(owner, trade_account_id, asset_id, amount, to, nonce=nonce,
-                                  parallel_nonce=parallel_nonce)
-        return self._owner_post("/v1/accounts/withdraw", owner, body)
+        result: TxResult = self.withdraw_request(owner, trade_account_id, asset_id, amount, to, nonce=nonce,
+                                                 parallel_nonce=parallel_nonce).send()
+        return result
+
+    def upgrade_request(self, owner: Signer, trade_account_id: str, nonce: int) -> SignedRequest:
+        """The signed upgrade (always sequential, plain ``Secp256k1``) as a SignedRequest."""
+        nonce = to_int(nonce, "nonce")
+        account = b256_hex(trade_account_id, "trade_account_id")
+        segments = upgrade_segments(nonce, self._markets.info().chain_id)
+        raw, digest, recipe = owner_personal(owner, join(segments))
+        body = {"trade_account_id": account, "nonce": str(nonce), "signature": signature_json(raw)}
+        return self._request("upgrade the trade account's contract", "/v1/accounts/upgrade", owner, body, segments,
+                             recipe, digest, raw, "nonce", nonce)
 
     def upgrade(self, owner: Signer, trade_account_id: str, nonce: int) -> UpgradeResult:
         """``POST /v1/accounts/upgrade`` (always sequential, plain ``Secp256k1``).
@@ -143,18 +183,35 @@ class Accounts:
         An account that is already current reverts on chain with ``No upgrade available``
         (consuming the nonce, like every revert); that is reported as ``upgraded=False``.
         """
-        nonce = to_int(nonce, "nonce")
+        return upgrade_outcome(self.upgrade_request(owner, trade_account_id, nonce))
+
+    def owner_calls_request(self, owner: Signer, trade_account_id: str, calls: Union[Call, Sequence[Call]], *,
+                            nonce: Optional[int] = None, parallel_nonce: Optional[int] = None) -> SignedRequest:
+        """Signed owner call(s) as a SignedRequest — **experimental** (see :meth:`owner_calls`)."""
+        kind, value = nonce_field(nonce, parallel_nonce)
         account = b256_hex(trade_account_id, "trade_account_id")
+        if not isinstance(calls, Call) and (isinstance(calls, (str, bytes)) or not isinstance(calls, Sequence)):
+            raise ValidationError("calls must be a Call or a list of Call")
+        call_list: List[Call] = [calls] if isinstance(calls, Call) else list(calls)
+        if not call_list or not all(isinstance(c, Call) for c in call_list):
+            raise ValidationError("owner calls need at least one Call")
+        warnings.warn("owner calls are experimental: their request body and sequential signing bytes are derived, "
+                      "not published (PROTOCOL §8)", ExperimentalWarning, stacklevel=3)
+        # parallel: always the multi-call struct, whose type hashes are published
+        single = isinstance(calls, Call) and kind == "nonce"
         chain_id = self._markets.info().chain_id
-        body = {"trade_account_id": account, "nonce": str(nonce),
-                "signature": signature_json(owner.personal_sign(upgrade_signing_bytes(nonce, chain_id)))}
-        try:
-            result = self._owner_post("/v1/accounts/upgrade", owner, body)
-        except O2Error as exc:
-            if "no upgrade available" in f"{exc.message} {exc.reason or ''}".lower():
-                return UpgradeResult(False, None, exc.message)
-            raise
-        return UpgradeResult(True, result.tx_id)
+        segments, struct, raw, digest, recipe = self._sign(
+            owner, kind, account, lambda: owner_calls_segments(value, chain_id, call_list[0] if single else call_list),
+            lambda: parallel_owner_calls_struct(owner.address, value, call_list))
+        body: Dict[str, Any] = {"trade_account_id": account, "signature": signature_json(raw, typed=recipe == "typed"),
+                                kind: str(value)}
+        if single:
+            body["call"] = call_list[0].to_owner_call_json()
+        else:
+            body["calls"] = [c.to_owner_call_json() for c in call_list]
+        return self._request(f"owner call(s): {len(call_list)} (experimental)",
+                             "/v1/accounts/call" if single else "/v1/accounts/calls", owner, body, segments, recipe,
+                             digest, raw, kind, value, struct)
 
     def owner_calls(self, owner: Signer, trade_account_id: str, calls: Union[Call, Sequence[Call]], *,
                     nonce: Optional[int] = None, parallel_nonce: Optional[int] = None) -> TxResult:
@@ -166,30 +223,20 @@ class Accounts:
         ``/calls`` as a list of one: the single-call struct's type string is unpublished. Warns
         with :class:`~o2lite.errors.ExperimentalWarning`.
         """
-        kind, value = nonce_field(nonce, parallel_nonce)
-        account = b256_hex(trade_account_id, "trade_account_id")
-        single = isinstance(calls, Call)
-        if not single and (isinstance(calls, (str, bytes)) or not isinstance(calls, Sequence)):
-            raise ValidationError("calls must be a Call or a list of Call")
-        call_list: List[Call] = [calls] if isinstance(calls, Call) else list(calls)
-        if not call_list or not all(isinstance(c, Call) for c in call_list):
-            raise ValidationError("owner calls need at least one Call")
-        warnings.warn("owner calls are experimental: their request body and sequential signing bytes are derived, "
-                      "not published (PROTOCOL §8)", ExperimentalWarning, stacklevel=2)
-        chain_id = self._markets.info().chain_id
-        if kind == "nonce":
-            signature = signature_json(owner.personal_sign(
-                owner_calls_signing_bytes(value, chain_id, call_list[0] if single else call_list)))
-        else:
-            single = False  # parallel: always the multi-call struct, whose type hashes are published
-            signature = signature_json(owner.sign_digest(parallel_owner_calls_digest(
-                owner.address, chain_id, account, value, call_list, version=self.domain_version)), typed=True)
-        body: Dict[str, Any] = {"trade_account_id": account, "signature": signature, kind: str(value)}
-        if single:
-            body["call"] = call_list[0].to_owner_call_json()
-        else:
-            body["calls"] = [c.to_owner_call_json() for c in call_list]
-        return self._owner_post("/v1/accounts/call" if single else "/v1/accounts/calls", owner, body)
+        result: TxResult = self.owner_calls_request(owner, trade_account_id, calls, nonce=nonce,
+                                                    parallel_nonce=parallel_nonce).send()
+        return result
+
+
+def upgrade_outcome(request: SignedRequest) -> UpgradeResult:
+    """Send an upgrade; ``No upgrade available`` (a revert: the nonce is spent) is ``upgraded=False``."""
+    try:
+        result = request.send()
+    except O2Error as exc:
+        if "no upgrade available" in f"{exc.message} {exc.reason or ''}".lower():
+            return UpgradeResult(False, None, exc.message)
+        raise
+    return UpgradeResult(True, result.tx_id)
 
 
 def _window(body: Any, lane: int) -> NonceWindow:

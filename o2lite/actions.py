@@ -26,10 +26,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from ._hex import U64_MAX, BytesLike, b256, b256_hex
-from .encoding import GAS_MAX, SELECTORS, ZERO_B256, Call, identity, identity_json, order_args
+from .encoding import (GAS_MAX, SELECTORS, ZERO_B256, Call, Segment, identity, identity_json, join,
+                       order_args_segments)
 from .errors import ValidationError
 
 __all__ = ["ACTION_KINDS", "ORDER_TYPE_NAMES", "canonical_action", "canonical_order_type", "canonical_side",
@@ -187,18 +188,44 @@ def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id:
     """
     (kind, body), = canonical_action(action).items()
     if kind == "RegisterReferer":
+        to = body["to"]
         return Call(b256(accounts_registry_id, "accounts_registry_id"), SELECTORS["register_referer"],
-                    0, ZERO_B256, GAS_MAX, identity(body["to"]))
+                    0, ZERO_B256, GAS_MAX, identity(to), data_parts=_identity_parts_of(to, "referer"),
+                    title="accounts registry (RegisterReferer)")
     contract_id, base_asset, quote_asset, base_decimals = _market_fields(market)
+    label = getattr(market, "pair", None) or "market"
     if kind == "CreateOrder":
         price, quantity = int(body["price"]), int(body["quantity"])
-        data = order_args(price, quantity, body["order_type"])
+        words = _words(market)
+        parts = order_args_segments(price, quantity, body["order_type"], price_text=words[0](price),
+                                    quantity_text=words[1](quantity))
+        data = join(parts)
+        title = f"{label} order book (CreateOrder {body['side']})"
         if body["side"] == "Buy":
             amount = price * quantity // 10**base_decimals
             if amount > U64_MAX:
                 raise ValidationError("Buy amount price × quantity / 10^base.decimals exceeds u64::MAX")
-            return Call(contract_id, SELECTORS["create_order"], amount, quote_asset, GAS_MAX, data)
-        return Call(contract_id, SELECTORS["create_order"], quantity, base_asset, GAS_MAX, data)
+            return Call(contract_id, SELECTORS["create_order"], amount, quote_asset, GAS_MAX, data, tuple(parts),
+                        f"{words[0](amount)}: price × quantity forwarded", title)
+        return Call(contract_id, SELECTORS["create_order"], quantity, base_asset, GAS_MAX, data, tuple(parts),
+                    f"{words[1](quantity)}: the quantity forwarded", title)
     if kind == "CancelOrder":
-        return Call(contract_id, SELECTORS["cancel_order"], 0, ZERO_B256, GAS_MAX, b256(body["order_id"], "order_id"))
-    return Call(contract_id, SELECTORS["settle_balance"], 0, ZERO_B256, GAS_MAX, identity(body["to"]))
+        order_id = b256(body["order_id"], "order_id")
+        return Call(contract_id, SELECTORS["cancel_order"], 0, ZERO_B256, GAS_MAX, order_id,
+                    (Segment("order_id", order_id, ""),), title=f"{label} order book (CancelOrder)")
+    to = body["to"]
+    return Call(contract_id, SELECTORS["settle_balance"], 0, ZERO_B256, GAS_MAX, identity(to),
+                _identity_parts_of(to, "to"), title=f"{label} order book (SettleBalance)")
+
+
+def _identity_parts_of(value: Mapping[str, Any], name: str) -> Tuple[Segment, ...]:
+    (kind, address), = value.items()
+    return (Segment(f"{name} identity u64", identity(value)[:8], "1 = ContractId" if kind == "ContractId"
+                    else "0 = Address"), Segment(f"{name} address", b256(address, name), ""))
+
+
+def _words(market: Any) -> Tuple[Callable[[int], str], Callable[[int], str]]:
+    """How to say a quote amount and a base amount of this market (chain integers when unknown)."""
+    if hasattr(market, "price_text") and hasattr(market, "quantity_text"):
+        return market.price_text, market.quantity_text
+    return str, str

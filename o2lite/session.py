@@ -29,13 +29,15 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._hex import U256_MAX, b256_hex, to_int
 from .actions import action_to_call, canonical_action
-from .encoding import Call, actions_signing_bytes, parallel_actions_signing_bytes, session_signing_bytes
+from .encoding import Call, Segment, actions_segments, join, session_segments
+from .keccak import keccak256
 from .errors import ExperimentalWarning, SessionInvalid, ValidationError
 from .markets import Markets
 from .models import TxResult
-from .signing import Signer
+from .signing import Signer, evm_personal_digest, fuel_personal_digest
 from .transport import Submission, Transport
-from .typed_data import DOMAIN_VERSION, TYPE_STRINGS, parallel_session_digest
+from .signed import SignedRequest
+from .typed_data import DOMAIN_VERSION, TYPE_STRINGS, is_evm_owner, parallel_session_struct, typed_preimage
 
 __all__ = ["Session", "TradeSession", "PreparedActions", "MAX_ACTIONS", "MAX_MARKET_GROUPS", "EXPIRY_MARGIN",
            "PARALLEL_ACTION_SIGNATURE", "NONCE_KINDS", "signature_json", "check_limits", "nonce_field"]
@@ -57,6 +59,14 @@ _SIGNATURE_LABELS = ("Secp256k1", "TypedSecp256k1")
 def signature_json(signature: bytes, typed: bool = False) -> Dict[str, str]:
     """``{"Secp256k1": "0x…"}`` or, for typed owner signatures, ``{"TypedSecp256k1": "0x…"}``."""
     return {"TypedSecp256k1" if typed else "Secp256k1": "0x" + bytes(signature).hex()}
+
+
+def owner_personal(owner: Signer, message: bytes) -> Tuple[bytes, bytes, str]:
+    """An owner's personal signature of ``message``: ``(signature, digest, recipe)``; the
+    digest (Fuel or EVM framing by the owner's address kind) is computed for the record."""
+    evm = is_evm_owner(owner.address)
+    digest = evm_personal_digest(message) if evm else fuel_personal_digest(message)
+    return bytes(owner.personal_sign(message)), digest, "evm-personal" if evm else "fuel-personal"
 
 
 def submission_of(body: Mapping[str, Any], account_field: str = "trade_account_id") -> Submission:
@@ -169,7 +179,17 @@ class Session:
     def session_body(self, owner: Signer, trade_account_id: str, session_address: str,
                      contract_ids: Sequence[str], expiry: int, *, nonce: Optional[int] = None,
                      parallel_nonce: Optional[int] = None, parallel_registration: bool = False) -> Dict[str, Any]:
-        """The signed ``PUT /v1/session`` body (see the module doc for what is signed).
+        """The signed ``PUT /v1/session`` body (the body of :meth:`registration_request`)."""
+        return dict(self.registration_request(owner, trade_account_id, session_address, contract_ids, expiry,
+                                              nonce=nonce, parallel_nonce=parallel_nonce,
+                                              parallel_registration=parallel_registration).body)
+
+    def registration_request(self, owner: Signer, trade_account_id: str, session_address: str,
+                             contract_ids: Sequence[str], expiry: int, *, nonce: Optional[int] = None,
+                             parallel_nonce: Optional[int] = None,
+                             parallel_registration: bool = False) -> SignedRequest:
+        """The signed ``PUT /v1/session`` as a :class:`~o2lite.signed.SignedRequest` (see the
+        module doc for what is signed; nothing is sent until ``.send()``).
 
         A ``parallel_nonce`` needs ``parallel_registration=True`` and warns: that path signs a
         derived type string. The proven way to run a parallel session is a sequential
@@ -190,15 +210,23 @@ class Session:
         account = b256_hex(trade_account_id, "trade_account_id")
         session_address = b256_hex(session_address, "session address")
         chain_id = self._markets.info().chain_id
+        struct: List[Segment] = []
         if kind == "nonce":
-            signature = signature_json(owner.personal_sign(
-                session_signing_bytes(value, chain_id, session_address, ids, expiry)))
+            segments = session_segments(value, chain_id, session_address, ids, expiry)
+            raw, digest, recipe = owner_personal(owner, join(segments))
         else:
-            signature = signature_json(owner.sign_digest(parallel_session_digest(
-                owner.address, chain_id, account, value, session_address, expiry, ids,
-                version=self.domain_version)), typed=True)
-        return {"contract_id": account, "session_id": {"Address": session_address}, "signature": signature,
-                "contract_ids": ids, kind: str(value), "expiry": str(expiry)}
+            struct = parallel_session_struct(owner.address, value, session_address, expiry, ids)
+            segments = typed_preimage(owner.address, chain_id, account, struct, self.domain_version)
+            digest = keccak256(join(segments))
+            raw, recipe = owner.sign_digest(digest), "typed"
+        body = {"contract_id": account, "session_id": {"Address": session_address},
+                "signature": signature_json(raw, typed=recipe == "typed"), "contract_ids": ids, kind: str(value),
+                "expiry": str(expiry)}
+        owner_address = b256_hex(owner.address, "owner")
+        return SignedRequest(f"session registration for {len(ids)} market contract(s), expiry {expiry}", "PUT",
+                             "/v1/session", {"O2-Owner-Id": owner_address}, body, tuple(segments), recipe, digest,
+                             bytes(raw), owner_address, "sequential" if kind == "nonce" else "parallel", value,
+                             tuple(struct), lambda request: self.update(owner_address, request.body))
 
     def prepare_actions(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
                         now: Optional[float] = None) -> PreparedActions:
@@ -224,18 +252,34 @@ class Session:
     def signed_actions(self, session: TradeSession, prepared: PreparedActions, *,
                        nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
                        collect_orders: bool = True) -> Dict[str, Any]:
-        """The ``POST /v1/session/actions`` body for prepared actions, signed by the session key
-        over ``sha256`` of the (parallel) actions signing bytes."""
+        """The ``POST /v1/session/actions`` body (the body of :meth:`actions_request`)."""
+        return dict(self.actions_request(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
+                                         collect_orders=collect_orders).body)
+
+    def actions_request(self, session: TradeSession, prepared: PreparedActions, *,
+                        nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
+                        collect_orders: bool = True) -> SignedRequest:
+        """Prepared actions signed by the session key over ``sha256`` of the (parallel) actions
+        signing bytes, as a :class:`~o2lite.signed.SignedRequest` (sent by ``.send()``)."""
         kind, value = nonce_field(nonce, parallel_nonce)
         groups, calls = prepared
-        if kind == "nonce":
-            data, label = actions_signing_bytes(value, calls), "Secp256k1"
-        else:
-            data, label = parallel_actions_signing_bytes(value, calls), self.parallel_action_signature
-        signature = session.signer.sign_digest(hashlib.sha256(data).digest())  # = raw_sign(data)
-        return {"actions": groups, "signature": {label: "0x" + bytes(signature).hex()}, kind: str(value),
+        segments = actions_segments(value, calls, parallel=kind == "parallel_nonce")
+        label = "Secp256k1" if kind == "nonce" else self.parallel_action_signature
+        digest = hashlib.sha256(join(segments)).digest()
+        signature = bytes(session.signer.sign_digest(digest))  # = raw_sign(signing bytes)
+        body = {"actions": groups, "signature": {label: "0x" + signature.hex()}, kind: str(value),
                 "trade_account_id": session.trade_account_id, "session_id": {"Address": session.address},
                 "collect_orders": bool(collect_orders)}
+        what = ", ".join(next(iter(a)) for g in groups for a in g["actions"])
+        return SignedRequest(f"session actions: {what}", "POST", "/v1/session/actions", {"O2-Owner-Id": session.owner},
+                             body, tuple(segments), "sha256", digest, signature, session.address,
+                             "sequential" if kind == "nonce" else "parallel", value,
+                             sender=lambda request: self._attach_markets(self.actions(session.owner, request.body)))
+
+    def _attach_markets(self, result: TxResult) -> TxResult:
+        markets = {m.market_id: m for m in self._markets.list()}
+        orders = tuple(o.in_market(markets[o.market_id]) if o.market_id in markets else o for o in result.orders)
+        return replace(result, orders=orders)
 
     def actions_body(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
                      nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
@@ -305,7 +349,4 @@ class Session:
         prepared = groups if isinstance(groups, PreparedActions) else self.prepare_actions(session, groups)
         body = self.signed_actions(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
                                    collect_orders=collect_orders)
-        result = self.actions(session.owner, body)
-        markets = {m.market_id: m for m in self._markets.list()}
-        orders = tuple(o.in_market(markets[o.market_id]) if o.market_id in markets else o for o in result.orders)
-        return replace(result, orders=orders)
+        return self._attach_markets(self.actions(session.owner, body))

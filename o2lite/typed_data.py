@@ -25,10 +25,10 @@ deployment): every function takes ``version``; ``Client(domain_version=…)`` se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from ._hex import U256_MAX, BytesLike, b256, to_int
-from .encoding import Call, _identity_parts
+from .encoding import Call, Segment, _identity_parts, join
 from .errors import ValidationError
 from .keccak import keccak256
 
@@ -47,6 +47,10 @@ __all__ = [
     "call_params_hash",
     "call_contract_arg_hash",
     "TYPE_STATUS",
+    "typed_preimage",
+    "parallel_withdraw_struct",
+    "parallel_session_struct",
+    "parallel_owner_calls_struct",
 ]
 
 DOMAIN_NAME = "TradeAccount"  # the trade account contract's domain name (PROTOCOL §10)
@@ -152,34 +156,57 @@ def _flavour(owner: BytesLike) -> str:
     return "eip712" if is_evm_owner(owner) else "src16"
 
 
+def parallel_withdraw_struct(owner: BytesLike, nonce: int, to: Mapping[str, BytesLike], amount: int,
+                             asset_id: BytesLike) -> List[Segment]:
+    """``ParallelWithdrawArgs`` struct words: ``type hash ‖ u256 nonce ‖ to address(32) ‖
+    u256(amount) ‖ asset_id(32)``; its keccak is the struct hash (verified)."""
+    flavour = _flavour(owner)
+    _, to_address = _identity_parts(to)
+    return [Segment("type hash", _type_hash(flavour, "ParallelWithdrawArgs"), TYPE_STRINGS[(flavour, "ParallelWithdrawArgs")]),
+            Segment("nonce u256", _word(nonce, "nonce"), str(nonce)),
+            Segment("to address", to_address, ""),
+            Segment("amount u256", _word(to_int(amount, "amount"), "amount"), str(amount)),
+            Segment("asset_id", b256(asset_id, "asset_id"), "")]
+
+
+def typed_preimage(owner: BytesLike, chain_id: int, trade_account_id: BytesLike, struct: List[Segment],
+                   version: str = DOMAIN_VERSION) -> List[Segment]:
+    """What is hashed into the digest: ``0x19 0x01 ‖ domain separator ‖ keccak(struct words)``."""
+    flavour = "EIP-712" if is_evm_owner(owner) else "SRC-16"
+    return [Segment("prefix", b"\x19\x01", "EIP-191 version 0x01"),
+            Segment("domain separator", domain_separator(owner, chain_id, trade_account_id, version),
+                    f"{flavour}: TradeAccount, version {version!r}, chain {chain_id}"),
+            Segment("struct hash", keccak256(join(struct)), "keccak of the struct words")]
+
+
 def parallel_withdraw_digest(owner: BytesLike, chain_id: int, trade_account_id: BytesLike, nonce: int,
                              to: Mapping[str, BytesLike], amount: int, asset_id: BytesLike, *,
                              version: str = DOMAIN_VERSION) -> bytes:
-    """Digest of ``ParallelWithdrawArgs(nonce, to, amount, asset_id)`` (verified).
+    """Digest of ``ParallelWithdrawArgs(nonce, to, amount, asset_id)`` (verified): keccak of
+    :func:`typed_preimage` of :func:`parallel_withdraw_struct`."""
+    struct = parallel_withdraw_struct(owner, nonce, to, amount, asset_id)
+    return keccak256(join(typed_preimage(owner, chain_id, trade_account_id, struct, version)))
 
-    Struct fields: ``u256 nonce ‖ to address(32) ‖ u256(amount) ‖ asset_id(32)``.
-    """
+
+def parallel_session_struct(owner: BytesLike, nonce: int, session_address: BytesLike, expiry: int,
+                            contract_ids: Iterable[BytesLike]) -> List[Segment]:
+    """``ParallelSessionArgs`` struct words — **derived** (the type string is unpublished):
+    ``type hash ‖ u256 nonce ‖ session address(32) ‖ u256(expiry) ‖ keccak(ids…)``."""
     flavour = _flavour(owner)
-    _, to_address = _identity_parts(to)
-    struct_hash = keccak256(_type_hash(flavour, "ParallelWithdrawArgs") + _word(nonce, "nonce")
-                            + to_address + _word(to_int(amount, "amount"), "amount")
-                            + b256(asset_id, "asset_id"))
-    return typed_digest(domain_separator(owner, chain_id, trade_account_id, version), struct_hash)
+    ids = b"".join(b256(c, "contract id") for c in contract_ids)
+    return [Segment("type hash", _type_hash(flavour, "ParallelSessionArgs"), TYPE_STRINGS[(flavour, "ParallelSessionArgs")]),
+            Segment("nonce u256", _word(nonce, "nonce"), str(nonce)),
+            Segment("session_id address", b256(session_address, "session address"), "the session key"),
+            Segment("expiry u256", _word(to_int(expiry, "expiry"), "expiry"), str(expiry)),
+            Segment("contract_ids keccak", keccak256(ids), f"keccak of {len(ids) // 32} ids")]
 
 
 def parallel_session_digest(owner: BytesLike, chain_id: int, trade_account_id: BytesLike, nonce: int,
                             session_address: BytesLike, expiry: int, contract_ids: Iterable[BytesLike], *,
                             version: str = DOMAIN_VERSION) -> bytes:
-    """Digest of ``ParallelSessionArgs`` — **derived**: the type string is unpublished (PROTOCOL §10).
-
-    Struct fields: ``u256 nonce ‖ session address(32) ‖ u256(expiry) ‖ keccak(ids…)``.
-    """
-    flavour = _flavour(owner)
-    ids = b"".join(b256(c, "contract id") for c in contract_ids)
-    struct_hash = keccak256(_type_hash(flavour, "ParallelSessionArgs") + _word(nonce, "nonce")
-                            + b256(session_address, "session address")
-                            + _word(to_int(expiry, "expiry"), "expiry") + keccak256(ids))
-    return typed_digest(domain_separator(owner, chain_id, trade_account_id, version), struct_hash)
+    """Digest of ``ParallelSessionArgs`` — **derived**: the type string is unpublished (PROTOCOL §10)."""
+    struct = parallel_session_struct(owner, nonce, session_address, expiry, contract_ids)
+    return keccak256(join(typed_preimage(owner, chain_id, trade_account_id, struct, version)))
 
 
 def call_params_hash(flavour: str, call: Call) -> bytes:
@@ -206,11 +233,19 @@ def parallel_owner_calls_digest(owner: BytesLike, chain_id: int, trade_account_i
     parallel owner call is sent as a list of one (``/v1/accounts/calls``), because the contract's
     single-call struct ``ParallelCallContractArgs`` has no published type string.
     """
+    struct = parallel_owner_calls_struct(owner, nonce, calls)
+    return keccak256(join(typed_preimage(owner, chain_id, trade_account_id, struct, version)))
+
+
+def parallel_owner_calls_struct(owner: BytesLike, nonce: int, calls: Sequence[Call]) -> List[Segment]:
+    """``ParallelMultiCallContractArgs`` struct words: ``type hash ‖ u256 nonce ‖
+    keccak(hash(call_1) ‖ … ‖ hash(call_n))``."""
     calls = list(calls)
     if not calls:
         raise ValidationError("owner calls need at least one call")
     flavour = _flavour(owner)
     hashes = b"".join(call_contract_arg_hash(flavour, c) for c in calls)
-    struct_hash = keccak256(_type_hash(flavour, "ParallelMultiCallContractArgs") + _word(nonce, "nonce")
-                            + keccak256(hashes))
-    return typed_digest(domain_separator(owner, chain_id, trade_account_id, version), struct_hash)
+    return [Segment("type hash", _type_hash(flavour, "ParallelMultiCallContractArgs"),
+                    "ParallelMultiCallContractArgs (+ CallContractArg, CallParams)"),
+            Segment("nonce u256", _word(nonce, "nonce"), str(nonce)),
+            Segment("call_contract_args keccak", keccak256(hashes), f"keccak of {len(calls)} call hash(es)")]
