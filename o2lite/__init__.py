@@ -6,7 +6,9 @@
 
 __version__ = "0.1.0"
 
+from .check import CheckReport, check_body  # noqa: E402
 from .client import Client  # noqa: E402
+from .dry_run import DryRunTrader  # noqa: E402
 from .errors import (  # noqa: E402
     BatchIncomplete, ExperimentalWarning, InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NonceWindowFull,
     NotFound, O2ConnectionError, O2Error, OrderRejected, RateLimited, SessionInvalid, StreamError,
@@ -17,7 +19,7 @@ from .signing import EvmWallet, Wallet  # noqa: E402
 from .trader import Batch, Chain, Trader  # noqa: E402
 
 __all__ = [
-    "__version__", "Client", "Market", "Asset", "Wallet", "EvmWallet", "Trader", "Batch", "Chain",
+    "__version__", "Client", "check_body", "CheckReport", "DryRunTrader", "Market", "Asset", "Wallet", "EvmWallet", "Trader", "Batch", "Chain",
     "O2Error", "ValidationError", "O2ConnectionError", "RateLimited", "InvalidRequest", "NotFound",
     "MarketUnavailable", "OrderRejected", "InvalidSignature", "SessionInvalid", "TransactionReverted",
     "NonceRejected", "SubmissionUnknown", "NonceWindowFull", "StreamError", "BatchIncomplete", "ExperimentalWarning",

@@ -66,6 +66,8 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     g.add_argument("--wide", action="store_true", default=argparse.SUPPRESS, help="full ids in tables")
     g.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="read timeout in seconds (default 30)")
+    g.add_argument("--dry-run", action="store_true", default=argparse.SUPPRESS,
+                   help="signed commands: print the explained request instead of sending it")
     return common
 
 
@@ -170,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument("--precision", type=int, default=1)
         cmd.add_argument("--count", type=int, default=0, help="stop after N events")
 
+    check = add(sub, "check", "check", "rebuild a request body's signed bytes and find the wrong field (after a 4000)")
+    check.add_argument("file", help="the JSON body that was sent")
+    check.add_argument("--owner", help="the owner address (O2-Owner-Id) for owner operations")
     sandbox = add(sub, "sandbox", "sandbox", "serve a local sandbox exchange")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8080)
@@ -206,6 +211,7 @@ def _settings(args: argparse.Namespace) -> None:
     """Fill in the global options from the environment and defaults."""
     args.json = getattr(args, "json", False)
     args.wide = getattr(args, "wide", False)
+    args.dry_run = getattr(args, "dry_run", False)
     args.timeout = getattr(args, "timeout", 30.0)
     args.key_file = getattr(args, "key_file", None) or os.environ.get("O2LITE_KEY_FILE") or None
     url = getattr(args, "url", None)

@@ -46,16 +46,29 @@ def session_path(key_file: str) -> str:
     return key_file + ".session.json"
 
 
-def trader_of(client: Client, args: argparse.Namespace, *, with_session: bool = False) -> Trader:
-    """The Trader of ``--key-file``; with its saved session when ``with_session``."""
-    trader = Trader(client, load_key(args.key_file))
+def trader_of(client: Client, args: argparse.Namespace, *, with_session: bool = False) -> Any:
+    """The Trader of ``--key-file`` (a DryRunTrader with ``--dry-run``); with its saved session
+    when ``with_session``."""
+    wallet = load_key(args.key_file)
+    if getattr(args, "dry_run", False):
+        from .dry_run import DryRunTrader
+
+        dry = DryRunTrader(client, wallet)
+        if with_session:
+            _load_session(dry.trader, args.key_file)
+        return dry
+    trader = Trader(client, wallet)
     if with_session:
-        path = session_path(args.key_file)
-        if not os.path.exists(path):
-            raise ValidationError(f"no session for this key: run `o2lite session open --key-file {args.key_file} "
-                                  "--markets PAIR` first")
-        trader.load_session(path)
+        _load_session(trader, args.key_file)
     return trader
+
+
+def _load_session(trader: Trader, key_file: str) -> None:
+    path = session_path(key_file)
+    if not os.path.exists(path):
+        raise ValidationError(f"no session for this key: run `o2lite session open --key-file {key_file} "
+                              "--markets PAIR` first")
+    trader.load_session(path)
 
 
 def _write_private(path: str, data: Dict[str, Any]) -> None:

@@ -11,12 +11,13 @@ import argparse
 import os
 import re
 import time
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from . import Client
 from .cli_account import order_json, session_path, trader_of
 from .cli_output import Output, iso
 from .errors import BatchIncomplete, O2Error, RateLimited, ValidationError
+from .signed import SignedRequest
 
 __all__ = ["COMMANDS", "parse_duration", "resolve_order_id"]
 
@@ -53,6 +54,32 @@ def resolve_order_id(trader: Any, market: Any, text: str) -> str:
     return str(matches[0])
 
 
+def show_prepared(out: Output, result: Any) -> bool:
+    """With ``--dry-run``: print the explained request(s) instead of a result; True if it did."""
+    requests = result if isinstance(result, list) else [result]
+    if not requests or not all(isinstance(r, SignedRequest) for r in requests):
+        return False
+    if out.as_json:
+        out.show([prepared_json(r) for r in requests])
+    else:
+        print("\n\n".join(r.explain() for r in requests) + "\n(dry run: nothing was sent)")
+    return True
+
+
+def prepared_json(request: SignedRequest) -> Dict[str, Any]:
+    """A prepared request for ``--json``: body, named segments, digest and signature."""
+    segments, offset = [], 0
+    for seg in request.segments:
+        segments.append({"offset": offset, "length": len(seg.data), "field": seg.name, "value": seg.value,
+                         "hex": seg.data.hex()})
+        offset += len(seg.data)
+    return {"title": request.title, "method": request.method, "path": request.path, "headers": dict(request.headers),
+            "body": request.body, "recipe": request.recipe, "segments": segments,
+            "signing_bytes": request.signing_bytes.hex(), "digest": request.digest.hex(),
+            "signature": {"r": f"{request.r:064x}", "s": f"{request.s:064x}", "recovery_id": request.recovery_id},
+            "signer": request.signer, "nonce_kind": request.nonce_kind, "nonce": str(request.nonce)}
+
+
 def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Find or create the trade account; ``--fund`` mints test tokens unless the faucet is cooling down."""
     trader = trader_of(client, args)
@@ -76,6 +103,8 @@ def cmd_session_open(client: Client, args: argparse.Namespace, out: Output) -> N
     expiry = int(time.time()) + parse_duration(args.expiry)
     session = trader.open_session([m.strip() for m in args.markets.split(",") if m.strip()], expiry=expiry,
                                   nonce_kind="parallel" if args.parallel else "sequential", lane=args.lane)
+    if show_prepared(out, session):
+        return
     trader.save_session(session_path(args.key_file))
     _show_session(out, session, client)
 
@@ -110,6 +139,8 @@ def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> No
     trader = trader_of(client, args, with_session=True)
     result = trader.place(args.pair, args.side, args.price, args.quantity, args.type, max_price=args.max_price,
                           min_price=args.min_price, round=args.round)
+    if show_prepared(out, result):
+        return
     out.show({"tx_id": result.tx_id, "orders": [order_json(o) for o in result.orders]},
              [(out.id(o.order_id), o.side, o.price_human, o.quantity_human, o.filled_human, o.state)
               for o in result.orders], ("order", "side", "price", "quantity", "filled", "state"))
@@ -118,8 +149,10 @@ def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> No
 def cmd_order_cancel(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Cancel one order by id or unique prefix."""
     trader = trader_of(client, args, with_session=True)
-    order_id = resolve_order_id(trader, args.pair, args.order_id)
+    order_id = resolve_order_id(getattr(trader, "trader", trader), args.pair, args.order_id)
     result = trader.cancel(order_id, args.pair)
+    if show_prepared(out, result):
+        return
     out.show({"tx_id": result.tx_id, "cancelled": order_id}, [(out.id(order_id), out.id(result.tx_id))],
              ("cancelled", "tx"))
 
@@ -128,10 +161,12 @@ def cmd_order_cancel_all(client: Client, args: argparse.Namespace, out: Output) 
     """Cancel every open order in a market, five per request, paced; reports partial progress."""
     trader = trader_of(client, args, with_session=True)
     try:
-        results = trader.cancel_all(args.pair)
+        results = getattr(trader, "trader", trader).cancel_all(args.pair)
     except BatchIncomplete as exc:
         _report_partial(out, exc)
         raise
+    if show_prepared(out, results):
+        return
     out.show({"tx_ids": [r.tx_id for r in results]}, [(out.id(r.tx_id),) for r in results] or [("(nothing open)",)],
              ("tx",))
 
@@ -146,6 +181,8 @@ def _report_partial(out: Output, exc: BatchIncomplete) -> None:
 def cmd_settle(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Settle a market's unlocked funds back to the trade account."""
     result = trader_of(client, args, with_session=True).settle(args.pair)
+    if show_prepared(out, result):
+        return
     out.show({"tx_id": result.tx_id}, [(out.id(result.tx_id),)], ("tx",))
 
 
@@ -154,10 +191,31 @@ def cmd_withdraw(client: Client, args: argparse.Namespace, out: Output) -> None:
     trader = trader_of(client, args)
     to = {"Address": args.to} if args.to else None
     result = trader.withdraw(args.asset, args.amount, to, nonce_kind="parallel" if args.parallel else "sequential")
+    if show_prepared(out, result):
+        return
     out.show({"tx_id": result.tx_id, "asset": args.asset, "amount": args.amount},
              [(out.id(result.tx_id), args.amount, args.asset)], ("tx", "amount", "asset"))
 
 
-COMMANDS = {"setup": cmd_setup, "session open": cmd_session_open, "session show": cmd_session_show,
+def cmd_check(client: Optional[Client], args: argparse.Namespace, out: Output) -> None:
+    """Rebuild a request body's signing bytes, recover its signer, name what is wrong."""
+    from .check import check_body
+
+    try:
+        with open(args.file) as handle:
+            text = handle.read(1 << 20)
+    except OSError as exc:
+        raise ValidationError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    report = check_body(text, owner=args.owner, client=client)
+    if out.as_json:
+        out.show({"kind": report.kind, "ok": report.ok, "problems": report.problems, "signer": report.signer,
+                  "expected": report.expected})
+    else:
+        print(report.explain())
+    if not report.ok:
+        raise O2Error(f"{len(report.problems)} problem(s) in {args.file}")
+
+
+COMMANDS = {"check": cmd_check, "setup": cmd_setup, "session open": cmd_session_open, "session show": cmd_session_show,
             "session close": cmd_session_close, "order place": cmd_order_place, "order cancel": cmd_order_cancel,
             "order cancel-all": cmd_order_cancel_all, "settle": cmd_settle, "withdraw": cmd_withdraw}

@@ -116,6 +116,16 @@ class NonceTracks:
                 _raise_unknown(exc, issued.value, "parallel", self._account())
                 raise
 
+    def draw(self, kind: str, lane: int) -> Tuple[str, int]:
+        """A nonce for a dry run, consuming nothing on the exchange: the account's next
+        sequential nonce (not advanced locally), or a parallel position taken from the lane's
+        issuer — whose cursor only moves forward, so no later real send reuses it."""
+        if kind == "sequential":
+            return "nonce", self.sequential_nonce if self.sequential_nonce is not None else self.refresh()
+        if kind == "parallel":
+            return "parallel_nonce", self.issuer(lane).issue().value
+        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+
     def run(self, kind: str, lane: int, send: Callable[[str, int], T]) -> T:
         """``send("nonce"|"parallel_nonce", value)`` on the chosen track."""
         if kind == "sequential":

@@ -24,21 +24,23 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Callable, cast, Dict, Iterable, List, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
 
 from ._hex import b256_hex, to_int
 from .account_views import AccountViews
+from .accounts import UpgradeResult, upgrade_outcome
 from .actions import canonical_action
 from .batch import Batch
 from .encoding import identity_json
 from .errors import O2Error, SubmissionUnknown, TransactionReverted, ValidationError
-from .market import Asset, Market, to_decimal
+from .market import Asset, Market, format_units, to_decimal
 from .models import Order, TxResult
 from .nonce import LANES
 from .nonce_tracks import NonceTracks, Reconciliation, reconcile
 from .pacing import bucket_for
 from .order_building import Chain, Number, OrderTypeName, Side, create_order_action
 from .session import NONCE_KINDS, TradeSession, warn_parallel_registration
+from .signed import SignedRequest
 from .signing import Signer, Wallet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Trader", "Batch", "Chain", "DEFAULT_SESSION_SECONDS"]
 
+T = TypeVar("T")
 DEFAULT_SESSION_SECONDS = 24 * 3600  # a session key lives one day unless told otherwise
 _MAX_EXPIRY = 2**32 - 1  # sessions expire in u64 seconds; beyond u32 is no real date
 
@@ -82,10 +85,21 @@ class Trader(AccountViews):
         trade_account_id: the account, if known (else found or created by :meth:`setup_account`).
         clock: Unix seconds; injectable for tests.
         pacing: multi-request helpers wait for the owner's rate limit (PROTOCOL §4).
+        dry_run: prepare instead of sending (see :mod:`o2lite.dry_run`).
     """
 
+    def __new__(cls, client: "Client", owner: Signer, *, dry_run: bool = False, **options: Any) -> Any:
+        """``dry_run=True`` makes a :class:`~o2lite.dry_run.DryRunTrader` instead: the same signing
+        methods, returning the :class:`~o2lite.signed.SignedRequest` they would send. (Static type
+        checkers still see a Trader here: construct ``DryRunTrader`` directly for exact types.)"""
+        if dry_run:
+            from .dry_run import DryRunTrader
+
+            return DryRunTrader(client, owner, **options)
+        return super().__new__(cls)
+
     def __init__(self, client: "Client", owner: Signer, *, trade_account_id: Optional[str] = None,
-                 clock: Callable[[], float] = time.time, pacing: bool = True) -> None:
+                 clock: Callable[[], float] = time.time, pacing: bool = True, dry_run: bool = False) -> None:
         if not isinstance(owner, Signer) or not isinstance(getattr(owner, "address", None), str):
             raise ValidationError("owner must be a Wallet/EvmWallet or have address, personal_sign, sign_digest")
         b256_hex(owner.address, "owner address")
@@ -97,6 +111,7 @@ class Trader(AccountViews):
         self.session: Optional[TradeSession] = None
         self._clock = clock
         self.pacing = bool(pacing)
+        self._dry_run = False  # set only by o2lite.dry_run.DryRunTrader
         self.nonces = NonceTracks(client, self._account, clock)
         self._parallel_support: Optional[bool] = None
 
@@ -187,19 +202,31 @@ class Trader(AccountViews):
             raise ValidationError("session_key must be a Wallet")
         contract_ids = list(dict.fromkeys(self.client.markets.get(m).contract_id for m in wanted))
         account = self._account()
-        create = self.client.session.create
 
-        def send(field: str, value: int) -> TradeSession:
-            return create(self.owner, account, key, contract_ids, expiry, lane=lane, nonce_kind=kind,
-                          parallel_registration=parallel_registration, **_nonce_kw(field, value))[0]
+        def build(field: str, value: int) -> SignedRequest:
+            return self.client.session.registration_request(self.owner, account, key.address, contract_ids, expiry,
+                                                           parallel_registration=parallel_registration,
+                                                           **_nonce_kw(field, value))
+
+        def kept(result: TxResult) -> TradeSession:
+            self.session = TradeSession(account, b256_hex(self.owner.address, "owner"), key, tuple(contract_ids),
+                                        expiry, kind, lane)
+            return self.session
 
         if parallel_registration:
             warn_parallel_registration()
-            session = self.nonces.run("parallel", lane, send)
-        else:
-            session = self.nonces.run("sequential", lane, send)
-        self.session = session
-        return session
+        result: TradeSession = self._signed("parallel" if parallel_registration else "sequential", lane, build, kept)
+        return result
+
+    def _signed(self, kind: str, lane: int, build: Callable[[str, int], SignedRequest],
+                finish: Callable[[Any], T]) -> T:
+        """Draw a nonce, build the signed request and send it (then ``finish`` its answer) — or,
+        in a dry run, return the request itself (the caller, :class:`o2lite.dry_run.DryRunTrader`,
+        types it as such)."""
+        if self._dry_run:
+            field, value = self.nonces.draw(kind, lane)
+            return cast(T, build(field, value))
+        return self.nonces.run(kind, lane, lambda field, n: finish(build(field, n).send()))
 
     def save_session(self, path: str) -> None:
         """Write the session (with its key) as JSON, file mode 0600, atomically."""
@@ -262,9 +289,10 @@ class Trader(AccountViews):
             raise ValidationError("collect_orders must be True or False")
         session = self._session()
         prepared = self.client.session.prepare_actions(session, groups, now=self._clock())  # checks first
-        submit = self.client.session.submit
-        return self.nonces.run(session.nonce_kind, session.lane, lambda field, n: submit(
-            session, prepared, collect_orders=collect_orders, **_nonce_kw(field, n)))
+        request = self.client.session.actions_request
+        result: TxResult = self._signed(session.nonce_kind, session.lane, lambda field, n: request(
+            session, prepared, collect_orders=collect_orders, **_nonce_kw(field, n)), lambda answer: answer)
+        return result
 
     def create_order_action(self, market: MarketRef, side: Side, price: Number, quantity: Number,
                             order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *, post_only: bool = False, max_price: Optional[Number] = None,
@@ -361,15 +389,22 @@ class Trader(AccountViews):
         if chain_amount <= 0:
             raise ValidationError(f"amount must be positive (at least one unit of {a.symbol}'s {a.decimals} decimals)")
         account = self._account()
-        withdraw = self.client.accounts.withdraw
-        return self.nonces.run(kind, lane, lambda field, n: withdraw(self.owner, account, a.asset, chain_amount, to,
-                                                                     **_nonce_kw(field, n)))
+        request = self.client.accounts.withdraw_request
+        text = f"{format_units(chain_amount, a.decimals)} {a.symbol} ({chain_amount})"
+        result: TxResult = self._signed(kind, lane, lambda field, n: request(
+            self.owner, account, a.asset, chain_amount, to, amount_text=text, **_nonce_kw(field, n)),
+            lambda answer: answer)
+        return result
 
-    def upgrade(self) -> Any:
+    def upgrade(self) -> UpgradeResult:
         """Upgrade the trade account's contract (sequential nonce). An account already current
         answers with an on-chain revert that still spends the nonce: ``upgraded=False``."""
         account = self._account()
-        result = self.nonces.sequential(lambda n: self.client.accounts.upgrade(self.owner, account, n))
+        build = self.client.accounts.upgrade_request
+        if self._dry_run:
+            return cast(UpgradeResult, self._signed("sequential", 0, lambda f, n: build(self.owner, account, n),
+                                                    lambda answer: answer))
+        result = self.nonces.sequential(lambda n: upgrade_outcome(build(self.owner, account, n)))
         if not result.upgraded:
             self.nonces.sequential_nonce = None  # spent by the revert either way: re-read to be sure
         return result
