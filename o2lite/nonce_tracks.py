@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 _ACCOUNT_LOCKS: Dict[Tuple[str, str], threading.Lock] = {}
 _ACCOUNT_LOCKS_GUARD = threading.Lock()
+_ISSUERS: Dict[Tuple[str, str, int], ParallelNonceIssuer] = {}
+_ISSUERS_GUARD = threading.Lock()
 
 
 def account_lock(base_url: str, trade_account_id: str) -> threading.Lock:
@@ -52,8 +54,6 @@ class NonceTracks:
         self._account = account
         self._clock = clock
         self.sequential_nonce: Optional[int] = None  # the next sequential nonce, when known
-        self._issuers: Dict[int, ParallelNonceIssuer] = {}
-        self._issuers_lock = threading.Lock()
 
     def refresh(self) -> int:
         """Re-read the sequential nonce from ``GET /v1/accounts``."""
@@ -78,12 +78,15 @@ class NonceTracks:
             return result
 
     def issuer(self, lane: int) -> ParallelNonceIssuer:
-        """The lane's issuer, made (not yet seated) on first use."""
-        with self._issuers_lock:
-            issuer = self._issuers.get(lane)
+        """The lane's issuer, seated from the window on first use. One per (exchange, account,
+        lane) in the whole process, shared by every Trader (and dry run) of the account, so no
+        two of them ever hand out the same parallel nonce."""
+        key = (self._client.transport.base_url, self._account(), lane)
+        with _ISSUERS_GUARD:
+            issuer = _ISSUERS.get(key)
             if issuer is None:
                 issuer = ParallelNonceIssuer(lane, self._fetcher(lane), clock=self._clock)
-                self._issuers[lane] = issuer
+                _ISSUERS[key] = issuer
             return issuer
 
     def _fetcher(self, lane: int) -> Callable[[], Any]:

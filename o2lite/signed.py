@@ -137,5 +137,5 @@ def _short_body(body: Mapping[str, Any]) -> str:
     shown: Dict[str, Any] = dict(body)
     if isinstance(shown.get("signature"), Mapping):
         shown["signature"] = {k: str(v)[:18] + "…" for k, v in shown["signature"].items()}
-    text = json.dumps(shown, separators=(",", ":"))
+    text = json.dumps(shown, separators=(",", ":"), ensure_ascii=False)
     return text if len(text) <= 400 else text[:400] + "…"
