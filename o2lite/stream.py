@@ -27,120 +27,28 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from . import __version__, _ws
 from ._json import loads as json_loads
 from .errors import O2Error, StreamError, ValidationError
 from .models import Order, Trade
-from .stream_events import OrderBook, Reconnected, parse_balances, parse_depth, parse_nonce
+from .stream_events import Reconnected, parse_balances, parse_depth, parse_nonce
+from .subscriptions import MAX_IDENTITIES, DepthSubscription, Subscription, identities, identity_key
 
 __all__ = ["Stream", "Subscription", "DepthSubscription", "MAX_IDENTITIES"]
 
 log = logging.getLogger("o2lite.stream")
 
-MAX_IDENTITIES = 10  # identities per subscription request (PROTOCOL §12: 6001 beyond)
 _BACKOFF_FIRST, _BACKOFF_MAX, _MAX_FAILURES = 1.0, 60.0, 10  # PROTOCOL §12 reconnect rules
 _HANDSHAKE_LIMIT = 16 << 10  # bytes of handshake headers accepted
-_CLOSED = object()
-
-
-class Subscription:
-    """The events of one subscription, in arrival order. Iterate it, or call :meth:`get`.
-
-    Raises :class:`StreamError` when the stream gave up, the queue overflowed or the server
-    refused the subscription; iteration ends once the subscription is closed.
-    """
-
-    def __init__(self, stream: "Stream", kind: str, key: Tuple[str, ...], request: Dict[str, Any],
-                 queue_size: int) -> None:
-        self.stream, self.kind, self.key, self.request = stream, kind, key, request
-        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=queue_size)
-        self._error: Optional[StreamError] = None
-        self.closed = False
-
-    def _put(self, event: Any) -> None:
-        if self._error is not None or self.closed:
-            return
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            self._error = StreamError(f"{self.kind} subscription overflowed its queue of {self._queue.maxsize} "
-                                      "events: events were lost (consume faster, or raise queue_size)")
-
-    def _fail(self, error: StreamError) -> None:
-        if self._error is None:
-            self._error = error
-        try:
-            self._queue.put_nowait(_CLOSED)  # wake a blocked get()
-        except queue.Full:
-            pass
-
-    def get(self, timeout: Optional[float] = None) -> Any:
-        """The next event; waits up to ``timeout`` seconds (``None``: forever).
-
-        Raises :class:`StreamError` on failure or overflow, ``queue.Empty`` (as
-        :class:`StreamError`) on timeout, and :class:`StreamError` once closed.
-        """
-        if self._error is not None:
-            raise self._error
-        if self.closed and self._queue.empty():
-            raise StreamError(f"{self.kind} subscription is closed")
-        try:
-            event = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            raise StreamError(f"no {self.kind} event within {timeout} s") from None
-        if event is _CLOSED:
-            if self._error is not None:
-                raise self._error
-            raise StreamError(f"{self.kind} subscription is closed")
-        return event
-
-    def __iter__(self) -> Iterator[Any]:
-        while True:
-            if self.closed and self._queue.empty() and self._error is None:
-                return
-            try:
-                yield self.get()
-            except StreamError:
-                if self.closed and self._error is None:
-                    return
-                raise
-
-    def close(self) -> None:
-        """Unsubscribe (the stream stays open for other subscriptions)."""
-        if not self.closed:
-            self.closed = True
-            self.stream._unsubscribe(self)
-            self._wake()
-
-    def _wake(self) -> None:
-        try:
-            self._queue.put_nowait(_CLOSED)
-        except queue.Full:
-            pass
-
-    def __enter__(self) -> "Subscription":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-class DepthSubscription(Subscription):
-    """A depth subscription; ``book`` is the live :class:`~o2lite.stream_events.OrderBook`
-    (updated by the reader thread before each event is queued)."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.book = OrderBook()
+CLOSED = object()
 
 
 class Stream:
@@ -214,23 +122,22 @@ class Stream:
     def orders(self, *who: Any) -> Subscription:
         """Orders of trade accounts (ids, :class:`~o2lite.Trader` objects or Identities):
         yields :class:`~o2lite.models.Order` one by one."""
-        identities = _identities(who)
-        return self._subscribe(Subscription(self, "orders", tuple(_identity_key(i) for i in identities),
-                                            {"action": "subscribe_orders", "identities": identities}, self.queue_size))
+        named = identities(who)
+        return self._subscribe(Subscription(self, "orders", tuple(identity_key(i) for i in named),
+                                            {"action": "subscribe_orders", "identities": named}, self.queue_size))
 
     def balances(self, *who: Any) -> Subscription:
         """Balances of trade accounts: yields :class:`~o2lite.stream_events.BalanceUpdate`."""
-        identities = _identities(who)
-        return self._subscribe(Subscription(self, "balances", tuple(_identity_key(i) for i in identities),
-                                            {"action": "subscribe_balances", "identities": identities},
-                                            self.queue_size))
+        named = identities(who)
+        return self._subscribe(Subscription(self, "balances", tuple(identity_key(i) for i in named),
+                                            {"action": "subscribe_balances", "identities": named}, self.queue_size))
 
     def nonce(self, *who: Any) -> Subscription:
         """Sequential nonces of trade accounts: yields :class:`~o2lite.stream_events.NonceUpdate`
         (there is no parallel-window stream: poll ``accounts.nonce_window``)."""
-        identities = _identities(who)
-        return self._subscribe(Subscription(self, "nonce", tuple(_identity_key(i) for i in identities),
-                                            {"action": "subscribe_nonce", "identities": identities}, self.queue_size))
+        named = identities(who)
+        return self._subscribe(Subscription(self, "nonce", tuple(identity_key(i) for i in named),
+                                            {"action": "subscribe_nonce", "identities": named}, self.queue_size))
 
     def _subscribe(self, sub: Subscription) -> Subscription:
         with self._lock:
@@ -439,7 +346,7 @@ class Stream:
                 if sub.kind == "orders":
                     for order, raw in zip(orders, message.get("orders") or []):
                         owner = raw.get("owner") if isinstance(raw, Mapping) else None
-                        if owner is None or _identity_key(owner) in sub.key:
+                        if owner is None or identity_key(owner) in sub.key:
                             sub._put(order)
         elif action == "subscribe_balances":
             for balance in parse_balances(message):
@@ -525,28 +432,3 @@ def _ws_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/v1/ws"
-
-
-def _identities(who: Tuple[Any, ...]) -> List[Dict[str, str]]:
-    from ._hex import b256_hex
-    from .encoding import identity_json
-
-    out = []
-    for item in who:
-        if isinstance(item, Mapping):
-            out.append(identity_json(item))
-        elif hasattr(item, "trade_account_id") and hasattr(item, "owner"):  # a Trader
-            out.append({"ContractId": item._account()})
-        else:
-            out.append({"ContractId": b256_hex(item, "trade account id")})
-    if not out:
-        raise ValidationError("name at least one trade account (id, Trader or Identity)")
-    if len(out) > MAX_IDENTITIES:
-        raise ValidationError(f"at most {MAX_IDENTITIES} identities per subscription (PROTOCOL §12)")
-    return out
-
-
-def _identity_key(identity: Any) -> str:
-    if isinstance(identity, Mapping) and len(identity) == 1:
-        return str(next(iter(identity.values()))).lower()
-    return str(identity).lower()

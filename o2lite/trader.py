@@ -19,9 +19,6 @@ with its nonce; :meth:`Trader.reconcile` tells whether it landed.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, cast, Dict, Iterable, List, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
@@ -40,6 +37,7 @@ from .nonce_tracks import NonceTracks, Reconciliation, reconcile
 from .pacing import bucket_for
 from .order_building import Chain, Number, OrderTypeName, Side, create_order_action
 from .session import NONCE_KINDS, TradeSession, warn_parallel_registration
+from .session_files import read_session, write_session
 from .signed import SignedRequest
 from .signing import Signer, Wallet
 
@@ -230,43 +228,12 @@ class Trader(AccountViews):
 
     def save_session(self, path: str) -> None:
         """Write the session (with its key) as JSON, file mode 0600, atomically."""
-        if not isinstance(path, (str, os.PathLike)) or not str(path):
-            raise ValidationError("path must be a file path")
-        session = self._session()
-        data = {"trade_account_id": session.trade_account_id, "owner": session.owner,
-                "session_private_key": session.signer.private_key_hex(), "contract_ids": list(session.contract_ids),
-                "expiry": session.expiry, "nonce_kind": session.nonce_kind, "lane": session.lane}
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".o2lite-session-")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_session(self._session(), path)
 
     def load_session(self, path: str) -> TradeSession:
         """Read a session written by :meth:`save_session` (it must belong to this owner)."""
-        if not isinstance(path, (str, os.PathLike)) or not str(path):
-            raise ValidationError("path must be a file path")
-        try:
-            with open(path) as handle:
-                data = json.loads(handle.read(1 << 16))
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-            owner = b256_hex(data["owner"], "owner")
-            session = TradeSession(b256_hex(data["trade_account_id"], "trade_account_id"), owner,
-                                   Wallet(data["session_private_key"]),
-                                   tuple(b256_hex(c, "contract id") for c in data["contract_ids"]),
-                                   to_int(data["expiry"], "expiry"), _check_kind(data["nonce_kind"]),
-                                   _check_lane(data.get("lane", 0)))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError(f"{path} is not a session file written by save_session "
-                                  f"({type(exc).__name__}: {str(exc)[:60]})") from None
-        if owner != b256_hex(self.owner.address, "owner"):
+        session = read_session(path)
+        if session.owner != b256_hex(self.owner.address, "owner"):
             raise ValidationError("that session file belongs to another owner")
         self.trade_account_id = session.trade_account_id
         self.session = session

@@ -8,19 +8,18 @@ not at ``import o2lite``.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
 import logging
-import math
 import random
 import threading
 import time
-from datetime import timezone
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, TypeVar, Union, overload
 from urllib.parse import urlsplit
 
 from . import __version__
+from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, TooLarge, check_timeout, coded, describe,
+                    read_capped, read_deadline, refused, retry_after_seconds, says_failure, snippet)
 from ._json import loads as json_loads
 from .errors import (O2ConnectionError, O2Error, RateLimited, SubmissionUnknown, ValidationError,
                      error_from_response)
@@ -36,11 +35,8 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT: Tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_ATTEMPTS = 3  # total tries of an idempotent GET
 DEFAULT_POOL_SIZE = 32  # pooled connections per host: enough for 32 threads without reconnecting
-MAX_RESPONSE_BYTES = 8 << 20  # the largest real answer (5000 bars) is under 1 MiB
-MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is capped, never obeyed blindly
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _AMBIGUOUS_STATUSES = frozenset({502, 504})  # a gateway lost the answer: the request may have run
-_SNIPPET = 200  # characters of a non-JSON body kept on an error
 
 
 class Network:
@@ -80,35 +76,6 @@ def resolve_network(network_or_url: Union[str, Network], faucet_url: Optional[st
         raise ValidationError(f"unknown network {key!r}: use mainnet, testnet, devnet or an http(s):// URL")
     base = key.rstrip("/")
     return Network("custom", base, faucet_url or base + "/faucet")
-
-
-def retry_after_seconds(value: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
-    """``Retry-After`` as seconds in ``[0, MAX_RETRY_AFTER]``: delta-seconds or an HTTP date.
-
-    Anything else (``nan``, ``inf``, garbage) is ``None``; a negative value or a past date is 0;
-    a huge one is capped.
-
-    >>> retry_after_seconds("2.5"), retry_after_seconds("nan"), retry_after_seconds("-4"), retry_after_seconds("9e99")
-    (2.5, None, 0.0, 60.0)
-    """
-    if value is None:
-        return None
-    text = str(value).strip()[:64]
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class Submission(NamedTuple):
@@ -164,7 +131,7 @@ class Transport:
 
         self.network = resolve_network(network_or_url, faucet_url)
         self.base_url = self.network.base_url
-        self.timeout = _check_timeout(timeout)
+        self.timeout = check_timeout(timeout)
         if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= 20:
             raise ValidationError("retries must be an integer from 1 to 20")
         if isinstance(pool_size, bool) or not isinstance(pool_size, int) or not 1 <= pool_size <= 1024:
@@ -186,7 +153,7 @@ class Transport:
     @contextlib.contextmanager
     def timeout_override(self, timeout: Timeout) -> Iterator[None]:
         """Use ``timeout`` for every request this thread makes inside the ``with`` block."""
-        timeout = _check_timeout(timeout)
+        timeout = check_timeout(timeout)
         previous = getattr(self._local, "timeout", None)
         self._local.timeout = timeout
         try:
@@ -269,23 +236,23 @@ class Transport:
             try:
                 response = self._send(method, url, query, data, send_headers, timeout_value, is_get, env)
                 try:
-                    raw = _read_capped(response, _read_deadline(timeout_value))
+                    raw = read_capped(response, read_deadline(timeout_value))
                 finally:
                     response.close()
             except requests.RequestException as exc:
-                sent = not isinstance(exc, requests.ConnectTimeout) and not _refused(exc)
+                sent = not isinstance(exc, requests.ConnectTimeout) and not refused(exc)
                 log.debug("%s %s -> %s after %.1f ms", method, path, type(exc).__name__,
                           (time.monotonic() - started) * 1000)
                 if attempt + 1 < attempts and isinstance(exc, (requests.ConnectionError, requests.Timeout)):
                     self._sleep(self._delay(attempt, None))
                     continue
                 if submission is not None and sent:
-                    raise _unknown(submission, f"no answer after sending ({_describe(exc, url)})",
+                    raise _unknown(submission, f"no answer after sending ({describe(exc, url)})",
                                    method=method, url=url) from exc
-                error = O2ConnectionError(_describe(exc, url), method=method, url=url)
+                error = O2ConnectionError(describe(exc, url), method=method, url=url)
                 error.may_have_landed = sent and not is_get  # type: ignore[attr-defined]
                 raise error from exc
-            except _TooLarge as exc:
+            except TooLarge as exc:
                 if submission is not None:
                     raise _unknown(submission, str(exc), status=response.status_code, method=method,
                                    url=url) from None
@@ -324,7 +291,7 @@ class Transport:
 
     def _timeout(self, explicit: Optional[Timeout]) -> Timeout:
         if explicit is not None:
-            return _check_timeout(explicit)
+            return check_timeout(explicit)
         override = getattr(self._local, "timeout", None)
         return self.timeout if override is None else override
 
@@ -336,29 +303,30 @@ class Transport:
         where = f"{method} {urlsplit(url).path}"
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if 300 <= status < 400 and method != "GET":
-            target = str(response.headers.get("Location", "?"))[:_SNIPPET]
+            target = str(response.headers.get("Location", "?"))[:SNIPPET]
             raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "
                           "non-idempotent request: use the final URL", status=status, method=method, url=url)
         try:
             text = raw.decode("utf-8-sig")
             body = json_loads(text) if text.strip() else None
         except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
-            snippet = raw[:_SNIPPET].decode("utf-8", "replace")
+            text_snippet = raw[:SNIPPET].decode("utf-8", "replace")
             if submission is not None and (status < 400 or status >= 500):
                 raise _unknown(submission, f"{where}: unreadable answer ({exc})", status=status, method=method,
-                               url=url, body=snippet) from None
+                               url=url, body=text_snippet) from None
             if status < 400:
                 raise O2Error(f"{where}: malformed response: {exc}", status=status, method=method, url=url,
-                              body=snippet) from None
-            raise error_from_response(status, snippet, method=method, url=url, retry_after=retry_after) from None
-        if status >= 400 or _says_failure(body):
-            if submission is not None and (status in _AMBIGUOUS_STATUSES or (status >= 500 and not _coded(body))):
+                              body=text_snippet) from None
+            raise error_from_response(status, text_snippet, method=method, url=url,
+                                      retry_after=retry_after) from None
+        if status >= 400 or says_failure(body):
+            if submission is not None and (status in _AMBIGUOUS_STATUSES or (status >= 500 and not coded(body))):
                 raise _unknown(submission, f"{where}: HTTP {status} from a gateway: the request may have run",
-                               status=status, method=method, url=url, body=_snippet(body))
+                               status=status, method=method, url=url, body=snippet(body))
             raise error_from_response(status, body, method=method, url=url, retry_after=retry_after)
         if submission is not None and status >= 300:
             raise _unknown(submission, f"{where}: unexpected HTTP {status}", status=status, method=method, url=url,
-                           body=_snippet(body))
+                           body=snippet(body))
         if parse is None:
             return body
         try:
@@ -367,54 +335,15 @@ class Transport:
             exc.status, exc.method, exc.url = status, method, url
             if submission is not None:
                 raise _unknown(submission, f"{exc.message} (the request may have run)", status=status,
-                               method=method, url=url, body=_snippet(body)) from None
-            exc.body = _snippet(exc.body if exc.body is not None else body)
+                               method=method, url=url, body=snippet(body)) from None
+            exc.body = snippet(exc.body if exc.body is not None else body)
             raise
         except Exception as exc:  # a parser bug must not escape as a stray exception
             if submission is not None:
                 raise _unknown(submission, f"{where}: unreadable answer ({type(exc).__name__})", status=status,
-                               method=method, url=url, body=_snippet(body)) from None
+                               method=method, url=url, body=snippet(body)) from None
             raise O2Error(f"{where}: malformed response ({type(exc).__name__}: {str(exc)[:80]})", status=status,
-                          method=method, url=url, body=_snippet(body)) from None
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _check_timeout(timeout: Any) -> Timeout:
-    def ok(value: Any) -> bool:
-        return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-                and 0 < value <= 3600)
-
-    if isinstance(timeout, tuple) and len(timeout) == 2 and all(ok(v) for v in timeout):
-        return (float(timeout[0]), float(timeout[1]))
-    if ok(timeout):
-        return float(timeout)
-    raise ValidationError("timeout must be seconds (0 < t ≤ 3600) or a (connect, read) pair of them")
-
-
-def _read_deadline(timeout: Timeout) -> float:
-    read = timeout[1] if isinstance(timeout, tuple) else timeout
-    return time.monotonic() + 2 * read
-
-
-def _read_capped(response: Any, deadline: float) -> bytes:
-    """The whole body, at most :data:`MAX_RESPONSE_BYTES`, arriving before ``deadline``."""
-    declared = response.headers.get("Content-Length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-        raise _TooLarge(f"response of {declared} bytes is over the {MAX_RESPONSE_BYTES}-byte limit")
-    chunks, size = [], 0
-    for chunk in response.iter_content(65536):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise _TooLarge(f"response is over the {MAX_RESPONSE_BYTES}-byte limit")
-        if time.monotonic() > deadline:
-            raise _TooLarge("response body still arriving after twice the read timeout: gave up")
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    response._content, response._content_consumed = data, True  # so close() returns the connection to the pool
-    return data
+                          method=method, url=url, body=snippet(body)) from None
 
 
 def _unknown(submission: Submission, message: str, **kw: Any) -> SubmissionUnknown:
@@ -422,49 +351,3 @@ def _unknown(submission: Submission, message: str, **kw: Any) -> SubmissionUnkno
     text = f"{message}; nonce {nonce} ({submission.nonce_kind}) may have been used — reconcile before resending"
     return SubmissionUnknown(text, nonce=nonce, nonce_kind=submission.nonce_kind,
                              trade_account_id=submission.trade_account_id, **kw)
-
-
-def _coded(body: Any) -> bool:
-    return isinstance(body, dict) and (body.get("code") is not None or "reason" in body)
-
-
-def _snippet(body: Any) -> Any:
-    text = json.dumps(body, default=str) if not isinstance(body, str) else body
-    return body if len(text) <= _SNIPPET else text[:_SNIPPET]
-
-
-def _describe(exc: Exception, url: str) -> str:
-    """One short line for a network failure (urllib3's own text runs to hundreds of characters)."""
-    import requests
-
-    host = urlsplit(url).netloc
-    if _refused(exc):
-        return f"cannot reach {host}: connection refused or host unknown"
-    if isinstance(exc, requests.ConnectTimeout):
-        return f"cannot reach {host}: connect timed out"
-    if isinstance(exc, requests.ReadTimeout):
-        return f"{host} did not answer in time (read timeout)"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS error talking to {host}: {str(exc)[:120]}"
-    return f"{type(exc).__name__} talking to {host}: {str(exc)[:120]}"
-
-
-def _refused(exc: Exception) -> bool:
-    """True when the connection was never made (so nothing can have been sent)."""
-    text = str(exc).lower()
-    return ("refused" in text or "name or service not known" in text or "failed to resolve" in text
-            or "nodename nor servname" in text or "no address associated" in text)
-
-
-def _says_failure(body: Any) -> bool:
-    """A 2xx body that is really an error: ``{"error": …}``, or a ``code``+``message`` body
-    without a ``tx_id`` (PROTOCOL §3: pre-flight errors may come with HTTP 200)."""
-    if not isinstance(body, dict):
-        return False
-    if body.get("error"):
-        return True
-    if "tx_id" not in body and str(body.get("message", "")).startswith(("Revert", "Failed to process")):
-        return True
-    code = body.get("code")
-    return (code is not None and code != 0 and "message" in body and "tx_id" not in body
-            and not isinstance(code, bool))

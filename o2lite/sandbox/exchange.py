@@ -32,10 +32,11 @@ from ..market import Market
 from ..typed_data import DOMAIN_VERSION, parallel_session_digest
 from .book import Book, Journal, Ledger, Order, Revert, set_attr
 from . import owner_ops, reads
-from .config import CHAIN_ID, DEFAULT_MARKETS, RATE_LIMITS, fresh_id, named_id
+from .config import CHAIN_ID, DEFAULT_MARKETS, fresh_id, named_id
 from .errors import ApiError, api_error, revert_error
 from .fields import address_of, need, parse_fail, strict_id
-from .matching import create_order
+from .limits import RateLimiter
+from .matching import create_order, seed
 from .nonces import check_nonce, consume, parse_nonce
 from .verify import BadSignature, Verifier
 from .ws import Hub
@@ -88,7 +89,7 @@ class Exchange:
         self.faucet_log: Dict[str, float] = {}
         # Trade ids count from the clock in ms × 1000, so they stay unique across restarts.
         self.sequence = int(clock() * 1000) * 1000
-        self._rate: Dict[Tuple[str, str], List[float]] = {}
+        self._limiter = RateLimiter(clock)
         self.routes: Dict[Tuple[str, str], Route] = {}
         reads.register(self)
         owner_ops.register(self)
@@ -98,7 +99,7 @@ class Exchange:
             ("POST", "/v1/session/actions"): self.post_actions,
         })
         if seed_book:
-            self._seed()
+            seed(self)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -133,35 +134,13 @@ class Exchange:
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
         try:
             with self.lock:
-                self._check_rate(method, path, lowered)
+                if self.rate_limits:
+                    self._limiter.check(method, path, lowered)
             return 200, route(query=dict(query), headers=lowered, body=body), {}
         except ApiError as exc:
             return exc.status, exc.body, exc.headers
         except (ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
             return 400, {"code": 1002, "message": f"Parse error: {type(exc).__name__}: {str(exc)[:200]}"}, {}
-
-    def _check_rate(self, method: str, path: str, headers: Mapping[str, str]) -> None:
-        if not self.rate_limits:
-            return
-        owner = headers.get("o2-owner-id", "")
-        if path == "/v1/accounts" and method == "POST":
-            name, key = "accounts", headers.get("x-forwarded-for", "ip")
-        elif path in ("/v1/session", "/v1/session/actions"):
-            name, key = "session", owner
-        elif path.startswith("/v1/accounts/") and method == "POST":
-            name, key = "owner", owner
-        elif path.startswith("/v1/aggregated/"):
-            name, key = "aggregated", "ip"
-        else:
-            return
-        count, window = RATE_LIMITS[name]
-        now = self.clock()
-        hits = [t for t in self._rate.get((name, key), []) if now - t < window]
-        if len(hits) >= count:
-            retry = max(window - (now - hits[0]), 0.001)
-            raise ApiError(429, {"code": 1003, "message": "Rate limit exceeded"}, {"Retry-After": f"{retry:.3f}"})
-        hits.append(now)
-        self._rate[(name, key)] = hits
 
     def market_by_id(self, market_id: Any) -> Dict[str, Any]:
         """A market entry, or code 2000."""
@@ -424,18 +403,3 @@ class Exchange:
             for side in ("base", "quote"):
                 out.setdefault(m[side]["symbol"], (m[side]["asset"], m[side]["decimals"]))
         return out
-
-    def _seed(self) -> None:
-        """A built-in maker rests five bids and five asks around a mid price in every market."""
-        maker = self.create_account({"identity": {"Address": named_id("maker")}})["trade_account_id"]
-        for symbol, (asset, decimals) in self.assets().items():
-            self.ledger.add(None, maker, ("wallet", asset), 10**9 * 10**decimals)
-        mids = {"FUEL/USDC": (12_500, 100, 2_000 * 10**9), "ETH/USDC": (3_000_000_000, 1_000_000, 10**9)}
-        for market in self.markets:
-            pair = f"{market['base']['symbol']}/{market['quote']['symbol']}"
-            mid, step, quantity = mids.get(pair, (10**market["quote"]["decimals"], 10**max(
-                market["quote"]["decimals"] - market["quote"]["max_precision"], 0), 10**market["base"]["decimals"]))
-            for i in range(1, 6):
-                for side, price in (("Buy", mid - i * step), ("Sell", mid + i * step)):
-                    create_order(self, None, maker, market, {"side": side, "price": str(price),
-                                                             "quantity": str(quantity * i), "order_type": "Spot"})

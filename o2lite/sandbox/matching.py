@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 from .._hex import to_int
 from ..market import format_units
 from .book import Journal, Order, Revert, set_attr
-from .config import fresh_id
+from .config import fresh_id, named_id
 
 FEE_UNIT = 1_000_000  # fee fields are parts per million of what a side receives
 _TYPES = ("Spot", "Market", "Limit", "FillOrKill", "PostOnly", "BoundedMarket")
@@ -122,3 +122,19 @@ def _fill(exchange: Any, journal: Optional[Journal], market: Dict[str, Any], tak
                    "maker_order_id": maker.order_id, "taker_order_id": taker.order_id})
     if journal is not None:
         journal.record(trades.pop)
+
+
+def seed(ex: Any) -> None:
+    """A built-in maker rests five bids and five asks around a mid price in every market."""
+    maker = ex.create_account({"identity": {"Address": named_id("maker")}})["trade_account_id"]
+    for symbol, (asset, decimals) in ex.assets().items():
+        ex.ledger.add(None, maker, ("wallet", asset), 10**9 * 10**decimals)
+    mids = {"FUEL/USDC": (12_500, 100, 2_000 * 10**9), "ETH/USDC": (3_000_000_000, 1_000_000, 10**9)}
+    for market in ex.markets:
+        pair = f"{market['base']['symbol']}/{market['quote']['symbol']}"
+        mid, step, quantity = mids.get(pair, (10**market["quote"]["decimals"], 10**max(
+            market["quote"]["decimals"] - market["quote"]["max_precision"], 0), 10**market["base"]["decimals"]))
+        for i in range(1, 6):
+            for side, price in (("Buy", mid - i * step), ("Sell", mid + i * step)):
+                create_order(ex, None, maker, market, {"side": side, "price": str(price),
+                                                         "quantity": str(quantity * i), "order_type": "Spot"})

@@ -84,7 +84,7 @@ def run(url: str, threads: int, orders: int, profile: bool = False) -> tuple:
     client = o2lite.Client(url, pool_size=max(threads, 4))
     owner = o2lite.Wallet.generate()
     market = client.markets.get("FUEL/USDC")
-    trader = client.trader(owner, trade_account_id="0x" + "cc" * 32)
+    trader = client.trader(owner, trade_account_id="0x" + os.urandom(32).hex())  # a fresh lane each run
     trader.session = TradeSession(trader.trade_account_id, owner.address, o2lite.Wallet.generate(),
                                   (market.contract_id,), int(time.time()) + 3600, "parallel")
     trader.place(market, "Buy", "0.0110", "10", settle_first=False)  # warm: tables, connection, window

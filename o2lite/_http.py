@@ -1,0 +1,136 @@
+"""What the transport does with raw HTTP: read an answer with bounded cost, describe a network
+failure in one line, read ``Retry-After``, tell a failure body from a success (PROTOCOL §3)."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import time
+from datetime import timezone
+from typing import Any, Optional, Tuple, Union
+from urllib.parse import urlsplit
+
+from .errors import ValidationError
+
+__all__ = ["MAX_RESPONSE_BYTES", "MAX_RETRY_AFTER", "SNIPPET", "TooLarge", "retry_after_seconds", "check_timeout",
+           "read_deadline", "read_capped", "coded", "snippet", "describe", "refused", "says_failure"]
+
+Timeout = Union[float, Tuple[float, float]]
+MAX_RESPONSE_BYTES = 8 << 20  # the largest real answer (5000 bars) is under 1 MiB
+MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is capped, never obeyed blindly
+SNIPPET = 200  # characters of a non-JSON body kept on an error
+
+
+def retry_after_seconds(value: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
+    """``Retry-After`` as seconds in ``[0, MAX_RETRY_AFTER]``: delta-seconds or an HTTP date.
+
+    Anything else (``nan``, ``inf``, garbage) is ``None``; a negative value or a past date is 0;
+    a huge one is capped.
+
+    >>> retry_after_seconds("2.5"), retry_after_seconds("nan"), retry_after_seconds("-4"), retry_after_seconds("9e99")
+    (2.5, None, 0.0, 60.0)
+    """
+    if value is None:
+        return None
+    text = str(value).strip()[:64]
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class TooLarge(Exception):
+    """The answer is over the size cap, or still arriving past the deadline."""
+
+
+def check_timeout(timeout: Any) -> Timeout:
+    def ok(value: Any) -> bool:
+        return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+                and 0 < value <= 3600)
+
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(ok(v) for v in timeout):
+        return (float(timeout[0]), float(timeout[1]))
+    if ok(timeout):
+        return float(timeout)
+    raise ValidationError("timeout must be seconds (0 < t ≤ 3600) or a (connect, read) pair of them")
+
+
+def read_deadline(timeout: Timeout) -> float:
+    read = timeout[1] if isinstance(timeout, tuple) else timeout
+    return time.monotonic() + 2 * read
+
+
+def read_capped(response: Any, deadline: float) -> bytes:
+    """The whole body, at most :data:`MAX_RESPONSE_BYTES`, arriving before ``deadline``."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise TooLarge(f"response of {declared} bytes is over the {MAX_RESPONSE_BYTES}-byte limit")
+    chunks, size = [], 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise TooLarge(f"response is over the {MAX_RESPONSE_BYTES}-byte limit")
+        if time.monotonic() > deadline:
+            raise TooLarge("response body still arriving after twice the read timeout: gave up")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    response._content, response._content_consumed = data, True  # so close() returns the connection to the pool
+    return data
+
+
+def coded(body: Any) -> bool:
+    return isinstance(body, dict) and (body.get("code") is not None or "reason" in body)
+
+
+def snippet(body: Any) -> Any:
+    text = json.dumps(body, default=str) if not isinstance(body, str) else body
+    return body if len(text) <= SNIPPET else text[:SNIPPET]
+
+
+def describe(exc: Exception, url: str) -> str:
+    """One short line for a network failure (urllib3's own text runs to hundreds of characters)."""
+    import requests
+
+    host = urlsplit(url).netloc
+    if refused(exc):
+        return f"cannot reach {host}: connection refused or host unknown"
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"cannot reach {host}: connect timed out"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"{host} did not answer in time (read timeout)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error talking to {host}: {str(exc)[:120]}"
+    return f"{type(exc).__name__} talking to {host}: {str(exc)[:120]}"
+
+
+def refused(exc: Exception) -> bool:
+    """True when the connection was never made (so nothing can have been sent)."""
+    text = str(exc).lower()
+    return ("refused" in text or "name or service not known" in text or "failed to resolve" in text
+            or "nodename nor servname" in text or "no address associated" in text)
+
+
+def says_failure(body: Any) -> bool:
+    """A 2xx body that is really an error: ``{"error": …}``, or a ``code``+``message`` body
+    without a ``tx_id`` (PROTOCOL §3: pre-flight errors may come with HTTP 200)."""
+    if not isinstance(body, dict):
+        return False
+    if body.get("error"):
+        return True
+    if "tx_id" not in body and str(body.get("message", "")).startswith(("Revert", "Failed to process")):
+        return True
+    code = body.get("code")
+    return (code is not None and code != 0 and "message" in body and "tx_id" not in body
+            and not isinstance(code, bool))

@@ -1,0 +1,42 @@
+"""Rate limits of the sandbox (PROTOCOL §4), when enabled: HTTP 429 with code 1003 and a
+``Retry-After`` header, counted over a sliding window per owner (or per IP)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Callable, Dict, List, Tuple
+
+from .config import RATE_LIMITS
+from .errors import ApiError
+
+__all__ = ["RateLimiter"]
+
+
+class RateLimiter:
+    """Sliding-window counters per (limit, owner or IP); call :meth:`check` under the exchange lock."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._hits: Dict[Tuple[str, str], List[float]] = {}
+
+    def check(self, method: str, path: str, headers: Mapping[str, str]) -> None:
+        """Count this request; raise 429/1003 when its limit is used up."""
+        owner = headers.get("o2-owner-id", "")
+        if path == "/v1/accounts" and method == "POST":
+            name, key = "accounts", headers.get("x-forwarded-for", "ip")
+        elif path in ("/v1/session", "/v1/session/actions"):
+            name, key = "session", owner
+        elif path.startswith("/v1/accounts/") and method == "POST":
+            name, key = "owner", owner
+        elif path.startswith("/v1/aggregated/"):
+            name, key = "aggregated", "ip"
+        else:
+            return
+        count, window = RATE_LIMITS[name]
+        now = self.clock()
+        hits = [t for t in self._hits.get((name, key), []) if now - t < window]
+        if len(hits) >= count:
+            retry = max(window - (now - hits[0]), 0.001)
+            raise ApiError(429, {"code": 1003, "message": "Rate limit exceeded"}, {"Retry-After": f"{retry:.3f}"})
+        hits.append(now)
+        self._hits[(name, key)] = hits

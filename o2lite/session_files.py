@@ -1,0 +1,66 @@
+"""Keeping a session between runs: a 0600 JSON file written atomically, read back with checks.
+
+The file holds the session's private key (it can trade, never withdraw): it is created with
+mode 0600 through a temporary file and a rename, so it is never half-written or world-readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from ._hex import b256_hex, to_int
+from .errors import ValidationError
+from .nonce import LANES
+from .session import NONCE_KINDS, TradeSession
+from .signing import Wallet
+
+__all__ = ["write_session", "read_session"]
+
+
+def _check_path(path: Any) -> str:
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ValidationError("path must be a file path")
+    return str(path)
+
+
+def write_session(session: TradeSession, path: str) -> None:
+    """Write ``session`` (with its key) as JSON, file mode 0600, atomically."""
+    path = _check_path(path)
+    data = {"trade_account_id": session.trade_account_id, "owner": session.owner,
+            "session_private_key": session.signer.private_key_hex(), "contract_ids": list(session.contract_ids),
+            "expiry": session.expiry, "nonce_kind": session.nonce_kind, "lane": session.lane}
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".o2lite-session-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_session(path: str) -> TradeSession:
+    """A session written by :func:`write_session`; anything else is a :class:`ValidationError`."""
+    path = _check_path(path)
+    try:
+        with open(path) as handle:
+            data = json.loads(handle.read(1 << 16))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        kind = data["nonce_kind"]
+        if kind not in NONCE_KINDS:
+            raise ValueError(f"nonce_kind {str(kind)[:20]!r}")
+        return TradeSession(b256_hex(data["trade_account_id"], "trade_account_id"), b256_hex(data["owner"], "owner"),
+                            Wallet(data["session_private_key"]),
+                            tuple(b256_hex(c, "contract id") for c in data["contract_ids"]),
+                            to_int(data["expiry"], "expiry"), kind,
+                            to_int(data.get("lane", 0), "lane", high=LANES - 1))
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise ValidationError(f"{path} is not a session file written by save_session "
+                              f"({type(exc).__name__}: {str(exc)[:60]})") from None

@@ -1,0 +1,138 @@
+"""Subscriptions of a :class:`~o2lite.stream.Stream`: the events of one subscription, queued.
+
+Each is iterable (blocking) and has ``get(timeout=…)`` and ``close()``; its queue is bounded and
+an overflow raises :class:`~o2lite.errors.StreamError` instead of losing events silently.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+
+from .errors import StreamError, ValidationError
+from .stream_events import OrderBook
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stream import Stream
+
+__all__ = ["Subscription", "DepthSubscription", "MAX_IDENTITIES", "identities", "identity_key"]
+
+MAX_IDENTITIES = 10  # identities per subscription request (PROTOCOL §12: 6001 beyond)
+CLOSED = object()  # the sentinel that wakes a blocked get()
+
+
+class Subscription:
+    """The events of one subscription, in arrival order. Iterate it, or call :meth:`get`.
+
+    Raises :class:`StreamError` when the stream gave up, the queue overflowed or the server
+    refused the subscription; iteration ends once the subscription is closed.
+    """
+
+    def __init__(self, stream: "Stream", kind: str, key: Tuple[str, ...], request: Dict[str, Any],
+                 queue_size: int) -> None:
+        self.stream, self.kind, self.key, self.request = stream, kind, key, request
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=queue_size)
+        self._error: Optional[StreamError] = None
+        self.closed = False
+
+    def _put(self, event: Any) -> None:
+        if self._error is not None or self.closed:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self._error = StreamError(f"{self.kind} subscription overflowed its queue of {self._queue.maxsize} "
+                                      "events: events were lost (consume faster, or raise queue_size)")
+
+    def _fail(self, error: StreamError) -> None:
+        if self._error is None:
+            self._error = error
+        try:
+            self._queue.put_nowait(CLOSED)  # wake a blocked get()
+        except queue.Full:
+            pass
+
+    def get(self, timeout: Optional[float] = None) -> Any:
+        """The next event; waits up to ``timeout`` seconds (``None``: forever).
+
+        Raises :class:`StreamError` on failure or overflow, ``queue.Empty`` (as
+        :class:`StreamError`) on timeout, and :class:`StreamError` once closed.
+        """
+        if self._error is not None:
+            raise self._error
+        if self.closed and self._queue.empty():
+            raise StreamError(f"{self.kind} subscription is closed")
+        try:
+            event = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise StreamError(f"no {self.kind} event within {timeout} s") from None
+        if event is CLOSED:
+            if self._error is not None:
+                raise self._error
+            raise StreamError(f"{self.kind} subscription is closed")
+        return event
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            if self.closed and self._queue.empty() and self._error is None:
+                return
+            try:
+                yield self.get()
+            except StreamError:
+                if self.closed and self._error is None:
+                    return
+                raise
+
+    def close(self) -> None:
+        """Unsubscribe (the stream stays open for other subscriptions)."""
+        if not self.closed:
+            self.closed = True
+            self.stream._unsubscribe(self)
+            self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self._queue.put_nowait(CLOSED)
+        except queue.Full:
+            pass
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class DepthSubscription(Subscription):
+    """A depth subscription; ``book`` is the live :class:`~o2lite.stream_events.OrderBook`
+    (updated by the reader thread before each event is queued)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.book = OrderBook()
+
+
+def identities(who: Tuple[Any, ...]) -> List[Dict[str, str]]:
+    from ._hex import b256_hex
+    from .encoding import identity_json
+
+    out = []
+    for item in who:
+        if isinstance(item, Mapping):
+            out.append(identity_json(item))
+        elif hasattr(item, "trade_account_id") and hasattr(item, "owner"):  # a Trader
+            out.append({"ContractId": item._account()})
+        else:
+            out.append({"ContractId": b256_hex(item, "trade account id")})
+    if not out:
+        raise ValidationError("name at least one trade account (id, Trader or Identity)")
+    if len(out) > MAX_IDENTITIES:
+        raise ValidationError(f"at most {MAX_IDENTITIES} identities per subscription (PROTOCOL §12)")
+    return out
+
+
+def identity_key(identity: Any) -> str:
+    if isinstance(identity, Mapping) and len(identity) == 1:
+        return str(next(iter(identity.values()))).lower()
+    return str(identity).lower()
