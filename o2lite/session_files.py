@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
+from ._files import write_json_atomic
 from ._hex import b256_hex, to_int
 from .errors import ValidationError
 from .nonce import LANES
@@ -32,17 +32,7 @@ def write_session(session: TradeSession, path: str) -> None:
     data = {"trade_account_id": session.trade_account_id, "owner": session.owner,
             "session_private_key": session.signer.private_key_hex(), "contract_ids": list(session.contract_ids),
             "expiry": session.expiry, "nonce_kind": session.nonce_kind, "lane": session.lane}
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".o2lite-session-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(path, data, prefix=".o2lite-session-", mode=0o600)
 
 
 def read_session(path: str) -> TradeSession:

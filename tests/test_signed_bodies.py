@@ -33,30 +33,24 @@ MARKETS = {m["market_id"].lower() if m["market_id"].startswith("0x") else "0x" +
            for m in MARKETS_BODY["markets"]}
 
 
-class Recording(Wallet):
-    """A wallet that remembers every digest it signed."""
+def recording(base: type) -> type:
+    """A wallet class that remembers every digest it signed."""
 
-    __slots__ = ("digests",)
+    class Recording(base):  # type: ignore[misc, valid-type]
+        __slots__ = ("digests",)
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.digests = []
+        def __init__(self, key: str) -> None:
+            super().__init__(key)
+            self.digests = []
 
-    def sign_digest(self, digest: bytes) -> bytes:
-        self.digests.append(bytes(digest))
-        return super().sign_digest(digest)
+        def sign_digest(self, digest: bytes) -> bytes:
+            self.digests.append(bytes(digest))
+            return super().sign_digest(digest)
+
+    return Recording
 
 
-class RecordingEvm(EvmWallet):
-    __slots__ = ("digests",)
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.digests = []
-
-    def sign_digest(self, digest: bytes) -> bytes:
-        self.digests.append(bytes(digest))
-        return super().sign_digest(digest)
+Recording, RecordingEvm = recording(Wallet), recording(EvmWallet)
 
 
 # --- the independent strict decoder ---------------------------------------------------------

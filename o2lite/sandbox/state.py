@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Dict
 
+from .._files import write_json_atomic
 from .book import Order
 
 VERSION = 1
@@ -64,16 +64,7 @@ def load(ex: Any, data: Dict[str, Any]) -> None:
 
 def save_file(ex: Any, path: str) -> None:
     """Write :func:`dump` to ``path`` atomically."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=_TEMP_PREFIX)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(dump(ex), handle, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(path, dump(ex), prefix=_TEMP_PREFIX)
 
 
 def remove_stale_temp_files(path: str) -> int:
