@@ -64,6 +64,9 @@ class Markets:
         Returns:
             MarketsInfo. Raises O2Error on a failed or malformed response.
         """
+        cached = self._info
+        if cached is not None and not refresh:
+            return cached  # no lock on the hot path: replacing the reference is atomic
         with self._lock:
             if self._info is None or refresh:
                 self._info = self._t.request("GET", "/v1/markets", parse=MarketsInfo.from_json)

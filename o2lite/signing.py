@@ -128,8 +128,11 @@ def _sign_pure(d: int, digest: bytes) -> bytes:
     return r.to_bytes(32, "big") + (s | (recovery_id << 255)).to_bytes(32, "big")
 
 
-def _sign_fast(cc: Any, d: int, digest: bytes) -> bytes:
-    compact: bytes = cc.PrivateKey(d.to_bytes(32, "big")).sign_recoverable(digest, hasher=None)
+def _sign_fast(cc: Any, d: int, digest: bytes, key: Any = None) -> bytes:
+    """libsecp256k1's recoverable signature in Fuel's compact form; ``key`` is a cached
+    ``coincurve.PrivateKey`` of ``d`` (making one costs more than signing)."""
+    key = key if key is not None else cc.PrivateKey(d.to_bytes(32, "big"))
+    compact: bytes = key.sign_recoverable(digest, hasher=None)
     s0 = compact[32] | (compact[64] << 7)
     return compact[:32] + bytes([s0]) + compact[33:64]
 
@@ -279,9 +282,10 @@ class Wallet:
     '0xb4e84a53cd74a3ed9bf15e1edd92c2a69e567462c58aa8265f89d24c2204e1d7'
     """
 
-    __slots__ = ("_scalar", "public_key", "address")
+    __slots__ = ("_scalar", "public_key", "address", "_cc_key")
 
     def __init__(self, private_key: BytesLike) -> None:
+        self._cc_key: Any = None  # a coincurve.PrivateKey, made on first use
         self._scalar = _private_scalar(private_key)
         #: 64-byte uncompressed public key ``x ‖ y``.
         self.public_key: bytes = public_key_of(self._scalar.to_bytes(32, "big"))
@@ -302,8 +306,14 @@ class Wallet:
         return "0x" + self._scalar.to_bytes(32, "big").hex()
 
     def sign_digest(self, digest: bytes) -> bytes:
-        """Sign 32 bytes as given (see :func:`sign_digest`)."""
-        return sign_digest(self._scalar.to_bytes(32, "big"), digest)
+        """Sign 32 bytes as given (see :func:`sign_digest`); with coincurve, the libsecp256k1
+        key object is made once per wallet."""
+        cc = _fast_backend(None)
+        if not cc:
+            return _sign_pure(self._scalar, _digest32(digest))
+        if self._cc_key is None:
+            self._cc_key = cc.PrivateKey(self._scalar.to_bytes(32, "big"))
+        return _sign_fast(cc, self._scalar, _digest32(digest), self._cc_key)
 
     def raw_sign(self, message: bytes) -> bytes:
         """Sign ``sha256(message)`` (session actions)."""
