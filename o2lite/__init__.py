@@ -4,7 +4,7 @@
 ``Client`` is built and ``ecdsa`` on the first signature.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .check import CheckReport, check_body  # noqa: E402
 from .client import Client  # noqa: E402
