@@ -11,6 +11,7 @@ from datetime import timezone
 from typing import Any, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
+from ._parse import digits
 from .errors import ValidationError
 
 __all__ = ["MAX_RESPONSE_BYTES", "MAX_RETRY_AFTER", "SNIPPET", "TooLarge", "retry_after_seconds", "check_timeout",
@@ -74,8 +75,8 @@ def read_deadline(timeout: Timeout) -> float:
 
 def read_capped(response: Any, deadline: float) -> bytes:
     """The whole body, at most :data:`MAX_RESPONSE_BYTES`, arriving before ``deadline``."""
-    declared = response.headers.get("Content-Length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    declared = digits(str(response.headers.get("Content-Length", "")).strip())
+    if declared is not None and declared > MAX_RESPONSE_BYTES:
         raise TooLarge(f"response of {declared} bytes is over the {MAX_RESPONSE_BYTES}-byte limit")
     chunks, size = [], 0
     for chunk in response.iter_content(65536):

@@ -18,7 +18,6 @@ from typing import Any, Iterable, List, Optional
 from .errors import O2Error
 
 _MISSING = object()
-_DIGITS = re.compile(r"[0-9]{1,78}")  # u256::MAX has 78 digits
 _HEX = re.compile(r"(?:0[xX])?([0-9a-fA-F]{1,64})")
 _ID = re.compile(r"(?:0[xX])?([0-9a-fA-F]{64})")
 _INTEGRAL = re.compile(r"[0-9]{1,78}(?:\.0{0,78})?|[0-9]{1,78}\.?[0-9]{0,78}[eE][+]?[0-9]{1,3}")
@@ -59,6 +58,20 @@ def first(obj: Any, names: Iterable[str], where: str, default: Any = _MISSING) -
     raise O2Error(f"{where}: response is missing field {' / '.join(names)!r}", body=_snippet(obj))
 
 
+def digits(text: Any, max_digits: int = 78) -> Optional[int]:
+    """The value of ``text`` when it is 1 to ``max_digits`` ASCII digits ``0-9``, else ``None``.
+
+    The default bound is the 78 digits of u256::MAX. ``str.isdigit()`` alone is no guard for
+    ``int()``: it is true for ``"²"`` (``int()`` then raises) and for other scripts' digits
+    (``int("١") == 1``), and ``int()`` of very long text raises on Python 3.11+ (its digit
+    limit). Every place that reads a number someone else wrote (a response field, a header, a
+    request body in the sandbox) goes through here.
+    """
+    if isinstance(text, str) and 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def chain_int(value: Any, name: str = "value", where: str = "response", bits: int = 64) -> int:
     """A chain integer in ``[0, 2**bits)`` from a JSON number, base-10 string or ``0x`` hex.
 
@@ -74,11 +87,10 @@ def chain_int(value: Any, name: str = "value", where: str = "response", bits: in
         number = _whole(Decimal(value) if isinstance(value, float) else value)
     elif isinstance(value, str):
         text = value.strip()
-        if _DIGITS.fullmatch(text):
-            number = int(text)
-        elif text[:2] in ("0x", "0X") and _HEX.fullmatch(text):
+        number = digits(text)
+        if number is None and text[:2] in ("0x", "0X") and _HEX.fullmatch(text):
             number = int(text[2:], 16)
-        elif _INTEGRAL.fullmatch(text):
+        elif number is None and _INTEGRAL.fullmatch(text):
             number = _whole(Decimal(text))
     if number is None:
         raise _bad(where, name, "is not an integer", value)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Tuple
 
 from ._hex import b256_hex
+from ._parse import digits
 from .actions import action_to_call, canonical_action
 from .encoding import (Segment, actions_segments, calls_from_json, identity_json, join, owner_calls_segments,
                        session_segments, upgrade_segments, withdraw_segments)
@@ -80,10 +81,11 @@ def _nonce(body: Mapping[str, Any], report: CheckReport) -> Tuple[str, int]:
         report.problems.append("give exactly one of nonce or parallel_nonce")
         return "nonce", 0
     text = body[kinds[0]]
-    if not isinstance(text, str) or not text.isdigit() or len(text) > 78 or (text != "0" and text.startswith("0")):
+    value = digits(text)
+    if value is None or str(value) != text:
         report.problems.append(f"{kinds[0]} must be a base-10 integer string, got {json.dumps(text)[:40]}")
         return kinds[0], 0
-    return kinds[0], int(text)
+    return kinds[0], value
 
 
 def _field(body: Mapping[str, Any], name: str, report: CheckReport, read: Callable[[Any], Any]) -> Any:
@@ -103,9 +105,10 @@ def _field(body: Mapping[str, Any], name: str, report: CheckReport, read: Callab
 
 
 def _digits(value: Any) -> str:
-    if not isinstance(value, str) or not value.isdigit() or len(value) > 20:
+    number = digits(value, 20)
+    if number is None:
         raise ValidationError("must be a base-10 integer string")
-    return str(int(value))
+    return str(number)
 
 
 def _id(value: Any) -> str:
@@ -224,14 +227,14 @@ def _owner_segments(kind: str, body: Mapping[str, Any], report: CheckReport, non
         if kind == "session registration":
             session = _field(body.get("session_id") or {}, "Address", report, _id)
             ids = [_id(c) for c in body.get("contract_ids") or []]
-            expiry_text = body.get("expiry")
-            if not isinstance(expiry_text, str) or not expiry_text.isdigit():
+            expiry = digits(body.get("expiry"), 20)
+            if expiry is None:
                 report.problems.append("expiry must be a base-10 integer string")
                 return None, []
             if parallel:
-                struct = parallel_session_struct(owner, nonce, session, int(expiry_text), ids)
+                struct = parallel_session_struct(owner, nonce, session, expiry, ids)
                 return typed_preimage(owner, chain_id, account or "", struct), struct
-            return session_segments(nonce, chain_id, session, ids, int(expiry_text)), []
+            return session_segments(nonce, chain_id, session, ids, expiry), []
         if kind == "withdraw":
             to = _field(body, "to", report, identity_json)
             asset = _field(body, "asset_id", report, _id)

@@ -242,8 +242,9 @@ def _as_int(value: Any) -> Optional[int]:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        from ._parse import digits  # here, not at the top: _parse imports this module
+        return digits(value.strip())
     return None
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Optional
 
+from ._parse import digits
 from .market import Market
 from .models import Trade
 
@@ -80,9 +81,9 @@ def fill_of(trade: Trade, market: Market, account: str) -> Optional[Fill]:
     role = "both" if len(roles) == 2 else roles[0]
     maker_side = trade.side
     side = maker_side if role != "taker" else ("Sell" if maker_side == "Buy" else "Buy")
-    stated = trade.raw.get("fee") if hasattr(trade.raw, "get") else None
-    if stated is not None and str(stated).isdigit():
-        fee, estimated = int(str(stated)), False
+    stated = digits(str(trade.raw.get("fee"))) if hasattr(trade.raw, "get") else None
+    if stated is not None:
+        fee, estimated = stated, False
     else:
         rate = market.maker_fee if role != "taker" else market.taker_fee
         received = trade.quantity if side == "Buy" else market.quote_amount(trade.price, trade.quantity)

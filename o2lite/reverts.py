@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from ._parse import digits
+
 __all__ = ["RevertInfo", "describe_revert", "ERROR_ENUMS", "SIGNALS", "MISMATCHED_SELECTOR"]
 
 MISMATCHED_SELECTOR = 123  # Sway's dispatcher: the called method does not exist on this contract
@@ -102,8 +104,8 @@ for _name in NONCE_VARIANTS:
     _BY_VARIANT.setdefault(_name, ("ExtendedNonceError", "the parallel nonce was refused on chain"))
 
 _OK = re.compile(r'Ok\(\\?"([A-Za-z0-9_]+)\\?"\)')
-_CODE = re.compile(r"Revert\((\d{1,20})\)|Revert \{[^}]*?ra: (\d{1,20})")
-_LOGDATA = re.compile(r"LogData \{[^}]*?rb: (\d{1,20})[^}]*?Bytes\(([0-9a-fA-F]{16,})")
+_CODE = re.compile(r"Revert\((\d{1,20})\)|Revert \{[^}]*?ra: (\d{1,20})", re.ASCII)  # ASCII: "١" is \d too
+_LOGDATA = re.compile(r"LogData \{[^}]*?rb: (\d{1,20})[^}]*?Bytes\(([0-9a-fA-F]{16,})", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,11 @@ def _codes(text: str, receipts: Any) -> List[int]:
         node = stack.pop()
         if isinstance(node, Mapping):
             revert = node.get("Revert")
-            if isinstance(revert, Mapping) and str(revert.get("ra", "")).isdigit():
-                codes.append(int(revert["ra"]))
-            elif node.get("type") == "Revert" and str(node.get("ra", "")).isdigit():
-                codes.append(int(node["ra"]))
+            if not isinstance(revert, Mapping):
+                revert = node if node.get("type") == "Revert" else {}
+            code = digits(str(revert.get("ra", "")))
+            if code is not None:
+                codes.append(code)
             stack.extend(v for v in node.values() if isinstance(v, (Mapping, list)))
         elif isinstance(node, list):
             stack.extend(node[:200])

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._hex import U256_MAX, b256_hex, to_int
+from ._parse import digits
 from .actions import action_to_call, canonical_action
 from .encoding import Call, Segment, actions_segments, join, session_segments
 from .keccak import keccak256
@@ -74,7 +75,7 @@ def submission_of(body: Mapping[str, Any], account_field: str = "trade_account_i
     kind = "parallel" if "parallel_nonce" in body else "sequential"
     value = body.get("parallel_nonce" if kind == "parallel" else "nonce")
     account = body.get(account_field)
-    return Submission(int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None, kind,
+    return Submission(digits(str(value)) if isinstance(value, (int, str)) else None, kind,
                       account if isinstance(account, str) else None)
 
 

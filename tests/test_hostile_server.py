@@ -339,3 +339,47 @@ def test_oversized_answer_is_refused(client, server):
     server.answer = (200, {}, '{"trades": [' + ",".join([json.dumps(TRADE)] * 40000) + "]}")  # ~9 MB
     with pytest.raises(o2lite.O2Error, match="limit"):
         client.markets.trades("FUEL/USDC")
+
+
+# "²".isdigit() is true and int("²") raises; "١".isdigit() is true and int("١") == 1; int() of
+# 5000 digits raises on Python 3.11+. None of them is a number o2lite reads from someone else.
+LOOKALIKES = ["²", "١", "9" * 5000, ""]
+
+
+@pytest.mark.parametrize("text", LOOKALIKES, ids=["superscript", "arabic-indic", "5000 digits", "empty"])
+def test_digit_lookalikes_are_not_numbers(text):
+    from o2lite._parse import digits
+    from o2lite.errors import error_from_response
+    from o2lite.reverts import describe_revert
+
+    assert digits(text) is None
+    assert digits("0") == 0 and digits("18446744073709551615") == 2**64 - 1 and digits(" 7") is None
+    error = error_from_response(400, {"code": text, "message": "refused"})
+    assert isinstance(error, o2lite.O2Error) and error.code is None
+    assert describe_revert("", [{"Revert": {"ra": text}}, {"type": "Revert", "ra": text}],
+                           "Failed to process transaction") is None
+
+
+@pytest.mark.parametrize("fee", ["²", "١", "9" * 5000])
+def test_a_lookalike_fee_is_estimated_not_trusted(fee):
+    from o2lite.fills import fill_of
+    from o2lite.market import Market
+    from o2lite.models import Trade
+
+    market = Market.from_json(MARKETS_BODY["markets"][0])
+    fill = fill_of(Trade.from_json(dict(TRADE, fee=fee)), market, ACCOUNT)
+    assert fill is not None and fill.role == "maker" and fill.fee_estimated
+    stated = fill_of(Trade.from_json(dict(TRADE, fee="42")), market, ACCOUNT)
+    assert stated is not None and stated.fee == 42 and not stated.fee_estimated
+
+
+def test_a_lookalike_content_length_is_not_trusted():
+    from o2lite._http import read_capped
+
+    class Answer:
+        headers = {"Content-Length": "\u00b2"}
+
+        def iter_content(self, size: int) -> List[bytes]:
+            return [b'{"ok": true}']
+
+    assert read_capped(Answer(), time.monotonic() + 5) == b'{"ok": true}'

@@ -221,3 +221,22 @@ def test_unknown_path_and_method(world):
     assert exchange.handle("GET", "/v1/nothing", {}, {}, None)[0] == 404
     status, body, headers = exchange.handle("DELETE", "/v1/markets", {}, {}, None)
     assert status == 405 and headers == {"Allow": "GET"} and body["code"] == 1001
+
+
+@pytest.mark.parametrize("lookalike", ["\u0661", "\u00b2", "9" * 5000])  # "١" (== 1 to int()), "²", too long
+def test_digit_lookalikes_are_parse_errors(world, lookalike):
+    exchange, trader, market = world
+    owner = {"O2-Owner-Id": trader.owner.address}
+    prepared = trader.client.session.prepare_actions(trader.session, [{"market_id": market.market_id, "actions": [
+        trader.create_order_action(market, "Buy", "0.0100", "10")]}])
+    body = trader.client.session.signed_actions(trader.session, prepared, parallel_nonce=1)
+    status, answer, _ = exchange.handle("POST", "/v1/session/actions", {}, owner, dict(body, parallel_nonce=lookalike))
+    assert (status, answer["code"]) == (400, 1002) and "parallel_nonce" in answer["message"]
+    withdraw = {"trade_account_id": trader.trade_account_id, "signature": {"Secp256k1": "0x" + "00" * 64},
+                "to": {"Address": trader.owner.address}, "asset_id": market.quote.asset, "amount": lookalike,
+                "nonce": "5"}
+    status, answer, _ = exchange.handle("POST", "/v1/accounts/withdraw", {}, owner, withdraw)
+    assert (status, answer["code"]) == (400, 1002) and "amount" in answer["message"]
+    status, answer, _ = exchange.handle("GET", "/v1/trades", {"market_id": market.market_id, "direction": "desc",
+                                                              "count": lookalike}, {}, None)
+    assert (status, answer["code"]) == (400, 1001) and "count" in answer["message"]

@@ -76,6 +76,7 @@ HOSTILE = [
     ("nested body", post("/v1/session/actions", b"[" * 100_000 + b"]" * 100_000), 400),
     ("content-length abc", b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}", 400),
     ("content-length -1", b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n{}", 400),
+    ("content-length superscript", b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n{}", 400),
     ("two content-lengths", b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
      400),
     ("body too large", b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),

@@ -7,6 +7,7 @@ from decimal import Decimal
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
+from .._parse import digits
 from ..market import Market  # noqa: F401 - the type of ex.spec()
 from .errors import api_error
 
@@ -58,10 +59,10 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
         return rows[:depth] if depth else rows
 
     def depth_of(query: Mapping[str, str], limit: int) -> int:
-        text = query.get("depth", "0")
-        if not text.isdigit() or int(text) > limit:
+        depth = digits(query.get("depth", "0"), 20)
+        if depth is None or depth > limit:
             raise api_error(1001, f"depth must be 0..{limit}")
-        return int(text)
+        return depth
 
     def assets(**_: Any) -> Dict[str, Any]:
         out: Dict[str, Any] = {}

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import encoding
 from .._hex import b256_hex
+from .._parse import digits
 from ..actions import action_to_call, canonical_action
 from ..errors import ValidationError
 from ..market import Market
@@ -252,10 +253,9 @@ class Exchange:
         if not isinstance(body["contract_ids"], list):
             raise parse_fail("contract_ids must be a list")
         contract_ids = [strict_id(c, "contract id") for c in body["contract_ids"]]
-        expiry_text = body["expiry"]
-        if not isinstance(expiry_text, str) or not expiry_text.isdigit() or len(expiry_text) > 20:
+        expiry = digits(body["expiry"], 20)
+        if expiry is None:
             raise parse_fail("expiry must be a base-10 string")
-        expiry = int(expiry_text)
         kind, value = parse_nonce(body)
         if kind == "nonce":
             message = encoding.session_signing_bytes(value, self.chain_id, session_address, contract_ids, expiry)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Dict, Tuple
 
+from .._parse import digits
 from ..nonce import LANES, WINDOW_WORDS, WORD_BITS
 from .errors import MISMATCHED_SELECTOR, ApiError, api_error, revert_error
 
@@ -25,10 +26,9 @@ def parse_nonce(body: Mapping[str, Any]) -> Tuple[str, int]:
     if ("nonce" in body) == ("parallel_nonce" in body):
         raise api_error(1001, "give exactly one of nonce or parallel_nonce")
     kind = "nonce" if "nonce" in body else "parallel_nonce"
-    text = body[kind]
-    if not isinstance(text, str) or not text.isdigit() or len(text) > 78:
+    value = digits(body[kind])
+    if value is None:
         raise api_error(1002, f"Parse error: {kind} must be a base-10 string")
-    value = int(text)
     if kind == "nonce" and value >= 2**64:
         raise api_error(1002, "Parse error: nonce is a u64")
     if value >= 2**256:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict
 
 from .. import encoding
+from .._parse import digits
 from ..errors import ValidationError
 from ..market import format_units
 from ..typed_data import parallel_owner_calls_digest, parallel_withdraw_digest
@@ -28,9 +29,10 @@ __all__ = ["register"]
 
 
 def _amount(text: Any) -> int:
-    if not isinstance(text, str) or not text.isdigit() or len(text) > 20 or int(text) >= 2**64:
+    amount = digits(text, 20)
+    if amount is None or amount >= 2**64:
         raise parse_fail("amount must be a base-10 u64 string")
-    return int(text)
+    return amount
 
 
 def register(ex: "Exchange") -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple, Union
 
 from .._hex import b256_hex
+from .._parse import digits
 from ..markets import RESOLUTIONS
 from ..nonce import LANES, WINDOW_WORDS
 from .aggregated import register_aggregated
@@ -39,9 +40,10 @@ def query_int(query: Mapping[str, str], name: str, default: int, low: int, high:
     text = query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or len(text) > 20 or not low <= int(text) <= high:
+    value = digits(text, 20)
+    if value is None or not low <= value <= high:
         raise api_error(1001, f"{name} must be an integer from {low} to {high}")
-    return int(text)
+    return value
 
 
 def _keyset(items: List[Any], key: Callable[[Any], Tuple[int, Any]], query: Mapping[str, str], id_param: str,
@@ -144,9 +146,10 @@ def register(ex: "Exchange") -> None:
         return t["timestamp"], int(t["trade_id"])
 
     def trade_id(text: str) -> int:
-        if not text.isdigit() or len(text) > 30:
+        value = digits(text, 30)
+        if value is None:
             raise api_error(1001, "start_trade_id must be a trade id")
-        return int(text)
+        return value
 
     def trades(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         market = market_of(query)

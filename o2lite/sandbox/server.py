@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import _ws
 from .._json import loads as json_loads
+from .._parse import digits
 from .exchange import Exchange
 from .state import load_file, save_file
 from .ws import IDLE_TIMEOUT, serve_websocket
@@ -110,10 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
         declared = self.headers.get_all("Content-Length") or []
         if len(declared) > 1:
             return 400, "more than one Content-Length"
-        text = declared[0].strip() if declared else "0"
-        if not text.isdigit() or len(text) > 12:
+        length = digits(declared[0].strip() if declared else "0", 12)
+        if length is None:
             return 400, "Content-Length must be a non-negative integer"
-        length = int(text)
         if length > MAX_BODY:
             return 413, f"request body over {MAX_BODY} bytes"
         raw = self.rfile.read(length) if length else b""
@@ -184,10 +184,10 @@ class _Handler(BaseHTTPRequestHandler):
                     {"Allow": ", ".join(_METHODS)})
 
     def _body_discard(self) -> None:
-        text = (self.headers.get("Content-Length") or "0").strip()
-        if text.isdigit() and int(text) <= MAX_BODY:
+        length = digits((self.headers.get("Content-Length") or "0").strip(), 12)
+        if length is not None and length <= MAX_BODY:
             try:
-                self.rfile.read(int(text))
+                self.rfile.read(length)
             except OSError:
                 pass
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set, Tupl
 from .. import _ws
 from .._hex import b256_hex
 from .._json import loads as json_loads
+from .._parse import digits
 from ..errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,9 +194,9 @@ def _handle(ex: "Exchange", conn: _Connection, request: Mapping[str, Any]) -> No
     if action in ("subscribe_depth", "unsubscribe_depth"):
         market = ex.market_by_id(str(request.get("market_id", "")).lower())
         text = str(request.get("precision", "10"))
-        if not text.isdigit() or len(text) > 19 or text.strip("0") != "1":
+        precision = digits(text, 19)
+        if precision is None or text.strip("0") != "1":
             raise ValidationError("precision must be a power of ten from 10 to 10^18, as a string")
-        precision = int(text)
         held = conn.depth.setdefault(market["market_id"], set())
         if action == "unsubscribe_depth":
             held.discard(precision)
