@@ -34,7 +34,7 @@ from .encoding import (GAS_MAX, SELECTORS, ZERO_B256, Call, Segment, identity, i
 from .errors import ValidationError
 
 __all__ = ["ACTION_KINDS", "ORDER_TYPE_NAMES", "canonical_action", "canonical_order_type", "canonical_side",
-           "chain_u64", "action_to_call"]
+           "chain_u64", "action_to_call", "canonical_action_to_call"]
 
 ACTION_KINDS = ("CreateOrder", "CancelOrder", "SettleBalance", "RegisterReferer")
 #: Order types a client sends (PROTOCOL §5); responses may carry others (PROTOCOL §13).
@@ -186,7 +186,17 @@ def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id:
 
     ``market`` is one ``/v1/markets`` entry (dict) or an :class:`o2lite.Market`.
     """
-    (kind, body), = canonical_action(action).items()
+    return canonical_action_to_call(canonical_action(action), market, accounts_registry_id)
+
+
+def canonical_action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id: BytesLike) -> Call:
+    """:func:`action_to_call` for an action that is already the output of :func:`canonical_action`.
+
+    For the callers that have just canonicalised the very JSON they send (or, in the sandbox,
+    checked that it was sent canonical): canonicalising again is pure repeat work on every
+    order. Given a non-canonical action, its fields are not checked — use :func:`action_to_call`.
+    """
+    (kind, body), = action.items()
     if kind == "RegisterReferer":
         to = body["to"]
         return Call(b256(accounts_registry_id, "accounts_registry_id"), SELECTORS["register_referer"],

@@ -21,7 +21,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ._hex import b256_hex
 from ._parse import digits
-from .actions import action_to_call, canonical_action
+from .actions import canonical_action, canonical_action_to_call
 from .encoding import (Segment, actions_segments, calls_from_json, identity_json, join, owner_calls_segments,
                        session_segments, upgrade_segments, withdraw_segments)
 from .errors import ValidationError
@@ -214,7 +214,7 @@ def _actions(body: Mapping[str, Any], report: CheckReport, client: Any, nonce: i
             if canonical != action:
                 report.problems.append(f"actions[{g}].actions[{a}] is not canonical: sent {json.dumps(action)[:90]}, "
                                        f"canonical {json.dumps(canonical)[:90]}")
-            calls.append(action_to_call(canonical, market, info.accounts_registry_id or bytes(32)))
+            calls.append(canonical_action_to_call(canonical, market, info.accounts_registry_id or bytes(32)))
     if not calls:
         report.problems.append("no readable actions")
         return None, expected

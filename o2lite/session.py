@@ -29,7 +29,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._hex import U256_MAX, b256_hex, to_int
 from ._parse import digits
-from .actions import action_to_call, canonical_action
+from .actions import canonical_action, canonical_action_to_call
 from .encoding import Call, Segment, actions_segments, join, session_segments
 from .keccak import keccak256
 from .errors import ExperimentalWarning, SessionInvalid, ValidationError
@@ -246,7 +246,7 @@ class Session:
             {"market_id": m.market_id, "actions": [canonical_action(a) for a in g["actions"]]}
             for m, g in zip(markets, groups)]
         registry = info.accounts_registry_id or bytes(32)
-        calls = [action_to_call(action, market, registry)
+        calls = [canonical_action_to_call(action, market, registry)
                  for market, group in zip(markets, canonical) for action in group["actions"]]
         return PreparedActions(canonical, calls)
 

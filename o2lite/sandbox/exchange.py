@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from .. import encoding
 from .._hex import b256_hex
 from .._parse import digits
-from ..actions import action_to_call, canonical_action
+from ..actions import canonical_action, canonical_action_to_call
 from ..errors import ValidationError
 from ..market import Market
 from ..typed_data import DOMAIN_VERSION, parallel_session_digest
@@ -307,7 +307,7 @@ class Exchange:
                 if canonical != action:
                     raise parse_fail(f"action is not in its canonical form: expected {canonical}")
         try:
-            calls = [action_to_call(a, m, self.registry["accounts_registry_id"])
+            calls = [canonical_action_to_call(a, m, self.registry["accounts_registry_id"])
                      for m, g in zip(markets, groups) for a in g["actions"]]
         except ValidationError as exc:
             raise api_error(3002, f"Invalid order params: {exc}") from None
