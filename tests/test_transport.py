@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -39,6 +40,41 @@ def test_custom_url_and_own_session(mocked):
     assert client.transport.session is own
     assert client.transport.request("GET", "v1/x") == [1]
     client.close()  # does not close a session it does not own
+
+
+def test_prepared_copies_carry_each_calls_own_headers_and_body(mocked, transport):
+    # Requests are copied from cached templates: each copy must still carry its own header
+    # values, body and Content-Length, and never leak into the next call's.
+    mocked.post(BASE + "/v1/y", json={"ok": 1})
+    for owner, body in (("0x" + "aa" * 32, {"n": "1"}), ("0x" + "bb" * 32, {"n": "22", "x": [1]}),
+                        ("0x" + "aa" * 32, {"n": "333"})):
+        transport.request("POST", "/v1/y", json_body=body, headers={"O2-Owner-Id": owner})
+        sent = mocked.calls[-1].request
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        assert sent.body == raw and sent.headers["Content-Length"] == str(len(raw))
+        assert sent.headers["O2-Owner-Id"] == owner and sent.headers["Content-Type"] == "application/json"
+    mocked.get(BASE + "/v1/y2", json={})
+    transport.request("GET", "/v1/y2")
+    assert "Content-Length" not in mocked.calls[-1].request.headers and mocked.calls[-1].request.body is None
+
+
+def test_credentials_in_the_base_url_are_sent_on_every_call(mocked):
+    mocked.post("http://ann:secret@127.0.0.1:8080/v1/x", json={"ok": 1})
+    client = o2lite.Client("http://ann:secret@127.0.0.1:8080")
+    for _ in range(2):
+        client.transport.request("POST", "/v1/x", json_body={"a": "1"})
+        assert mocked.calls[-1].request.headers["Authorization"] == "Basic YW5uOnNlY3JldA=="
+    client.close()
+
+
+def test_get_follows_a_redirect_but_a_write_never_does(mocked, transport):
+    mocked.get(BASE + "/v1/old", status=301, headers={"Location": BASE + "/v1/new"})
+    mocked.get(BASE + "/v1/new", json={"moved": True})
+    assert transport.request("GET", "/v1/old") == {"moved": True}
+    mocked.post(BASE + "/v1/old", status=307, headers={"Location": BASE + "/v1/new"})
+    with pytest.raises(o2lite.O2Error, match="redirected to"):
+        transport.request("POST", "/v1/old", json_body={"a": "1"})
+    assert [c.request.method for c in mocked.calls] == ["GET", "GET", "POST"]
 
 
 def test_unknown_network_rejected():
