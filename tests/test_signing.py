@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 
 import ecdsa
 import pytest
@@ -12,6 +13,7 @@ from ecdsa.util import sigdecode_string
 from o2lite import signing
 from o2lite.errors import ValidationError
 
+N = ecdsa.SECP256k1.order
 KEY = "0x" + "35cf2cdf3dba218e0559fae92c3c889de910a51a2bdb65c6098eacd743455aff"
 
 
@@ -41,6 +43,17 @@ def test_same_k_as_python_ecdsa_rfc6979():
                                                        sigencode=ecdsa.util.sigencode_string)
     ours = signing.sign_digest(KEY, digest, pure=True)
     assert ours[:32] == theirs[:32]  # r comes from k: same k
+
+
+def test_rfc6979_k_equals_python_ecdsa_generate_k():
+    from ecdsa.rfc6979 import generate_k
+
+    rng = random.Random(6979)
+    cases = [(1, b"\x00" * 32), (N - 1, b"\xff" * 32), (N - 1, N.to_bytes(32, "big"))]
+    cases += [(rng.randrange(1, N), rng.randbytes(32)) for _ in range(150)]
+    for d, digest in cases:
+        for retry in (0, 1, 2):
+            assert signing._rfc6979_k(d, digest, retry) == generate_k(N, d, hashlib.sha256, digest, retry_gen=retry)
 
 
 def test_verify_and_tamper():
