@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Union
+from types import MappingProxyType
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._hex import b256_hex, to_int
 from ._paging import iter_keyset
@@ -56,6 +57,7 @@ class Markets:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
         self._info: Optional[MarketsInfo] = None
+        self._by_id: Optional[Tuple[MarketsInfo, Mapping[str, Market]]] = None
         self._lock = threading.Lock()
 
     def info(self, *, refresh: bool = False) -> MarketsInfo:
@@ -79,6 +81,14 @@ class Markets:
     def list(self) -> List[Market]:
         """Every market of ``GET /v1/markets``."""
         return list(self.info().markets)
+
+    def by_id(self) -> Mapping[str, Market]:
+        """Every market keyed by market id (built once per ``GET /v1/markets`` answer)."""
+        info = self.info()
+        cached = self._by_id
+        if cached is None or cached[0] is not info:
+            cached = self._by_id = (info, MappingProxyType({m.market_id: m for m in info.markets}))
+        return cached[1]
 
     def get(self, ref: MarketRef) -> Market:
         """Find a market by pair name, market id or contract id.

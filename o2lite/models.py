@@ -214,11 +214,14 @@ class Order:
         return replace(self, market=market)
 
     @classmethod
-    def from_json(cls, obj: Any, where: str = "GET /v1/order", market_id: Optional[str] = None) -> "Order":
-        """Parse one order (``{order: {...}}`` wrappers are unwrapped)."""
+    def from_json(cls, obj: Any, where: str = "GET /v1/order", market_id: Optional[str] = None,
+                  markets: Optional[Mapping[str, Market]] = None) -> "Order":
+        """Parse one order (``{order: {...}}`` wrappers are unwrapped); ``markets`` (by market
+        id) attaches the order's market for the ``*_human`` accessors."""
         if isinstance(obj, Mapping) and isinstance(obj.get("order"), Mapping):
             obj = obj["order"]
         obj = unwrap_one(obj, where)
+        own_market_id = opt_id(obj, "market_id", where) or market_id
         return cls(order_id=hex_id(require(obj, "order_id", where), "order_id", where),
                    side=side_of(require(obj, "side", where), where),
                    order_type=_order_type(obj.get("order_type"), where),
@@ -227,7 +230,8 @@ class Order:
                    quantity_fill=opt_int(obj, "quantity_fill", where) or 0,
                    timestamp=opt_int(obj, "timestamp", where), close=flag(obj, "close", where),
                    partially_filled=flag(obj, "partially_filled", where), cancel=flag(obj, "cancel", where),
-                   market_id=opt_id(obj, "market_id", where) or market_id, raw=obj)
+                   market_id=own_market_id, raw=obj,
+                   market=markets.get(own_market_id) if markets and own_market_id else None)
 
 
 @dataclass(frozen=True)
@@ -389,8 +393,9 @@ class TxResult:
     problems: Tuple[str, ...] = ()
 
     @classmethod
-    def from_json(cls, obj: Any, where: str) -> "TxResult":
+    def from_json(cls, obj: Any, where: str, markets: Optional[Mapping[str, Market]] = None) -> "TxResult":
         """Success means ``tx_id`` is present (PROTOCOL §3); without a readable one this raises.
+        ``markets`` (by market id) is attached to the orders, as :meth:`Order.from_json` does.
 
         A readable ``tx_id`` means the transaction landed, so the rest is read tolerantly: an
         order that does not parse is left out and named in ``problems`` (its JSON stays on
@@ -407,7 +412,7 @@ class TxResult:
             raw_orders = []
         for index, raw in enumerate(raw_orders):
             try:
-                orders.append(Order.from_json(raw, where))
+                orders.append(Order.from_json(raw, where, markets=markets))
             except O2Error as exc:
                 problems.append(f"orders[{index}]: {exc.message}")
         return cls(tx_id, tuple(orders), raw=obj, problems=tuple(problems))

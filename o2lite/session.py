@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -33,6 +33,7 @@ from .actions import canonical_action, canonical_action_to_call
 from .encoding import Call, Segment, actions_segments, join, session_segments
 from .keccak import keccak256
 from .errors import ExperimentalWarning, SessionInvalid, ValidationError
+from .market import Market
 from .markets import Markets
 from .models import TxResult
 from .signing import Signer, evm_personal_digest, fuel_personal_digest
@@ -275,12 +276,8 @@ class Session:
         return SignedRequest(f"session actions: {what}", "POST", "/v1/session/actions", {"O2-Owner-Id": session.owner},
                              body, tuple(segments), "sha256", digest, signature, session.address,
                              "sequential" if kind == "nonce" else "parallel", value,
-                             sender=lambda request: self._attach_markets(self.actions(session.owner, request.body)))
-
-    def _attach_markets(self, result: TxResult) -> TxResult:
-        markets = {m.market_id: m for m in self._markets.list()}
-        orders = tuple(o.in_market(markets[o.market_id]) if o.market_id in markets else o for o in result.orders)
-        return replace(result, orders=orders)
+                             sender=lambda request: self.actions(session.owner, request.body,
+                                                                 markets=self._markets.by_id()))
 
     def actions_body(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
                      nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
@@ -305,8 +302,12 @@ class Session:
                                submission=submission_of(body, "contract_id"),
                                parse=lambda reply: TxResult.from_json(reply, where))
 
-    def actions(self, owner: str, body: Mapping[str, Any]) -> TxResult:
+    def actions(self, owner: str, body: Mapping[str, Any], *,
+                markets: Optional[Mapping[str, Market]] = None) -> TxResult:
         """``POST /v1/session/actions`` with a signed body (see :meth:`actions_body`) → ``{tx_id, orders?}``.
+
+        ``markets`` (by market id, e.g. ``client.markets.by_id()``) is attached to the returned
+        orders for their ``*_human`` accessors.
 
         Rejects locally: no actions, more than 5 actions or more than 5 market groups. Never
         retried; a lost answer is :class:`~o2lite.errors.SubmissionUnknown`.
@@ -317,7 +318,7 @@ class Session:
         where = "POST /v1/session/actions"
         return self._t.request("POST", "/v1/session/actions", json_body=dict(body),
                                headers={"O2-Owner-Id": b256_hex(owner, "owner")}, submission=submission_of(body),
-                               parse=lambda reply: TxResult.from_json(reply, where))
+                               parse=lambda reply: TxResult.from_json(reply, where, markets))
 
     def create(self, owner: Signer, trade_account_id: str, session_signer: Any, contract_ids: Sequence[str],
                expiry: int, *, nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
@@ -350,4 +351,4 @@ class Session:
         prepared = groups if isinstance(groups, PreparedActions) else self.prepare_actions(session, groups)
         body = self.signed_actions(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
                                    collect_orders=collect_orders)
-        return self._attach_markets(self.actions(session.owner, body))
+        return self.actions(session.owner, body, markets=self._markets.by_id())

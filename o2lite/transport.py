@@ -187,8 +187,10 @@ class Transport:
                 self.session.trust_env = True
                 merged = self.session.merge_environment_settings(key + "/", {}, None, None, None)
                 self.session.trust_env = False  # from now on only what we pass counts
-                settings = {"proxies": merged.get("proxies") or {}, "verify": merged.get("verify", True),
-                            "cert": merged.get("cert")}
+                proxies, verify = merged.get("proxies") or {}, merged.get("verify", True)
+                if parts.scheme == "http" and not proxies:
+                    verify = True  # no TLS to verify; a CA path would be stat()ed on every request
+                settings = {"proxies": proxies, "verify": verify, "cert": merged.get("cert")}
                 self._env[key] = settings
         return settings
 
@@ -259,8 +261,9 @@ class Transport:
                     raise _unknown(submission, str(exc), status=response.status_code, method=method,
                                    url=url) from None
                 raise O2Error(str(exc), status=response.status_code, method=method, url=url) from None
-            log.debug("%s %s -> %s in %.1f ms %s", method, path, response.status_code,
-                      (time.monotonic() - started) * 1000, _abbreviate(json_body) if json_body is not None else "")
+            if log.isEnabledFor(logging.DEBUG):  # the abbreviated body costs two JSON encodings
+                log.debug("%s %s -> %s in %.1f ms %s", method, path, response.status_code,
+                          (time.monotonic() - started) * 1000, _abbreviate(json_body) if json_body is not None else "")
             try:
                 return self._answer(method, url, response, raw, submission, parse)
             except RateLimited as exc:

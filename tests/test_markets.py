@@ -42,6 +42,17 @@ def test_find_market_by_pair_id_and_contract(client, mocked):
         client.markets.get("BTC/USDC")
 
 
+def test_by_id_follows_a_refresh(client, mocked):
+    first = client.markets.by_id()
+    assert list(first) == ["0x" + "a1" * 32, "0x" + "a2" * 32] and first["0x" + "a1" * 32].pair == "FUEL/USDC"
+    assert client.markets.by_id() is first  # built once per answer
+    with pytest.raises(TypeError):
+        first["0x" + "a3" * 32] = first["0x" + "a1" * 32]  # read-only: a caller cannot corrupt the cache
+    mocked.replace(mocked.GET, BASE + "/v1/markets", json=dict(MARKETS_BODY, markets=MARKETS_BODY["markets"][1:]))
+    client.markets.refresh()
+    assert list(client.markets.by_id()) == ["0x" + "a2" * 32]
+
+
 def test_missing_field_names_field_and_endpoint(mocked):
     bad = dict(MARKETS_BODY, markets=[{"market_id": M1}])
     mocked.get(BASE + "/v1/markets", json=bad)
