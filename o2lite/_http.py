@@ -8,16 +8,14 @@ import json
 import math
 import time
 from datetime import timezone
-import threading
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from ._parse import digits
 from .errors import ValidationError
 
 __all__ = ["MAX_RESPONSE_BYTES", "MAX_RETRY_AFTER", "SNIPPET", "TooLarge", "retry_after_seconds", "check_timeout",
-           "read_deadline", "read_capped", "coded", "snippet", "describe", "refused", "says_failure", "lean_adapter",
-           "Templates"]
+           "read_deadline", "read_capped", "coded", "snippet", "describe", "refused", "says_failure"]
 
 Timeout = Union[float, Tuple[float, float]]
 MAX_RESPONSE_BYTES = 8 << 20  # the largest real answer (5000 bars) is under 1 MiB
@@ -138,75 +136,3 @@ def says_failure(body: Any) -> bool:
     return (code is not None and code != 0 and "message" in body and "tx_id" not in body
             and not isinstance(code, bool))
 
-
-_LEAN_ADAPTER: Any = None
-
-
-def lean_adapter(pool_size: int) -> Any:
-    """An ``HTTPAdapter`` for o2lite's own session whose responses skip cookie extraction.
-
-    o2lite prepares every request without a cookie jar, so a ``Set-Cookie`` was never sent
-    back: parsing it into a jar on every answer (~30 µs, a third of ``build_response``) was
-    work for nothing. Everything else is ``requests``' own ``build_response``. Being an
-    ``HTTPAdapter``, its ``send`` is the one test mocks such as ``responses`` replace.
-    """
-    global _LEAN_ADAPTER
-    if _LEAN_ADAPTER is None:
-        import requests
-        from requests.structures import CaseInsensitiveDict
-        from requests.utils import get_encoding_from_headers
-
-        class LeanAdapter(requests.adapters.HTTPAdapter):
-            def build_response(self, req: Any, resp: Any) -> Any:
-                response = requests.Response()
-                response.status_code = resp.status
-                response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
-                response.encoding = get_encoding_from_headers(response.headers)
-                response.raw, response.reason = resp, resp.reason
-                response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
-                response.request, response.connection = req, self
-                return response
-
-        _LEAN_ADAPTER = LeanAdapter
-    return _LEAN_ADAPTER(pool_connections=4, pool_maxsize=pool_size)
-
-
-class Templates:
-    """Prepared requests by (method, URL, headers), copied per call instead of re-prepared.
-
-    ``PreparedRequest.prepare`` re-parses the URL, re-validates every header and re-encodes
-    empty params on every call (~35 µs); a copy of a template prepared once costs ~4 µs and
-    carries the very same URL, headers and URL-embedded auth. Only the body and its
-    ``Content-Length`` differ per call, set exactly as ``prepare_body`` sets them for bytes.
-    A URL with a query string is prepared afresh (GET reads, off the order path). At most
-    ``limit`` templates are kept; past that the cache starts over.
-    """
-
-    def __init__(self, limit: int = 256) -> None:
-        self._cache: Dict[Tuple[Any, ...], Any] = {}
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def prepared(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
-                 headers: Mapping[str, str]) -> Any:
-        """A ``PreparedRequest`` for this exchange (a fresh copy: callers may not share it)."""
-        import requests
-
-        if query:
-            prepared = requests.PreparedRequest()
-            prepared.prepare(method=method, url=url, headers=headers, data=data, params=query)
-            return prepared
-        key = (method, url, data is None, *headers.items())
-        template = self._cache.get(key)
-        if template is None:
-            template = requests.PreparedRequest()
-            template.prepare(method=method, url=url, headers=headers)
-            with self._lock:
-                if len(self._cache) >= self._limit:
-                    self._cache.clear()
-                self._cache[key] = template
-        prepared = template.copy()
-        if data is not None:
-            prepared.body = data
-            prepared.headers["Content-Length"] = str(len(data))
-        return prepared

@@ -18,9 +18,9 @@ from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, T
 from urllib.parse import urlsplit
 
 from . import __version__
-from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, Templates, TooLarge, check_timeout, coded,
-                    describe, lean_adapter, read_capped, read_deadline, refused, retry_after_seconds, says_failure,
-                    snippet)
+from ._adapter import Templates, lean_adapter
+from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, TooLarge, check_timeout, coded, describe,
+                    read_capped, read_deadline, refused, retry_after_seconds, says_failure, snippet)
 from ._json import loads as json_loads
 from .errors import (O2ConnectionError, O2Error, RateLimited, SubmissionUnknown, ValidationError,
                      error_from_response)

@@ -5,8 +5,9 @@ Run: python tests/bench/client.py [--orders N] [--repeats R] [--profile]
 A stub exchange in its own process answers every request with canned JSON at once, so it is
 never the bottleneck and its CPU is not counted: what is measured is o2lite's own work per
 order — building and scaling the order, canonical JSON, signing, HTTP through ``requests``,
-parsing the answer. Rows: ``sign_digest`` alone, then orders at 1, 8 and 32 threads on the pure
-path and (when installed) on coincurve, each pinned explicitly.
+parsing the answer. Rows: a bare ``requests`` POST as the reference, ``sign_digest`` alone,
+then orders at 1, 8 and 32 threads on the pure path and (when installed) on coincurve, each
+pinned explicitly. The host's noise is large (±15% between runs): compare rows of one run.
 """
 
 from __future__ import annotations
@@ -119,6 +120,32 @@ def run(url: str, threads: int, orders: int, profile: bool = False) -> tuple:
     return done / wall, cpu / max(done, 1) * 1000
 
 
+def bare_requests(url: str, threads: int, calls: int) -> float:
+    """Reference: client CPU (ms) of one plain ``requests.Session.post`` of an order-sized body
+    — the floor the issue measures o2lite against ("spend little beyond it")."""
+    import requests
+
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=max(threads, 10)))
+    body = json.dumps({"actions": [{"x": "0" * 600}]})
+    target = url + "/v1/session/actions"
+    session.post(target, data=body).close()
+    per_thread = max(calls // threads, 1)
+
+    def work() -> None:
+        for _ in range(per_thread):
+            session.post(target, data=body, headers={"Content-Type": "application/json"}, timeout=(5, 30)).close()
+
+    cpu = time.process_time()
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    session.close()
+    return (time.process_time() - cpu) / (per_thread * threads) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=640)
@@ -138,6 +165,11 @@ def main() -> None:
         except ImportError:
             print("coincurve not installed: its rows are skipped")
         from o2lite import signing
+
+        for threads in (1, 8, 32):
+            cpus = [bare_requests(url, threads, args.orders) for _ in range(args.repeats)]
+            print(f"requests  {threads:2d} thread(s): a bare Session.post costs {statistics.median(cpus):5.3f} ms CPU "
+                  f"(median of {len(cpus)}; best {min(cpus):5.3f}) — the reference")
 
         key, digest = os.urandom(32), hashlib.sha256(b"x").digest()
         for name, flag in backends:

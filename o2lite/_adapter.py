@@ -1,0 +1,156 @@
+"""o2lite's own ``requests`` adapter and prepared-request templates: the per-request work of
+``requests`` that o2lite's own session does not need, done once or not at all.
+
+Used only for a session o2lite creates; a caller's own session goes the ordinary way. Measured
+with ``tests/bench/client.py``: together with sending writes straight to the adapter, a signed
+order costs about as much client CPU as one bare ``requests.Session.post``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+__all__ = ["lean_adapter", "Templates"]
+
+_ADAPTER_CLASS: Any = None
+_CLASS_LOCK = threading.Lock()
+
+
+def _one_write(base: Any) -> Any:
+    """``base`` (a urllib3 connection class) sending the header block and the body in one write.
+
+    ``http.client`` and urllib3 write the header block in ``endheaders()`` and the body in a
+    second ``send()``: two system calls, two packets with ``TCP_NODELAY`` (two TLS records on
+    HTTPS), and under threads two more hand-offs of the GIL. Here the header block written
+    inside ``endheaders()`` is held and goes out with the next write; a request without a body
+    (a GET) sends it just before its answer is read. The connection is still opened where
+    ``http.client`` opens it, so a refused connection is still an error before anything is
+    sent, and urllib3 still sees an open socket to set its read timeout on. The bytes on the
+    wire are unchanged.
+    """
+
+    class OneWrite(base):  # type: ignore[misc]
+        _held: Optional[bytes] = None
+        _holding = False
+
+        def endheaders(self, *args: Any, **kwargs: Any) -> Any:
+            self._holding = True
+            try:
+                return super().endheaders(*args, **kwargs)
+            finally:
+                self._holding = False
+
+        def send(self, data: Any) -> Any:
+            if self._holding and self._held is None and isinstance(data, bytes):
+                if self.sock is None and self.auto_open:
+                    self.connect()  # as http.client's send would: connect errors surface here, unsent
+                self._held = data  # the header block: wait for the body
+                return None
+            held, self._held = self._held, None
+            if held is not None:
+                if isinstance(data, (bytes, bytearray)):
+                    data = held + data
+                else:
+                    super().send(held)
+            return super().send(data)
+
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            held, self._held = self._held, None
+            if held is not None:
+                super().send(held)
+            return super().getresponse(*args, **kwargs)
+
+        def close(self) -> None:
+            self._held = None
+            super().close()
+
+    OneWrite.__name__ = OneWrite.__qualname__ = "OneWrite" + base.__name__
+    return OneWrite
+
+
+def _adapter_class() -> Any:
+    global _ADAPTER_CLASS
+    with _CLASS_LOCK:
+        if _ADAPTER_CLASS is not None:
+            return _ADAPTER_CLASS
+        import requests
+        import urllib3  # requests' own dependency: its connection pools are what we tune
+        from requests.structures import CaseInsensitiveDict
+        from requests.utils import get_encoding_from_headers
+
+        class HTTPPool(urllib3.HTTPConnectionPool):
+            ConnectionCls = _one_write(urllib3.connection.HTTPConnection)
+
+        class HTTPSPool(urllib3.HTTPSConnectionPool):
+            ConnectionCls = _one_write(urllib3.connection.HTTPSConnection)
+
+        class LeanAdapter(requests.adapters.HTTPAdapter):
+            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                super().init_poolmanager(*args, **kwargs)
+                # Direct connections only; a proxy manager keeps urllib3's own classes.
+                self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
+
+            def build_response(self, req: Any, resp: Any) -> Any:
+                # requests' own build_response minus the cookie jar: o2lite prepares every
+                # request without cookies, so a Set-Cookie was never sent back and parsing it
+                # on every answer (~30 µs, a third of this method) was work for nothing.
+                response = requests.Response()
+                response.status_code = resp.status
+                response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
+                response.encoding = get_encoding_from_headers(response.headers)
+                response.raw, response.reason = resp, resp.reason
+                response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
+                response.request, response.connection = req, self
+                return response
+
+        _ADAPTER_CLASS = LeanAdapter
+        return _ADAPTER_CLASS
+
+
+def lean_adapter(pool_size: int) -> Any:
+    """The ``HTTPAdapter`` of o2lite's own session: ``pool_size`` pooled connections per host,
+    one write per request (see :func:`_one_write`), no cookie parsing. Being an
+    ``HTTPAdapter``, its ``send`` is the one test mocks such as ``responses`` replace."""
+    return _adapter_class()(pool_connections=4, pool_maxsize=pool_size)
+
+
+class Templates:
+    """Prepared requests by (method, URL, headers), copied per call instead of re-prepared.
+
+    ``PreparedRequest.prepare`` re-parses the URL, re-validates every header and re-encodes
+    empty params on every call (~35 µs); a copy of a template prepared once costs ~4 µs and
+    carries the very same URL, headers and URL-embedded auth. Only the body and its
+    ``Content-Length`` differ per call, set exactly as ``prepare_body`` sets them for bytes.
+    A URL with a query string is prepared afresh (GET reads, off the order path). At most
+    ``limit`` templates are kept; past that the cache starts over.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._cache: Dict[Tuple[Any, ...], Any] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def prepared(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
+                 headers: Mapping[str, str]) -> Any:
+        """A ``PreparedRequest`` for this exchange (a fresh copy: callers may not share it)."""
+        import requests
+
+        if query:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(method=method, url=url, headers=headers, data=data, params=query)
+            return prepared
+        key = (method, url, data is None, *headers.items())
+        template = self._cache.get(key)
+        if template is None:
+            template = requests.PreparedRequest()
+            template.prepare(method=method, url=url, headers=headers)
+            with self._lock:
+                if len(self._cache) >= self._limit:
+                    self._cache.clear()
+                self._cache[key] = template
+        prepared = template.copy()
+        if data is not None:
+            prepared.body = data
+            prepared.headers["Content-Length"] = str(len(data))
+        return prepared

@@ -1,0 +1,164 @@
+"""What o2lite's own session puts on a real socket: exact bytes, one write per request, kept-alive
+connections, and the promises of a signed call when a real server goes silent or hangs up.
+
+A small stdlib server on loopback records every request as it arrives; no mocks in between.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+
+import o2lite
+from o2lite.transport import Submission
+
+
+class RawServer:
+    """Reads whole HTTP/1.1 requests and answers each with ``answer(request_bytes)``: bytes to
+    send, ``b""`` to hang up, or ``None`` to say nothing (the client's read timeout decides)."""
+
+    def __init__(self, answer: Callable[[bytes], Optional[bytes]]) -> None:
+        self.answer = answer
+        self.requests: List[bytes] = []
+        self.connections = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.done = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.done.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, rest = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(rest) < length:
+                    rest += conn.recv(65536)
+                request, buffer = head + b"\r\n\r\n" + rest[:length], rest[length:]
+                self.requests.append(request)
+                reply = self.answer(request)
+                if reply is None:
+                    self.done.wait(10)
+                if not reply:
+                    return
+                conn.sendall(reply)
+
+    def close(self) -> None:
+        self.done.set()
+        self.sock.close()
+
+
+def ok(body: Dict[str, Any]) -> bytes:
+    data = json.dumps(body).encode()
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(data), data)
+
+
+@pytest.fixture
+def serve():
+    servers: List[RawServer] = []
+
+    def start(answer: Callable[[bytes], Optional[bytes]]) -> RawServer:
+        servers.append(RawServer(answer))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every write o2lite's connections make, as ``http.client`` hands it to the socket."""
+    seen: List[bytes] = []
+    original = http.client.HTTPConnection.send
+
+    def send(self: Any, data: Any) -> None:
+        seen.append(bytes(data))
+        original(self, data)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "send", send)
+    return seen
+
+
+def test_each_request_is_one_exact_write_on_one_kept_alive_connection(serve, writes):
+    server = serve(lambda request: ok({"tx_id": "0x" + "ab" * 32} if request.startswith(b"POST") else {"n": 1}))
+    with o2lite.Client(server.url) as client:
+        t = client.transport
+        body = {"actions": [{"x": "1"}], "nonce": "7"}
+        for i in range(3):
+            assert t.request("POST", "/v1/session/actions", json_body=body, headers={"O2-Owner-Id": "0x" + "cd" * 32},
+                             submission=Submission(7, "sequential", None)) == {"tx_id": "0x" + "ab" * 32}
+            assert t.request("GET", "/v1/x", params={"a": i}) == {"n": 1}
+    assert server.connections == 1
+    assert len(writes) == len(server.requests) == 6 and writes == server.requests  # one write each, as received
+    post, get = server.requests[0], server.requests[1]
+    head, _, sent = post.partition(b"\r\n\r\n")
+    assert sent == json.dumps(body, separators=(",", ":")).encode()
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"POST /v1/session/actions HTTP/1.1"
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    assert headers[b"content-length"] == str(len(sent)).encode() and headers[b"o2-owner-id"] == b"0x" + b"cd" * 32
+    assert headers[b"content-type"] == b"application/json" and headers[b"user-agent"].startswith(b"o2lite/")
+    assert b"cookie" not in headers
+    assert get.startswith(b"GET /v1/x?a=0 HTTP/1.1\r\n") and get.endswith(b"\r\n\r\n")
+
+
+def test_a_silent_server_makes_a_signed_call_unknown_and_a_read_an_error(serve):
+    server = serve(lambda request: None)
+    # The read timeout (0.3 s) governs the wait for an answer, never the connect timeout (20 s),
+    # on a fresh connection and on a reused one alike.
+    with o2lite.Client(server.url, timeout=(20, 0.3), retries=2, sleep=lambda s: None) as client:
+        started = time.monotonic()
+        with pytest.raises(o2lite.SubmissionUnknown) as info:
+            client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
+                                     submission=Submission(11, "parallel", "0x" + "ef" * 32))
+        assert info.value.nonce == 11 and "read timeout" in str(info.value)
+        with pytest.raises(o2lite.O2ConnectionError, match="did not answer in time"):
+            client.transport.request("GET", "/v1/x")
+        assert time.monotonic() - started < 10
+    assert [r.split(b" ")[0] for r in server.requests] == [b"POST", b"GET", b"GET"]  # a write is never resent
+
+
+def test_a_hang_up_after_the_request_makes_a_signed_call_unknown(serve):
+    server = serve(lambda request: b"")  # reads the whole request, then closes without a word
+    with o2lite.Client(server.url, retries=1) as client:
+        with pytest.raises(o2lite.SubmissionUnknown) as info:
+            client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
+                                     submission=Submission(3, "sequential", None))
+        assert info.value.nonce == 3
+    assert len(server.requests) == 1
+
+
+def test_a_refused_connection_is_known_unsent():
+    probe = socket.create_server(("127.0.0.1", 0))
+    url = "http://127.0.0.1:%d" % probe.getsockname()[1]
+    probe.close()  # nothing listens there now
+    with o2lite.Client(url, retries=1) as client:
+        with pytest.raises(o2lite.O2ConnectionError, match="connection refused") as info:
+            client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
+                                     submission=Submission(5, "sequential", None))
+    assert not isinstance(info.value, o2lite.SubmissionUnknown) and info.value.may_have_landed is False
