@@ -10,7 +10,7 @@ from typing import Callable
 
 from . import Client, Trader, Wallet
 from .market import Market
-from .models import Depth
+from .market_data import Depth
 
 
 def _depth_lines(market: Market, depth: Depth) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from ._parse import digits
 from .market import Market
-from .models import Trade
+from .market_data import Trade
 
 __all__ = ["Fill", "PnL", "fill_of", "pnl", "FEE_UNIT"]
 

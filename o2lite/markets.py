@@ -11,7 +11,7 @@ from ._hex import b256_hex, to_int
 from ._paging import iter_keyset
 from .errors import ValidationError
 from .market import Market
-from .models import Bar, Depth, MarketsInfo, MarketStats, Trade, parse_list
+from .market_data import Bar, Depth, MarketsInfo, MarketStats, Trade, parse_list
 from .transport import Transport
 
 __all__ = ["Markets", "RESOLUTIONS"]

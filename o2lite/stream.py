@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 from . import __version__, _ws
 from ._json import loads as json_loads
 from .errors import O2Error, StreamError, ValidationError
-from .models import Order, Trade
+from .market_data import Trade
+from .models import Order
 from .stream_events import Reconnected, parse_balances, parse_depth, parse_nonce
 from .subscriptions import MAX_IDENTITIES, DepthSubscription, Subscription, identities, identity_key
 
@@ -114,7 +115,7 @@ class Stream:
         return self._subscribe(sub)  # type: ignore[return-value]
 
     def trades(self, market: Any) -> Subscription:
-        """Trades of ``market``: yields :class:`~o2lite.models.Trade` one by one."""
+        """Trades of ``market``: yields :class:`~o2lite.market_data.Trade` one by one."""
         market_id = self.client.markets.get(market).market_id
         return self._subscribe(Subscription(self, "trades", (market_id,),
                                             {"action": "subscribe_trades", "market_id": market_id}, self.queue_size))
