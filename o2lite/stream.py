@@ -20,22 +20,23 @@ balances and orders over REST, since messages in flight were lost.
 
 TLS verifies the certificate and host name against the CA bundle ``requests`` uses
 (``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` honoured, else certifi's); no HTTP proxy is needed.
+Opening the connection is :mod:`o2lite._ws_connect`; framing is :mod:`o2lite._ws`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional
 from urllib.parse import urlsplit
 
-from . import __version__, _ws
+from . import _ws
+from ._ws_connect import open_websocket, ws_url
 from ._json import loads as json_loads
 from .errors import O2Error, StreamError, ValidationError
 from .market_data import Trade
@@ -48,7 +49,6 @@ __all__ = ["Stream", "Subscription", "DepthSubscription", "MAX_IDENTITIES"]
 log = logging.getLogger("o2lite.stream")
 
 _BACKOFF_FIRST, _BACKOFF_MAX, _MAX_FAILURES = 1.0, 60.0, 10  # PROTOCOL §12 reconnect rules
-_HANDSHAKE_LIMIT = 16 << 10  # bytes of handshake headers accepted
 CLOSED = object()
 
 
@@ -74,7 +74,7 @@ class Stream:
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
             raise ValidationError("queue_size must be a positive integer")
         self.client = client
-        self.url = url or _ws_url(client.transport.base_url)
+        self.url = url or ws_url(client.transport.base_url)
         parts = urlsplit(self.url)
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ValidationError(f"not a WebSocket URL: {self.url!r}")
@@ -175,62 +175,12 @@ class Stream:
             self._reader = threading.Thread(target=self._run, name="o2lite-stream", daemon=True)
             self._reader.start()
 
-    def _context(self) -> ssl.SSLContext:
-        if self._ssl_context is not None:
-            return self._ssl_context
-        cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if not cafile:
-            try:
-                import certifi  # what requests itself uses for its CA bundle
-
-                cafile = certifi.where()
-            except ImportError:  # pragma: no cover - certifi comes with requests
-                cafile = None
-        return ssl.create_default_context(cafile=cafile)
-
-    def _connect(self) -> Tuple[socket.socket, bytes]:
-        parts = self._parts
-        secure = parts.scheme == "wss"
-        port = parts.port or (443 if secure else 80)
-        sock = socket.create_connection((parts.hostname, port), timeout=self.connect_timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if secure:
-                sock = self._context().wrap_socket(sock, server_hostname=parts.hostname)
-            key = _ws.new_key()
-            host = parts.netloc.rsplit("@", 1)[-1]
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                          f"User-Agent: o2lite/{__version__}\r\n\r\n").encode())
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise StreamError("the server closed the connection during the WebSocket handshake")
-                data += chunk
-                if len(data) > _HANDSHAKE_LIMIT:
-                    raise StreamError("WebSocket handshake answer too large")
-            head, _, rest = data.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            status = lines[0].split(" ")
-            if len(status) < 2 or status[1] != "101":
-                raise StreamError(f"WebSocket handshake refused: {lines[0][:100]}")
-            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-            if headers.get("upgrade", "").lower() != "websocket" or \
-                    headers.get("sec-websocket-accept") != _ws.accept_key(key):
-                raise StreamError("WebSocket handshake answer has a wrong Upgrade or Sec-WebSocket-Accept")
-            return sock, rest
-        except BaseException:
-            sock.close()
-            raise
-
     def _run(self) -> None:
         failures = 0
         first = True
         while not self._closing:
             try:
-                sock, rest = self._connect()
+                sock, rest = open_websocket(self._parts, self.connect_timeout, self._ssl_context)
             except (OSError, O2Error, ssl.SSLError) as exc:
                 failures += 1
                 log.debug("stream connect failed (%d): %s", failures, exc)
@@ -428,8 +378,3 @@ class Stream:
     def __repr__(self) -> str:
         return f"Stream({self.url!r}, subscriptions={len(self._subs)}, reconnects={self.reconnects})"
 
-
-def _ws_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/v1/ws"
