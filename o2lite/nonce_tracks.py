@@ -18,13 +18,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, TypedDict, TypeVar
 
+from ._hex import to_int
 from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
                      ValidationError)
 from .nonce import LANES, ParallelNonceIssuer, unpack_parallel_nonce
+from .session import NONCE_KINDS
 
-__all__ = ["NonceTracks", "Reconciliation", "reconcile"]
+__all__ = ["NonceTracks", "Reconciliation", "reconcile", "NonceKw", "nonce_kw", "check_kind", "check_lane"]
 
 T = TypeVar("T")
 
@@ -32,6 +34,28 @@ _ACCOUNT_LOCKS: Dict[Tuple[str, str], threading.Lock] = {}
 _ACCOUNT_LOCKS_GUARD = threading.Lock()
 _ISSUERS: Dict[Tuple[str, str, int], ParallelNonceIssuer] = {}
 _ISSUERS_GUARD = threading.Lock()
+
+
+class NonceKw(TypedDict, total=False):
+    nonce: int
+    parallel_nonce: int
+
+
+def nonce_kw(field: str, value: int) -> NonceKw:
+    """``{"nonce": n}`` or ``{"parallel_nonce": n}`` as keyword arguments."""
+    return {"nonce": value} if field == "nonce" else {"parallel_nonce": value}
+
+
+def check_kind(nonce_kind: Any) -> str:
+    """``"sequential"`` or ``"parallel"``, else :class:`ValidationError`."""
+    if nonce_kind not in NONCE_KINDS:
+        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+    return str(nonce_kind)
+
+
+def check_lane(lane: Any) -> int:
+    """A parallel-nonce lane (``nonce_session_id``): an integer from 0 to ``LANES - 1``."""
+    return to_int(lane, "lane (nonce_session_id)", high=LANES - 1)
 
 
 def account_lock(base_url: str, trade_account_id: str) -> threading.Lock:

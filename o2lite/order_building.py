@@ -16,9 +16,9 @@ from typing import Any, Callable, Dict, Literal, Optional, Union
 from ._hex import U64_MAX
 from .actions import ORDER_TYPE_NAMES, canonical_action, canonical_side
 from .errors import ValidationError
-from .market import Market
+from .market import Asset, Market
 
-__all__ = ["Chain", "Number", "Side", "OrderTypeName", "to_chain", "create_order_action"]
+__all__ = ["Chain", "Number", "Side", "OrderTypeName", "to_chain", "create_order_action", "scale_amount"]
 
 #: A side as callers write it (any of these is sent as ``Buy``/``Sell``).
 Side = Literal["Buy", "Sell", "buy", "sell", "BUY", "SELL"]
@@ -101,3 +101,9 @@ def create_order_action(m: Market, side: Side, price: Number, quantity: Number,
         order_type = {"BoundedMarket": {"max_price": high, "min_price": low}}
     return canonical_action({"CreateOrder": {"side": side_name, "price": chain_price, "quantity": adjusted,
                                              "order_type": order_type}})
+
+
+def scale_amount(human: Any, asset: Asset) -> int:
+    """A human amount of ``asset`` as a chain integer (floored), range-checked like prices."""
+    market = Market(contract_id="0x" + "00" * 32, market_id="0x" + "00" * 32, base=asset, quote=asset)
+    return market.scale_quantity(human)

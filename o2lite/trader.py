@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, cast, Dict, Iterable, List, Optional, Sequence, Tuple, TypedDict, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, cast, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ._hex import b256_hex, to_int
 from .account_views import AccountViews
@@ -30,13 +30,12 @@ from .actions import canonical_action
 from .batch import Batch
 from .encoding import identity_json
 from .errors import O2Error, SubmissionUnknown, TransactionReverted, ValidationError
-from .market import Asset, Market, format_units, to_decimal
+from .market import Market, format_units, to_decimal
 from .models import Order, TxResult
-from .nonce import LANES
-from .nonce_tracks import NonceTracks, Reconciliation, reconcile
+from .nonce_tracks import NonceTracks, Reconciliation, check_kind, check_lane, nonce_kw, reconcile
 from .pacing import bucket_for
-from .order_building import Chain, Number, OrderTypeName, Side, create_order_action
-from .session import NONCE_KINDS, TradeSession, warn_parallel_registration
+from .order_building import Chain, Number, OrderTypeName, Side, create_order_action, scale_amount
+from .session import TradeSession, warn_parallel_registration
 from .session_files import read_session, write_session
 from .signed import SignedRequest
 from .signing import Signer, Wallet
@@ -51,26 +50,6 @@ DEFAULT_SESSION_SECONDS = 24 * 3600  # a session key lives one day unless told o
 _MAX_EXPIRY = 2**32 - 1  # sessions expire in u64 seconds; beyond u32 is no real date
 
 MarketRef = Union[str, Market]
-
-
-class _NonceKw(TypedDict, total=False):
-    nonce: int
-    parallel_nonce: int
-
-
-def _nonce_kw(field: str, value: int) -> _NonceKw:
-    """``{"nonce": n}`` or ``{"parallel_nonce": n}`` as keyword arguments."""
-    return {"nonce": value} if field == "nonce" else {"parallel_nonce": value}
-
-
-def _check_kind(nonce_kind: Any) -> str:
-    if nonce_kind not in NONCE_KINDS:
-        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
-    return str(nonce_kind)
-
-
-def _check_lane(lane: Any) -> int:
-    return to_int(lane, "lane (nonce_session_id)", high=LANES - 1)
 
 
 class Trader(AccountViews):
@@ -182,8 +161,8 @@ class Trader(AccountViews):
 
         ``expiry`` is Unix seconds (default: one day from now).
         """
-        kind = _check_kind(nonce_kind)
-        lane = _check_lane(lane)
+        kind = check_kind(nonce_kind)
+        lane = check_lane(lane)
         if not isinstance(parallel_registration, bool) or (parallel_registration and kind != "parallel"):
             raise ValidationError("parallel_registration=True needs nonce_kind='parallel'")
         if isinstance(markets, (str, Market)) or not isinstance(markets, Iterable):
@@ -204,7 +183,7 @@ class Trader(AccountViews):
         def build(field: str, value: int) -> SignedRequest:
             return self.client.session.registration_request(self.owner, account, key.address, contract_ids, expiry,
                                                            parallel_registration=parallel_registration,
-                                                           **_nonce_kw(field, value))
+                                                           **nonce_kw(field, value))
 
         def kept(result: TxResult) -> TradeSession:
             self.session = TradeSession(account, b256_hex(self.owner.address, "owner"), key, tuple(contract_ids),
@@ -258,7 +237,7 @@ class Trader(AccountViews):
         prepared = self.client.session.prepare_actions(session, groups, now=self._clock())  # checks first
         request = self.client.session.actions_request
         result: TxResult = self._signed(session.nonce_kind, session.lane, lambda field, n: request(
-            session, prepared, collect_orders=collect_orders, **_nonce_kw(field, n)), lambda answer: answer)
+            session, prepared, collect_orders=collect_orders, **nonce_kw(field, n)), lambda answer: answer)
         return result
 
     def create_order_action(self, market: MarketRef, side: Side, price: Number, quantity: Number,
@@ -345,21 +324,21 @@ class Trader(AccountViews):
                  nonce_kind: str = "sequential", lane: int = 0) -> TxResult:
         """Withdraw ``amount`` (human, or :class:`Chain`) of ``asset`` (symbol or id) to ``to``
         (an Identity; default the owner). Parallel withdrawals share the lane's issuer with actions."""
-        kind, lane = _check_kind(nonce_kind), _check_lane(lane)
+        kind, lane = check_kind(nonce_kind), check_lane(lane)
         if not isinstance(asset, str) or not asset.strip() or len(asset) > 80:
             raise ValidationError("asset must be a symbol such as 'USDC' or an asset id")
         human = None if isinstance(amount, Chain) else to_decimal(amount, "amount")
         if to is not None:
             to = identity_json(to)
         a = self._asset(asset.strip())
-        chain_amount = int(amount) if human is None else _scale_amount(human, a)
+        chain_amount = int(amount) if human is None else scale_amount(human, a)
         if chain_amount <= 0:
             raise ValidationError(f"amount must be positive (at least one unit of {a.symbol}'s {a.decimals} decimals)")
         account = self._account()
         request = self.client.accounts.withdraw_request
         text = f"{format_units(chain_amount, a.decimals)} {a.symbol} ({chain_amount})"
         result: TxResult = self._signed(kind, lane, lambda field, n: request(
-            self.owner, account, a.asset, chain_amount, to, amount_text=text, **_nonce_kw(field, n)),
+            self.owner, account, a.asset, chain_amount, to, amount_text=text, **nonce_kw(field, n)),
             lambda answer: answer)
         return result
 
@@ -400,8 +379,3 @@ class Trader(AccountViews):
             self._parallel_support = False
         return self._parallel_support
 
-
-def _scale_amount(human: Any, asset: Asset) -> int:
-    """A human amount of ``asset`` as a chain integer (floored), range-checked like prices."""
-    market = Market(contract_id="0x" + "00" * 32, market_id="0x" + "00" * 32, base=asset, quote=asset)
-    return market.scale_quantity(human)
