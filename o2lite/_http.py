@@ -135,4 +135,3 @@ def says_failure(body: Any) -> bool:
     code = body.get("code")
     return (code is not None and code != 0 and "message" in body and "tx_id" not in body
             and not isinstance(code, bool))
-
