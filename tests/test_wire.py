@@ -21,12 +21,14 @@ from o2lite.transport import Submission
 
 class RawServer:
     """Reads whole HTTP/1.1 requests and answers each with ``answer(request_bytes)``: bytes to
-    send, ``b""`` to hang up, or ``None`` to say nothing (the client's read timeout decides)."""
+    send, ``b""`` to hang up, or ``None`` to say nothing (the client's read timeout decides).
+    ``close_after_answer`` closes each connection after its first answer, as a server whose
+    keep-alive timer ran out does."""
 
-    def __init__(self, answer: Callable[[bytes], Optional[bytes]]) -> None:
-        self.answer = answer
+    def __init__(self, answer: Callable[[bytes], Optional[bytes]], close_after_answer: bool = False) -> None:
+        self.answer, self.close_after_answer = answer, close_after_answer
         self.requests: List[bytes] = []
-        self.connections = 0
+        self.connections = self.closed = 0
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
         self.done = threading.Event()
@@ -42,30 +44,38 @@ class RawServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._exchange(conn)
+        finally:
+            conn.close()
+            self.closed += 1
+
+    def _exchange(self, conn: socket.socket) -> None:
         buffer = b""
-        with conn:
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                head, _, rest = buffer.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                request, buffer = head + b"\r\n\r\n" + rest[:length], rest[length:]
-                self.requests.append(request)
-                reply = self.answer(request)
-                if reply is None:
-                    self.done.wait(10)
-                if not reply:
+        while True:
+            while b"\r\n\r\n" not in buffer:
+                chunk = conn.recv(65536)
+                if not chunk:
                     return
-                conn.sendall(reply)
+                buffer += chunk
+            head, _, rest = buffer.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(rest) < length:
+                rest += conn.recv(65536)
+            request, buffer = head + b"\r\n\r\n" + rest[:length], rest[length:]
+            self.requests.append(request)
+            reply = self.answer(request)
+            if reply is None:
+                self.done.wait(10)
+            if not reply:
+                return
+            conn.sendall(reply)
+            if self.close_after_answer:
+                return
 
     def close(self) -> None:
         self.done.set()
@@ -81,8 +91,8 @@ def ok(body: Dict[str, Any]) -> bytes:
 def serve():
     servers: List[RawServer] = []
 
-    def start(answer: Callable[[bytes], Optional[bytes]]) -> RawServer:
-        servers.append(RawServer(answer))
+    def start(answer: Callable[[bytes], Optional[bytes]], **options: Any) -> RawServer:
+        servers.append(RawServer(answer, **options))
         return servers[-1]
 
     yield start
@@ -162,3 +172,15 @@ def test_a_refused_connection_is_known_unsent():
             client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
                                      submission=Submission(5, "sequential", None))
     assert not isinstance(info.value, o2lite.SubmissionUnknown) and info.value.may_have_landed is False
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(serve, writes):
+    server = serve(lambda request: ok({"tx_id": "0x" + "ab" * 32}), close_after_answer=True)
+    with o2lite.Client(server.url) as client:
+        for nonce in (1, 2, 3):
+            client.transport.request("POST", "/v1/session/actions", json_body={"n": str(nonce)},
+                                     submission=Submission(nonce, "sequential", None))
+            deadline = time.monotonic() + 5
+            while server.closed < nonce and time.monotonic() < deadline:
+                time.sleep(0.005)  # until the server has closed this connection (its FIN is out)
+    assert server.connections == 3 and len(server.requests) == 3 and len(writes) == 3  # each sent once
