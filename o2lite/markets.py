@@ -112,8 +112,11 @@ class Markets:
                 wanted_id = b256_hex(key, "market id")
             except ValidationError:
                 raise ValidationError(f"unknown market {key!r}: use a pair like FUEL/USDC or a 0x id") from None
+            found = self.by_id().get(wanted_id)
+            if found is not None:
+                return found
             for market in markets:
-                if wanted_id in (market.market_id, market.contract_id):
+                if wanted_id == market.contract_id:
                     return market
         pairs = ", ".join(m.pair for m in markets) or "none"
         raise ValidationError(f"unknown market {key!r} (known: {pairs})")
