@@ -80,7 +80,7 @@ def cmd_watch_trades(client: Client, args: argparse.Namespace, out: Output) -> N
 def cmd_watch_orders(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Your orders as they change."""
     trader = trader_of(client, args)
-    markets = {m.market_id: m for m in client.markets.list()}
+    markets = client.markets.by_id()
     with client.stream() as stream:
         for o in _events(stream.orders(trader), args.count):
             if isinstance(o, Reconnected):

@@ -117,12 +117,16 @@ class OrdersPage:
     raw: Raw = raw_field()
 
     @classmethod
-    def from_json(cls, obj: Any, where: str = "GET /v1/orders") -> "OrdersPage":
-        """Parse; the list may be bare or under ``orders``."""
-        market = opt_id(obj, "market_id", where) if isinstance(obj, Mapping) else None
-        orders = tuple(Order.from_json(o, where, market) for o in unwrap_list(obj, ("orders",), where))
+    def from_json(cls, obj: Any, where: str = "GET /v1/orders", market: Optional[Market] = None) -> "OrdersPage":
+        """Parse; the list may be bare or under ``orders``. ``market`` (the one asked for) is
+        the page's market when the answer names none, and is attached to its orders."""
+        market_id = opt_id(obj, "market_id", where) if isinstance(obj, Mapping) else None
+        market_id = market_id or (market.market_id if market else None)
+        markets = {market.market_id: market} if market else None
+        orders = tuple(Order.from_json(o, where, market_id, markets)
+                       for o in unwrap_list(obj, ("orders",), where))
         ident = identity_id(obj.get("identity"), where) if isinstance(obj, Mapping) else None
-        return cls(ident, market, orders, raw=obj if isinstance(obj, Mapping) else {"orders": obj})
+        return cls(ident, market_id, orders, raw=obj if isinstance(obj, Mapping) else {"orders": obj})
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable, Iterator, List, Optional, Tuple
 
 from ._hex import b256_hex, to_int
@@ -47,16 +46,16 @@ class Orders:
                   "is_open": None if is_open is None else ("true" if is_open else "false"),
                   "start_timestamp": None if start_timestamp is None else str(ms_of(start_timestamp, "start_timestamp")),
                   "start_order_id": None if start_order_id is None else b256_hex(start_order_id, "start_order_id")}
-        page: OrdersPage = self._t.request("GET", "/v1/orders", params=params, parse=OrdersPage.from_json)
-        return replace(page, orders=tuple(o.in_market(m) for o in page.orders))
+        return self._t.request("GET", "/v1/orders", params=params,
+                               parse=lambda body: OrdersPage.from_json(body, "GET /v1/orders", m))
 
     def get(self, market: MarketRef, order_id: str) -> Order:
         """``GET /v1/order?market_id&order_id`` → the order (``{order: …}`` or bare)."""
         m = self._markets.get(market)
-        order: Order = self._t.request("GET", "/v1/order", params={"market_id": m.market_id,
-                                                                  "order_id": b256_hex(order_id, "order_id")},
-                                       parse=lambda body: Order.from_json(body, "GET /v1/order", m.market_id))
-        return order.in_market(m)
+        return self._t.request("GET", "/v1/order", params={"market_id": m.market_id,
+                                                          "order_id": b256_hex(order_id, "order_id")},
+                               parse=lambda body: Order.from_json(body, "GET /v1/order", m.market_id,
+                                                                  {m.market_id: m}))
 
     def iter_orders(self, market: MarketRef, trade_account_id: str, *, is_open: Optional[bool] = None,
                     direction: str = "desc", page_size: int = MAX_ORDERS,

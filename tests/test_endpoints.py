@@ -38,6 +38,14 @@ def test_orders_list_and_open_flag(client, mocked):
     page = client.orders.list("FUEL/USDC", ACCOUNT, is_open=True)
     assert page.identity == ACCOUNT and [o.is_open for o in page.orders] == [True, False]
     assert page.orders[0].side == "Buy" and page.orders[0].market_id == M1
+    assert page.orders[0].market.pair == "FUEL/USDC"  # attached while parsing: *_human works
+
+
+def test_a_page_naming_no_market_is_the_asked_market(client, mocked):
+    mocked.get(BASE + "/v1/orders", json=[_order(1, 5), _order(2, 4, market_id="0x" + "a2" * 32)])
+    page = client.orders.list("FUEL/USDC", ACCOUNT)
+    assert page.market_id == M1 and page.orders[0].market_id == M1 and page.orders[0].market.pair == "FUEL/USDC"
+    assert page.orders[1].market is None  # an order of another market never gets this one's scale
 
 
 def test_iter_orders(client, mocked):
@@ -53,7 +61,8 @@ def test_iter_orders(client, mocked):
 def test_get_order(client, mocked, wrap):
     oid = "0x" + "0f" * 32
     mocked.get(BASE + "/v1/order", json=wrap(_order(15, 1, quantity=7)), match=q(market_id=M1, order_id=oid))
-    assert client.orders.get("FUEL/USDC", oid.upper().replace("0X", "0x")).quantity == 7
+    order = client.orders.get("FUEL/USDC", oid.upper().replace("0X", "0x"))
+    assert order.quantity == 7 and order.market_id == M1 and order.market.pair == "FUEL/USDC"
 
 
 def test_order_missing_field(client, mocked):
