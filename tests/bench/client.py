@@ -20,11 +20,11 @@ import os
 import pstats
 import subprocess
 import sys
-import threading
 import time
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 sys.path.insert(0, ROOT)
+from _orders import on_threads, place_orders  # noqa: E402
 
 STUB = r'''
 # One thread, one selector, canned bytes: a few tens of µs of CPU per answer, so on a small host
@@ -113,25 +113,11 @@ def run(url: str, threads: int, orders: int, profile: bool = False) -> tuple:
                                   (market.contract_id,), int(time.time()) + 3600, "parallel")
     trader.place(market, "Buy", "0.0110", "10", settle_first=False)  # warm: tables, connection, window
     per_thread = max(orders // threads, 1)
-    errors = []
-
-    def work(i: int) -> None:
-        for j in range(per_thread):
-            side, price = ("Buy", "0.0110") if (i + j) % 2 else ("Sell", "0.0140")
-            try:
-                trader.place("FUEL/USDC", side, price, "10", settle_first=False)
-            except Exception as exc:  # noqa: BLE001 - counted and reported
-                errors.append(exc)
-
     profiler = cProfile.Profile() if profile else None
     cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    errors = place_orders(trader, threads, per_thread)
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
@@ -155,16 +141,12 @@ def bare_requests(url: str, threads: int, calls: int) -> float:
     session.post(target, data=body).close()
     per_thread = max(calls // threads, 1)
 
-    def work() -> None:
+    def work(_: int) -> None:
         for _ in range(per_thread):
             session.post(target, data=body, headers={"Content-Type": "application/json"}, timeout=(5, 30)).close()
 
     cpu = time.process_time()
-    pool = [threading.Thread(target=work) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    on_threads(threads, work)
     session.close()
     return (time.process_time() - cpu) / (per_thread * threads) * 1000
 

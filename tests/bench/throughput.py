@@ -13,12 +13,12 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 import o2lite  # noqa: E402
+from _orders import place_orders  # noqa: E402
 
 
 def start_sandbox():
@@ -45,22 +45,8 @@ def run(url: str, threads: int, orders: int, kind: str, pid: int) -> tuple:
     trader.setup_account(fund=True)
     trader.open_session(["FUEL/USDC"], nonce_kind=kind)
     per_thread = orders // threads
-    errors = []
-
-    def work(i: int) -> None:
-        for j in range(per_thread):
-            side, price = ("Buy", "0.0110") if (i + j) % 2 else ("Sell", "0.0140")
-            try:
-                trader.place("FUEL/USDC", side, price, "10", settle_first=False)
-            except Exception as exc:  # noqa: BLE001 - counted and reported
-                errors.append(exc)
-
     cpu, wall, server = time.process_time(), time.perf_counter(), process_cpu(pid)
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    errors = place_orders(trader, threads, per_thread)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     server = process_cpu(pid) - server
     done = per_thread * threads - len(errors)
