@@ -76,8 +76,6 @@ def _adapter_class() -> Any:
             return _ADAPTER_CLASS
         import requests
         import urllib3  # requests' own dependency: its connection pools are what we tune
-        from requests.structures import CaseInsensitiveDict
-        from requests.utils import get_encoding_from_headers
 
         class HTTPPool(urllib3.HTTPConnectionPool):
             ConnectionCls = _one_write(urllib3.connection.HTTPConnection)
@@ -91,27 +89,14 @@ def _adapter_class() -> Any:
                 # Direct connections only; a proxy manager keeps urllib3's own classes.
                 self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
 
-            def build_response(self, req: Any, resp: Any) -> Any:
-                # requests' own build_response minus the cookie jar: o2lite prepares every
-                # request without cookies, so a Set-Cookie was never sent back and parsing it
-                # on every answer (~30 µs, a third of this method) was work for nothing.
-                response = requests.Response()
-                response.status_code = resp.status
-                response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
-                response.encoding = get_encoding_from_headers(response.headers)
-                response.raw, response.reason = resp, resp.reason
-                response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
-                response.request, response.connection = req, self
-                return response
-
         _ADAPTER_CLASS = LeanAdapter
         return _ADAPTER_CLASS
 
 
 def lean_adapter(pool_size: int) -> Any:
     """The ``HTTPAdapter`` of o2lite's own session: ``pool_size`` pooled connections per host,
-    one write per request (see :func:`_one_write`), no cookie parsing. Being an
-    ``HTTPAdapter``, its ``send`` is the one test mocks such as ``responses`` replace."""
+    one write per request (see :func:`_one_write`). Being an ``HTTPAdapter``, its ``send`` is
+    the one test mocks such as ``responses`` replace."""
     return _adapter_class()(pool_connections=4, pool_maxsize=pool_size)
 
 
