@@ -4,7 +4,7 @@
 ``Client`` is built and ``ecdsa`` on the first signature.
 """
 
-__version__ = "0.2.0"
+from ._version import __version__
 
 from .check import CheckReport, check_body  # noqa: E402
 from .client import Client  # noqa: E402

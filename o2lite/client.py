@@ -64,9 +64,9 @@ class Client:
         return Trader(self, owner, **options)
 
     def stream(self, **options: Any) -> Any:
-        """A :class:`~o2lite.stream.Stream`: live depth, trades, orders, balances and nonces over
+        """A :class:`~o2lite.streams.Stream`: live depth, trades, orders, balances and nonces over
         ``wss://<host>/v1/ws`` (``ws://`` for an ``http://`` base URL). The module loads on first use."""
-        from .stream import Stream
+        from .streams import Stream
 
         return Stream(self, **options)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, TypeVar, Union, overload
 from urllib.parse import urlsplit
 
-from . import __version__
+from ._version import __version__
 from ._adapter import Templates, lean_adapter
 from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, TooLarge, check_timeout, coded, describe,
                     read_capped, read_deadline, refused, retry_after_seconds, says_failure, snippet)

@@ -14,10 +14,10 @@ from o2lite import actions, keccak, nonce, signing, typed_data
 MODULES = ["o2lite", "o2lite.client", "o2lite.transport", "o2lite.errors", "o2lite.market", "o2lite.models",
            "o2lite.markets", "o2lite.accounts", "o2lite.orders", "o2lite.session", "o2lite.analytics",
            "o2lite.aggregated", "o2lite.faucet", "o2lite.keccak", "o2lite.signing", "o2lite.encoding",
-           "o2lite.typed_data", "o2lite.nonce", "o2lite.trader", "o2lite.cli", "o2lite.demo", "o2lite.sandbox",
+           "o2lite.typed_data", "o2lite.nonce", "o2lite.trader", "o2lite.cli", "o2lite.cli.demo", "o2lite.sandbox",
            "o2lite.sandbox.exchange", "o2lite.sandbox.server", "o2lite.sandbox.reads", "o2lite.sandbox.state",
            "o2lite.actions", "o2lite.batch", "o2lite.nonce_tracks", "o2lite.order_building", "o2lite.account_views",
-           "o2lite.fills", "o2lite.pacing", "o2lite.reverts", "o2lite.stream", "o2lite.stream_events", "o2lite._ws",
+           "o2lite.fills", "o2lite.pacing", "o2lite.reverts", "o2lite.streams", "o2lite.streams.stream", "o2lite.streams.events", "o2lite.streams.frames",
            "o2lite._ec", "o2lite._json", "o2lite.sandbox.aggregated", "o2lite.sandbox.config",
            "o2lite.sandbox.errors", "o2lite.sandbox.fields", "o2lite.sandbox.nonces", "o2lite.sandbox.owner_ops",
            "o2lite.sandbox.verify", "o2lite.sandbox.ws"]

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import pytest
 
 import o2lite
-from o2lite import _ws
+from o2lite.streams import frames as _ws
 from o2lite.models import Trade
 from o2lite.sandbox import Sandbox
-from o2lite.stream import Stream
+from o2lite.streams import Stream
 
 
 from .ws_server import FrameServer, Peer
@@ -324,11 +324,11 @@ def test_stream_url_follows_the_client(monkeypatch):
         assert client.stream().url == "wss://api.testnet.o2.app/v1/ws"
     with o2lite.Client("http://127.0.0.1:8080") as client:
         assert client.stream().url == "ws://127.0.0.1:8080/v1/ws"
-    assert "o2lite.stream" in __import__("sys").modules or True
+    assert "o2lite.streams.stream" in __import__("sys").modules
 
 
 def test_import_o2lite_does_not_load_the_stream_module():
-    code = "import sys, o2lite; print('o2lite.stream' in sys.modules, 'o2lite._ws' in sys.modules)"
+    code = "import sys, o2lite; print('o2lite.streams' in sys.modules, 'o2lite.streams.frames' in sys.modules)"
     out = subprocess.run([__import__("sys").executable, "-c", code], capture_output=True, text=True,
                          cwd=os.path.dirname(os.path.dirname(__file__)))
     assert out.stdout.split() == ["False", "False"]

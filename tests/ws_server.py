@@ -10,7 +10,7 @@ import ssl
 import threading
 from typing import Callable, List, Optional
 
-from o2lite import _ws
+from o2lite.streams import frames as _ws
 
 Script = Callable[["Peer"], None]
 

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
-from .. import _ws
+from ..streams import frames
 from .._json import loads as json_loads
 from .._parse import digits
 from .exchange import Exchange
@@ -173,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(101)
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", _ws.accept_key(key))
+        self.send_header("Sec-WebSocket-Accept", frames.accept_key(key))
         self.end_headers()
         serve_websocket(sandbox.exchange, self, sandbox.idle_timeout)
 

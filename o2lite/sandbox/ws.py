@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from .. import _ws
+from ..streams import frames
 from .._hex import b256_hex
 from .._json import loads as json_loads
 from .._parse import digits
@@ -56,12 +56,12 @@ class _Connection:
 
     def send(self, message: Mapping[str, Any]) -> None:
         """Queue a JSON text message."""
-        self.frame(_ws.OP_TEXT, json.dumps(message, separators=(",", ":")).encode())
+        self.frame(frames.OP_TEXT, json.dumps(message, separators=(",", ":")).encode())
 
     def frame(self, opcode: int, payload: bytes) -> None:
         """Queue one frame; only the writer thread writes, so frames never interleave."""
         try:
-            self.outbox.put_nowait(_ws.encode_frame(opcode, payload, mask=False))
+            self.outbox.put_nowait(frames.encode_frame(opcode, payload, mask=False))
         except queue.Full:
             self.overflowed = True
 
@@ -255,7 +255,7 @@ def serve_websocket(ex: "Exchange", handler: Any, idle_timeout: float = IDLE_TIM
     conn = _Connection()
     writer = threading.Thread(target=_writer, args=(sock, conn), name="o2lite-sandbox-ws", daemon=True)
     writer.start()
-    reader = _ws.FrameReader(expect_masked=True, max_message=1 << 20)
+    reader = frames.FrameReader(expect_masked=True, max_message=1 << 20)
     # Bytes the client sent right behind its handshake may sit in the HTTP reader's buffer; take
     # them without blocking, then read the socket itself (a file object is unusable after a timeout).
     sock.setblocking(False)
@@ -285,7 +285,7 @@ def serve_websocket(ex: "Exchange", handler: Any, idle_timeout: float = IDLE_TIM
             last_heard = time.monotonic()
             try:
                 messages = reader.feed(data)
-            except _ws.ProtocolError as exc:
+            except frames.ProtocolError as exc:
                 close = (exc.code, str(exc))
                 break
             if not _answer(ex, conn, messages):
@@ -295,7 +295,7 @@ def serve_websocket(ex: "Exchange", handler: Any, idle_timeout: float = IDLE_TIM
     finally:
         with ex.lock:
             ex.hub.remove(conn)
-        conn.frame(_ws.OP_CLOSE, _ws.close_payload(*close))  # after what was queued (dropped if full)
+        conn.frame(frames.OP_CLOSE, frames.close_payload(*close))  # after what was queued (dropped if full)
         conn.stopped = conn.overflowed  # a client too slow to read gets no more than the close
         try:
             conn.outbox.put_nowait(None)
@@ -310,19 +310,19 @@ def serve_websocket(ex: "Exchange", handler: Any, idle_timeout: float = IDLE_TIM
         handler.close_connection = True
 
 
-def _answer(ex: "Exchange", conn: _Connection, messages: List[_ws.Message]) -> bool:
+def _answer(ex: "Exchange", conn: _Connection, messages: List[frames.Message]) -> bool:
     """Handle client frames; False when the connection should end."""
     for message in messages:
-        if message.opcode == _ws.OP_CLOSE:
+        if message.opcode == frames.OP_CLOSE:
             return False
-        if message.opcode == _ws.OP_PING:
-            conn.frame(_ws.OP_PONG, message.payload)
+        if message.opcode == frames.OP_PING:
+            conn.frame(frames.OP_PONG, message.payload)
             continue
-        if message.opcode != _ws.OP_TEXT:
+        if message.opcode != frames.OP_TEXT:
             continue
         text = message.payload.decode("utf-8")
         if text.strip() == "PING":
-            conn.frame(_ws.OP_TEXT, b"PONG")
+            conn.frame(frames.OP_TEXT, b"PONG")
             continue
         try:
             request = json_loads(text)

@@ -16,9 +16,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
-from o2lite import _ws  # noqa: E402
+from o2lite.streams import frames as _ws  # noqa: E402
 from o2lite._json import loads  # noqa: E402
-from o2lite.stream_events import OrderBook, parse_depth  # noqa: E402
+from o2lite.streams.events import OrderBook, parse_depth  # noqa: E402
 
 MARKET = "0x" + "a1" * 32
 

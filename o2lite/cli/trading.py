@@ -13,11 +13,12 @@ import re
 import time
 from typing import Any, Dict, List, Optional
 
-from . import Client
-from .cli_account import order_json, session_path, trader_of
-from .cli_output import Output, iso
-from .errors import BatchIncomplete, O2Error, RateLimited, ValidationError
-from .signed import SignedRequest
+from .. import Client
+from .account import order_json, session_path, trader_of
+from .output import Output, iso
+from ..errors import BatchIncomplete, O2Error, RateLimited, ValidationError
+from ..signed import SignedRequest
+from ..check import check_body
 
 __all__ = ["COMMANDS", "parse_duration", "resolve_order_id"]
 
@@ -199,8 +200,6 @@ def cmd_withdraw(client: Client, args: argparse.Namespace, out: Output) -> None:
 
 def cmd_check(client: Optional[Client], args: argparse.Namespace, out: Output) -> None:
     """Rebuild a request body's signing bytes, recover its signer, name what is wrong."""
-    from .check import check_body
-
     try:
         with open(args.file) as handle:
             text = handle.read(1 << 20)

@@ -1,4 +1,4 @@
-"""Subscriptions of a :class:`~o2lite.stream.Stream`: the events of one subscription, queued.
+"""Subscriptions of a :class:`~o2lite.streams.Stream`: the events of one subscription, queued.
 
 Each is iterable (blocking) and has ``get(timeout=…)`` and ``close()``; its queue is bounded and
 an overflow raises :class:`~o2lite.errors.StreamError` instead of losing events silently.
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from .errors import StreamError, ValidationError
-from .stream_events import OrderBook
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .stream import Stream
+from .._hex import b256_hex
+from ..encoding import identity_json
+from ..errors import StreamError, ValidationError
+from .events import OrderBook
 
 __all__ = ["Subscription", "DepthSubscription", "MAX_IDENTITIES", "identities", "identity_key"]
 
@@ -29,9 +28,11 @@ class Subscription:
     refused the subscription; iteration ends once the subscription is closed.
     """
 
-    def __init__(self, stream: "Stream", kind: str, key: Tuple[str, ...], request: Dict[str, Any],
-                 queue_size: int) -> None:
-        self.stream, self.kind, self.key, self.request = stream, kind, key, request
+    def __init__(self, on_close: Callable[["Subscription"], None], kind: str, key: Tuple[str, ...],
+                 request: Dict[str, Any], queue_size: int) -> None:
+        # on_close tells the owning stream to unsubscribe; a callable, so this module needs no stream
+        self._on_close = on_close
+        self.kind, self.key, self.request = kind, key, request
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=queue_size)
         self._error: Optional[StreamError] = None
         self.closed = False
@@ -88,7 +89,7 @@ class Subscription:
         """Unsubscribe (the stream stays open for other subscriptions)."""
         if not self.closed:
             self.closed = True
-            self.stream._unsubscribe(self)
+            self._on_close(self)
             self._wake()
 
     def _wake(self) -> None:
@@ -105,7 +106,7 @@ class Subscription:
 
 
 class DepthSubscription(Subscription):
-    """A depth subscription; ``book`` is the live :class:`~o2lite.stream_events.OrderBook`
+    """A depth subscription; ``book`` is the live :class:`~o2lite.streams.events.OrderBook`
     (updated by the reader thread before each event is queued)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
@@ -114,9 +115,6 @@ class DepthSubscription(Subscription):
 
 
 def identities(who: Tuple[Any, ...]) -> List[Dict[str, str]]:
-    from ._hex import b256_hex
-    from .encoding import identity_json
-
     out = []
     for item in who:
         if isinstance(item, Mapping):

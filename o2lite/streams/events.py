@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._parse import chain_int, identity_id, mapping, opt_id, req_int, require, unwrap_list
-from .errors import O2Error
-from .market_data import DepthLevel
+from .._parse import chain_int, identity_id, mapping, opt_id, req_int, require, unwrap_list
+from ..errors import O2Error
+from ..market_data import DepthLevel
 
 __all__ = ["Reconnected", "DepthUpdate", "BalanceUpdate", "NonceUpdate", "OrderBook", "parse_depth",
            "parse_balances", "parse_nonce"]

@@ -15,12 +15,12 @@ The connection keeps itself alive: it answers protocol pings, sends the text ``P
 ``ping_interval`` seconds (≤ 30; the server closes connections idle for 60 s), and reconnects
 after a drop with exponential backoff 1 s → 60 s, giving up after 10 failures in a row. After a
 reconnect every subscription is sent again, depth books wait for a fresh snapshot, and a
-:class:`~o2lite.stream_events.Reconnected` event is put into every subscription: re-read
+:class:`~o2lite.streams.events.Reconnected` event is put into every subscription: re-read
 balances and orders over REST, since messages in flight were lost.
 
 TLS verifies the certificate and host name against the CA bundle ``requests`` uses
 (``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` honoured, else certifi's); no HTTP proxy is needed.
-Opening the connection is :mod:`o2lite._ws_connect`; framing is :mod:`o2lite._ws`.
+Opening the connection is :mod:`o2lite.streams.handshake`; framing is :mod:`o2lite.streams.frames`.
 """
 
 from __future__ import annotations
@@ -35,13 +35,14 @@ from collections.abc import Mapping
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlsplit
 
-from . import _ws
-from ._ws_connect import open_websocket, ws_url
-from ._json import loads as json_loads
-from .errors import O2Error, StreamError, ValidationError
-from .market_data import Trade
-from .models import Order
-from .stream_events import Reconnected, parse_balances, parse_depth, parse_nonce
+from . import frames
+from .handshake import open_websocket, ws_url
+from .._hex import to_int
+from .._json import loads as json_loads
+from ..errors import O2Error, StreamError, ValidationError
+from ..market_data import Trade
+from ..models import Order
+from .events import Reconnected, parse_balances, parse_depth, parse_nonce
 from .subscriptions import MAX_IDENTITIES, DepthSubscription, Subscription, identities, identity_key
 
 __all__ = ["Stream", "Subscription", "DepthSubscription", "MAX_IDENTITIES"]
@@ -96,8 +97,6 @@ class Stream:
     def depth(self, market: Any, precision: int = 1) -> DepthSubscription:
         """Depth of ``market`` (pair or id) at a precision level 1–18 (sent as ``10**level``):
         a snapshot, then signed changes; ``sub.book`` is the live book."""
-        from ._hex import to_int
-
         level = to_int(precision, "precision level", low=1, high=18)
         market_id = self.client.markets.get(market).market_id
         request = {"action": "subscribe_depth", "market_id": market_id, "precision": str(10**level)}
@@ -111,33 +110,33 @@ class Stream:
             self._send_json({"action": "unsubscribe_depth", "market_id": market_id, "precision": str(10**level)})
             for other in same:
                 other.book.reset()  # type: ignore[attr-defined]
-        sub = DepthSubscription(self, "depth", (market_id,), request, self.queue_size)
+        sub = DepthSubscription(self._unsubscribe, "depth", (market_id,), request, self.queue_size)
         return self._subscribe(sub)  # type: ignore[return-value]
 
     def trades(self, market: Any) -> Subscription:
         """Trades of ``market``: yields :class:`~o2lite.market_data.Trade` one by one."""
         market_id = self.client.markets.get(market).market_id
-        return self._subscribe(Subscription(self, "trades", (market_id,),
+        return self._subscribe(Subscription(self._unsubscribe, "trades", (market_id,),
                                             {"action": "subscribe_trades", "market_id": market_id}, self.queue_size))
 
     def orders(self, *who: Any) -> Subscription:
         """Orders of trade accounts (ids, :class:`~o2lite.Trader` objects or Identities):
         yields :class:`~o2lite.models.Order` one by one."""
         named = identities(who)
-        return self._subscribe(Subscription(self, "orders", tuple(identity_key(i) for i in named),
+        return self._subscribe(Subscription(self._unsubscribe, "orders", tuple(identity_key(i) for i in named),
                                             {"action": "subscribe_orders", "identities": named}, self.queue_size))
 
     def balances(self, *who: Any) -> Subscription:
-        """Balances of trade accounts: yields :class:`~o2lite.stream_events.BalanceUpdate`."""
+        """Balances of trade accounts: yields :class:`~o2lite.streams.events.BalanceUpdate`."""
         named = identities(who)
-        return self._subscribe(Subscription(self, "balances", tuple(identity_key(i) for i in named),
+        return self._subscribe(Subscription(self._unsubscribe, "balances", tuple(identity_key(i) for i in named),
                                             {"action": "subscribe_balances", "identities": named}, self.queue_size))
 
     def nonce(self, *who: Any) -> Subscription:
-        """Sequential nonces of trade accounts: yields :class:`~o2lite.stream_events.NonceUpdate`
+        """Sequential nonces of trade accounts: yields :class:`~o2lite.streams.events.NonceUpdate`
         (there is no parallel-window stream: poll ``accounts.nonce_window``)."""
         named = identities(who)
-        return self._subscribe(Subscription(self, "nonce", tuple(identity_key(i) for i in named),
+        return self._subscribe(Subscription(self._unsubscribe, "nonce", tuple(identity_key(i) for i in named),
                                             {"action": "subscribe_nonce", "identities": named}, self.queue_size))
 
     def _subscribe(self, sub: Subscription) -> Subscription:
@@ -221,7 +220,7 @@ class Stream:
 
     def _serve(self, sock: socket.socket, rest: bytes) -> None:
         """Read until the connection ends (the caller reconnects unless closing)."""
-        reader = _ws.FrameReader(expect_masked=False, max_message=self.max_message)
+        reader = frames.FrameReader(expect_masked=False, max_message=self.max_message)
         sock.settimeout(min(self.ping_interval, 1.0))
         last_ping = time.monotonic()
         data = rest
@@ -232,14 +231,14 @@ class Stream:
                         return
                 data = b""
                 if time.monotonic() - last_ping >= self.ping_interval:
-                    self._send_frame(_ws.OP_TEXT, b"PING")
+                    self._send_frame(frames.OP_TEXT, b"PING")
                     last_ping = time.monotonic()
                 data = sock.recv(65536)
                 if not data:
                     return  # the server went away without a close frame
             except socket.timeout:
                 data = b""
-            except _ws.ProtocolError as exc:
+            except frames.ProtocolError as exc:
                 log.debug("stream protocol error: %s", exc)
                 self._try_close_frame(exc.code, str(exc))
                 return
@@ -247,14 +246,14 @@ class Stream:
                 log.debug("stream connection lost: %s", exc)
                 return
 
-    def _handle_frame(self, sock: socket.socket, message: _ws.Message) -> bool:
-        if message.opcode == _ws.OP_PING:
-            self._send_frame(_ws.OP_PONG, message.payload)
-        elif message.opcode == _ws.OP_CLOSE:
-            code, _ = _ws.parse_close(message.payload)
+    def _handle_frame(self, sock: socket.socket, message: frames.Message) -> bool:
+        if message.opcode == frames.OP_PING:
+            self._send_frame(frames.OP_PONG, message.payload)
+        elif message.opcode == frames.OP_CLOSE:
+            code, _ = frames.parse_close(message.payload)
             self._try_close_frame(code or 1000, "")
             return False
-        elif message.opcode == _ws.OP_TEXT:
+        elif message.opcode == frames.OP_TEXT:
             text = message.payload.decode("utf-8")
             if text.strip() != "PONG":
                 self._dispatch(text)
@@ -336,17 +335,17 @@ class Stream:
         if sock is None:
             raise StreamError("the stream is not connected")
         with self._send_lock:
-            sock.sendall(_ws.encode_frame(opcode, payload, mask=True))
+            sock.sendall(frames.encode_frame(opcode, payload, mask=True))
 
     def _send_json(self, request: Mapping[str, Any]) -> None:
         try:
-            self._send_frame(_ws.OP_TEXT, json.dumps(request, separators=(",", ":")).encode())
+            self._send_frame(frames.OP_TEXT, json.dumps(request, separators=(",", ":")).encode())
         except OSError:
             pass  # the reader notices the broken connection and reconnects (re-sending this)
 
     def _try_close_frame(self, code: int, reason: str) -> None:
         try:
-            self._send_frame(_ws.OP_CLOSE, _ws.close_payload(code, reason))
+            self._send_frame(frames.OP_CLOSE, frames.close_payload(code, reason))
         except (OSError, O2Error):
             pass
 

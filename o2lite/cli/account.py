@@ -10,10 +10,11 @@ import os
 import sys
 from typing import Any, Dict, Optional
 
-from . import Client, EvmWallet, Trader, Wallet
-from .cli_output import Output, iso
-from .errors import O2Error, ValidationError
-from .market import format_units
+from .. import Client, EvmWallet, Trader, Wallet
+from .output import Output, iso
+from ..errors import O2Error, ValidationError
+from ..market import format_units
+from ..dry_run import DryRunTrader
 
 __all__ = ["load_key", "trader_of", "session_path", "COMMANDS"]
 
@@ -51,8 +52,6 @@ def trader_of(client: Client, args: argparse.Namespace, *, with_session: bool = 
     when ``with_session``."""
     wallet = load_key(args.key_file)
     if getattr(args, "dry_run", False):
-        from .dry_run import DryRunTrader
-
         dry = DryRunTrader(client, wallet)
         if with_session:
             _load_session(dry.trader, args.key_file)

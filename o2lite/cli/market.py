@@ -6,10 +6,10 @@ import argparse
 import time
 from typing import Any, Dict, List, Sequence
 
-from . import Client
-from .cli_account import trader_of
-from .cli_output import Output, iso
-from .market import Market, format_units
+from .. import Client
+from .account import trader_of
+from .output import Output, iso
+from ..market import Market, format_units
 
 __all__ = ["COMMANDS", "depth_rows"]
 

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence
 
+from ..errors import O2ConnectionError, O2Error, RateLimited, SessionInvalid, SubmissionUnknown
+
 __all__ = ["Output", "iso", "short_id", "plain", "error_line", "table"]
 
 ID_CHARS = 12  # "0x" + 10 hex digits: unique enough to type back, short enough for 80 columns
@@ -95,8 +97,6 @@ class Output:
 
 def error_line(exc: BaseException, url: str = "") -> str:
     """One line naming the cause of an error and, where there is one, the fix."""
-    from .errors import O2ConnectionError, O2Error, RateLimited, SessionInvalid, SubmissionUnknown
-
     if isinstance(exc, O2ConnectionError) and "refused" in exc.message:
         hint = " (is the sandbox running? `o2lite sandbox`)" if "127.0.0.1" in url or "localhost" in url else ""
         return f"cannot reach {url or 'the exchange'}: connection refused{hint}"

@@ -16,14 +16,15 @@ import sys
 import warnings
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from . import Client, __version__
-from .cli_account import COMMANDS as ACCOUNT_COMMANDS
-from .cli_market import COMMANDS as MARKET_COMMANDS
-from .cli_output import Output, error_line
-from .cli_trading import COMMANDS as TRADING_COMMANDS
-from .cli_watch import COMMANDS as WATCH_COMMANDS
-from .errors import BatchIncomplete, O2Error
-from .transport import NETWORKS
+from .. import Client, __version__
+from .account import COMMANDS as ACCOUNT_COMMANDS
+from .market import COMMANDS as MARKET_COMMANDS
+from .output import Output, error_line
+from .trading import COMMANDS as TRADING_COMMANDS
+from .watch import COMMANDS as WATCH_COMMANDS
+from ..errors import BatchIncomplete, O2Error
+from ..transport import NETWORKS
+from .demo import run as run_demo
 
 __all__ = ["main", "build_parser"]
 
@@ -242,9 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.key == "sandbox":
             return _sandbox(args)
         if args.key == "demo":
-            from .demo import run
-
-            return run()
+            return run_demo()
         if args.key in OFFLINE:
             COMMANDS[args.key](None, args, out)
             return 0
@@ -263,7 +262,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     if not 0 <= args.port <= 65535:
         raise O2Error(f"--port must be 0–65535, got {args.port}")

@@ -12,11 +12,12 @@ import sys
 import time
 from typing import Any, Dict
 
-from . import Client
-from .cli_account import order_json, trader_of
-from .cli_market import depth_json, depth_rows, trade_json
-from .cli_output import Output, iso, table
-from .stream_events import Reconnected
+from .. import Client
+from .account import order_json, trader_of
+from .market import depth_json, depth_rows, trade_json
+from .output import Output, iso, table
+from ..streams.events import Reconnected
+from ..market import format_units
 
 __all__ = ["COMMANDS"]
 
@@ -111,8 +112,6 @@ def cmd_watch_balances(client: Client, args: argparse.Namespace, out: Output) ->
 
 
 def _units(amount: int, decimals: int) -> Any:
-    from .market import format_units
-
     return format_units(amount, decimals)
 
 

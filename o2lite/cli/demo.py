@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from . import Client, Trader, Wallet
-from .market import Market
-from .market_data import Depth
+from .. import Client, Trader, Wallet
+from ..market import Market
+from ..market_data import Depth
 
 
 def _depth_lines(market: Market, depth: Depth) -> str:
@@ -26,7 +26,7 @@ def _depth_lines(market: Market, depth: Depth) -> str:
 
 def run(say: Callable[[str], None] = print) -> int:
     """Run the story; returns the process exit code (0)."""
-    from .sandbox import Sandbox  # the sandbox is never imported by `import o2lite`
+    from ..sandbox import Sandbox  # the sandbox is never imported by `import o2lite`
 
     with Sandbox() as sandbox, Client(sandbox.url) as client:
         say(f"sandbox exchange listening on {sandbox.url}")

@@ -1,5 +1,5 @@
 """Opening a client WebSocket: TCP (and TLS for ``wss://``), then the RFC 6455 §4.1 opening
-handshake. Framing is :mod:`o2lite._ws`; the connection's life is :mod:`o2lite.stream`.
+handshake. Framing is :mod:`o2lite.streams.frames`; the connection's life is :mod:`o2lite.streams.stream`.
 
 Handshake request (§4.1)::
 
@@ -18,8 +18,9 @@ import ssl
 from typing import Optional, Tuple
 from urllib.parse import SplitResult, urlsplit
 
-from . import __version__, _ws
-from .errors import StreamError
+from .._version import __version__
+from . import frames
+from ..errors import StreamError
 
 __all__ = ["ws_url", "tls_context", "open_websocket"]
 
@@ -60,7 +61,7 @@ def open_websocket(parts: SplitResult, timeout: float,
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if secure:
             sock = (context or tls_context()).wrap_socket(sock, server_hostname=parts.hostname)
-        key = _ws.new_key()
+        key = frames.new_key()
         host = parts.netloc.rsplit("@", 1)[-1]
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -81,7 +82,7 @@ def open_websocket(parts: SplitResult, timeout: float,
             raise StreamError(f"WebSocket handshake refused: {lines[0][:100]}")
         headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
         if headers.get("upgrade", "").lower() != "websocket" or \
-                headers.get("sec-websocket-accept") != _ws.accept_key(key):
+                headers.get("sec-websocket-accept") != frames.accept_key(key):
             raise StreamError("WebSocket handshake answer has a wrong Upgrade or Sec-WebSocket-Accept")
         return sock, rest
     except BaseException:
