@@ -1,14 +1,13 @@
-"""Exceptions raised by o2lite, and the one mapping from an O2 error body to a class.
+"""Exceptions raised by o2lite (and nothing else: :mod:`o2lite._answers` maps an answer to one).
 
 Everything o2lite raises on purpose derives from :class:`O2Error`. Mistakes the client can see
 before it sends anything (bad hex, a float price, six actions) raise :class:`ValidationError`,
-which is also a :class:`ValueError`. The exchange's numeric ``code`` (PROTOCOL §3) picks the
-class; HTTP 429 or code 1003 is :class:`RateLimited` whatever else the body says.
+which is also a :class:`ValueError`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Type
+from typing import Any, Optional
 
 __all__ = [
     "O2Error",
@@ -28,7 +27,6 @@ __all__ = [
     "StreamError",
     "BatchIncomplete",
     "ExperimentalWarning",
-    "error_from_response",
 ]
 
 
@@ -136,7 +134,9 @@ class TransactionReverted(O2Error):
     ``raw_reason`` keeps the reason untouched.
     """
 
-    revert: Any = None
+    def __init__(self, message: str, *, revert: Any = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.revert = revert
 
 
 class NonceRejected(InvalidRequest):
@@ -198,96 +198,3 @@ class BatchIncomplete(O2Error):
 
 class ExperimentalWarning(UserWarning):
     """A flow that rests on a derived, unpublished protocol fact was used (PROTOCOL §13)."""
-
-
-# One mapping from the exchange's code (PROTOCOL §3) to a class.
-_CODE_CLASSES: Dict[int, Type[O2Error]] = {
-    1000: O2Error, 1001: InvalidRequest, 1002: InvalidRequest, 1003: RateLimited,
-    1004: MarketUnavailable,
-    2000: NotFound, 2001: MarketUnavailable, 2002: MarketUnavailable,
-    3000: NotFound, 3001: OrderRejected, 3002: OrderRejected,
-    4000: InvalidSignature, 4001: SessionInvalid, 4002: NotFound, 4003: InvalidRequest,
-    5000: NotFound, 5001: InvalidRequest,
-    6000: InvalidRequest, 6001: InvalidRequest, 6002: InvalidRequest,
-    7000: InvalidRequest, 7001: InvalidRequest, 7002: InvalidRequest, 7003: InvalidRequest,
-    7004: InvalidRequest,
-    8000: NotFound, 8001: NotFound,
-}
-
-_STATUS_CLASSES: Dict[int, Type[O2Error]] = {400: InvalidRequest, 404: NotFound, 429: RateLimited}
-
-_SESSION_TEXTS = ("invalid session address", "expired session")
-_RETRYABLE_NONCE_TEXTS = ("word position out of sliding window", "nonce expired")
-
-
-def _pick_class(status: Optional[int], code: Optional[int], text: str) -> Type[O2Error]:
-    lowered = text.lower()
-    if status == 429 or code == 1003:
-        return RateLimited
-    if any(t in lowered for t in _SESSION_TEXTS):
-        return SessionInvalid
-    if "parallel nonce is not usable" in lowered or "is less than the nonce in the database" in lowered:
-        return NonceRejected
-    if lowered.startswith("revert") or "failed to process transaction" in lowered:
-        return TransactionReverted
-    if code is not None and code in _CODE_CLASSES:
-        return _CODE_CLASSES[code]
-    if status is not None and status in _STATUS_CLASSES:
-        return _STATUS_CLASSES[status]
-    return O2Error
-
-
-def _as_int(value: Any) -> Optional[int]:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        from ._parse import digits  # here, not at the top: _parse imports this module
-        return digits(value.strip())
-    return None
-
-
-def error_from_response(
-    status: Optional[int],
-    body: Any,
-    *,
-    method: Optional[str] = None,
-    url: Optional[str] = None,
-    retry_after: Optional[float] = None,
-) -> O2Error:
-    """Build the right :class:`O2Error` subclass from an HTTP status and a (parsed) body.
-
-    ``body`` is the parsed JSON when there was any, else a string snippet (≤ 200 characters).
-    """
-    code = reason = raw_reason = receipts = None
-    if isinstance(body, dict):
-        code = _as_int(body.get("code"))
-        raw_reason = body.get("reason")
-        reason = raw_reason if isinstance(raw_reason, str) or raw_reason is None else str(raw_reason)
-        receipts = body.get("receipts")
-        message = body.get("message") or body.get("error") or reason
-        message = str(message) if message else f"request failed with HTTP {status}"
-    elif isinstance(body, str) and body.strip():
-        message = f"non-JSON response: {body[:200]}"
-    else:
-        message = f"request failed with HTTP {status}"
-    cls = _pick_class(status, code, f"{message} {reason or ''}")
-    kw: Dict[str, Any] = dict(status=status, code=code, reason=reason, raw_reason=raw_reason,
-                              receipts=receipts, method=method, url=url, body=body)
-    if cls is RateLimited:
-        return RateLimited(message, retry_after=retry_after, **kw)
-    if cls is TransactionReverted:
-        from .reverts import describe_revert  # lazy: only reverts need the tables
-
-        info = describe_revert(raw_reason, receipts, message)
-        if info is not None and info.name and info.name not in message:
-            message = f"{message}: {info}"
-        error = TransactionReverted(message, **kw)
-        error.revert = info
-        return error
-    if cls is NonceRejected:
-        retryable = any(t in f"{message} {reason}".lower() for t in _RETRYABLE_NONCE_TEXTS)
-        retryable = retryable or "is less than the nonce in the database" in message.lower()
-        return NonceRejected(message, retryable=retryable, **kw)
-    return cls(message, **kw)

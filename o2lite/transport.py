@@ -22,8 +22,8 @@ from ._adapter import Templates, lean_adapter
 from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, TooLarge, check_timeout, coded, describe,
                     read_capped, read_deadline, refused, retry_after_seconds, says_failure, snippet)
 from ._json import loads as json_loads
-from .errors import (O2ConnectionError, O2Error, RateLimited, SubmissionUnknown, ValidationError,
-                     error_from_response)
+from ._answers import error_from_response
+from .errors import O2ConnectionError, O2Error, RateLimited, SubmissionUnknown, ValidationError
 
 __all__ = ["NETWORKS", "Network", "Transport", "Submission", "resolve_network", "retry_after_seconds",
            "MAX_RESPONSE_BYTES", "DEFAULT_POOL_SIZE"]

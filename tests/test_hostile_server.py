@@ -349,7 +349,7 @@ LOOKALIKES = ["²", "١", "9" * 5000, ""]
 @pytest.mark.parametrize("text", LOOKALIKES, ids=["superscript", "arabic-indic", "5000 digits", "empty"])
 def test_digit_lookalikes_are_not_numbers(text):
     from o2lite._parse import digits
-    from o2lite.errors import error_from_response
+    from o2lite._answers import error_from_response
     from o2lite.reverts import describe_revert
 
     assert digits(text) is None

@@ -10,7 +10,7 @@ import requests
 from responses import matchers
 
 import o2lite
-from o2lite import errors
+from o2lite import _answers, errors
 
 from .conftest import BASE
 
@@ -187,7 +187,7 @@ def test_debug_log_abbreviates_signatures(mocked, transport, caplog):
 
 
 def test_error_str_is_informative():
-    err = errors.error_from_response(400, {"code": 2000, "message": "Market not found"}, method="GET", url="u")
+    err = _answers.error_from_response(400, {"code": 2000, "message": "Market not found"}, method="GET", url="u")
     assert str(err) == "Market not found (code 2000, HTTP 400, GET u)"
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 from .._parse import digits
 from ..market import Market  # noqa: F401 - the type of ex.spec()
 from .errors import api_error
+from ..error_codes import ErrorCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .exchange import Exchange
@@ -37,7 +38,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
         for m, spec in specs():
             if pair_of(spec) == str(pair).upper():
                 return m, spec
-        raise api_error(2000, f"Market not found: {str(pair)[:40]}")
+        raise api_error(ErrorCode.MARKET_NOT_FOUND, f"Market not found: {str(pair)[:40]}")
 
     def stats(m: Dict[str, Any], spec: Market) -> Dict[str, Any]:
         trades = ex.trades[m["market_id"]]
@@ -61,7 +62,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
     def depth_of(query: Mapping[str, str], limit: int) -> int:
         depth = digits(query.get("depth", "0"), 20)
         if depth is None or depth > limit:
-            raise api_error(1001, f"depth must be 0..{limit}")
+            raise api_error(ErrorCode.INVALID_REQUEST, f"depth must be 0..{limit}")
         return depth
 
     def assets(**_: Any) -> Dict[str, Any]:
@@ -78,7 +79,7 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
         m, spec = spec_of(query.get("market_pair"))
         level = query.get("level", "2")
         if level not in ("2", "3"):
-            raise api_error(1001, "level must be 2 or 3")
+            raise api_error(ErrorCode.INVALID_REQUEST, "level must be 2 or 3")
         depth = depth_of(query, 500)
         return {"timestamp": ex.now_ms(), "bids": levels(m, spec, "Buy", depth), "asks": levels(m, spec, "Sell", depth)}
 

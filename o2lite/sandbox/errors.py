@@ -1,7 +1,7 @@
 """The sandbox's two error forms, as the exchange sends them (PROTOCOL §3).
 
 - A **pre-flight** error (nothing ran, no nonce consumed) carries a numeric ``code``:
-  ``{"code": 4000, "message": "…"}``.
+  ``{"code": ErrorCode.INVALID_SIGNATURE, "message": "…"}``.
 - An **on-chain revert** (it ran and failed; the nonce *is* consumed) carries **no** ``code``:
   ``{"message": "Revert(…)", "reason": "…", "receipts": [...]}``. The official SDK tells the two
   apart by the presence of ``code``, so a revert must never carry one.
@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
+from ..error_codes import ErrorCode
 
 __all__ = ["ApiError", "api_error", "revert_error", "FAILED_REQUIRE", "MISMATCHED_SELECTOR"]
 

@@ -41,6 +41,7 @@ from .matching import create_order, seed
 from .nonces import check_nonce, consume, parse_nonce
 from .verify import BadSignature, Verifier
 from .ws import Hub
+from ..error_codes import ErrorCode
 
 __all__ = ["Exchange", "ApiError", "DEFAULT_MARKETS"]
 
@@ -129,9 +130,9 @@ class Exchange:
         if route is None:
             allowed = sorted(m for m, p in self.routes if p == path)
             if allowed:
-                return 405, {"code": 1001, "message": f"method {method} not allowed on {path}"}, \
+                return 405, {"code": ErrorCode.INVALID_REQUEST, "message": f"method {method} not allowed on {path}"}, \
                     {"Allow": ", ".join(allowed)}
-            return 404, {"code": 1001, "message": f"no route {method} {path}"}, {}
+            return 404, {"code": ErrorCode.INVALID_REQUEST, "message": f"no route {method} {path}"}, {}
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
         try:
             with self.lock:
@@ -141,13 +142,13 @@ class Exchange:
         except ApiError as exc:
             return exc.status, exc.body, exc.headers
         except (ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
-            return 400, {"code": 1002, "message": f"Parse error: {type(exc).__name__}: {str(exc)[:200]}"}, {}
+            return 400, {"code": ErrorCode.PARSE_ERROR, "message": f"Parse error: {type(exc).__name__}: {str(exc)[:200]}"}, {}
 
     def market_by_id(self, market_id: Any) -> Dict[str, Any]:
         """A market entry, or code 2000."""
         market = self.by_market_id.get(str(market_id).lower())
         if market is None:
-            raise api_error(2000, f"Market not found: {str(market_id)[:80]}")
+            raise api_error(ErrorCode.MARKET_NOT_FOUND, f"Market not found: {str(market_id)[:80]}")
         return market
 
     def spec(self, market: Dict[str, Any]) -> Market:
@@ -166,23 +167,23 @@ class Exchange:
         try:
             account_id = b256_hex(trade_account_id, "trade_account_id")
         except ValidationError:
-            raise api_error(1001, "invalid trade_account_id") from None
+            raise api_error(ErrorCode.INVALID_REQUEST, "invalid trade_account_id") from None
         account = self.accounts.get(account_id)
         if account is None:
-            raise api_error(4002, f"Account not found: {account_id}")
+            raise api_error(ErrorCode.ACCOUNT_NOT_FOUND, f"Account not found: {account_id}")
         return account
 
     def owner_header(self, account: Dict[str, Any], headers: Mapping[str, str]) -> None:
         """The ``O2-Owner-Id`` header must name the account's owner (else 4000)."""
         if str(headers.get("o2-owner-id", "")).lower() != account["owner"]:
-            raise api_error(4000, "O2-Owner-Id does not match the trade account's owner")
+            raise api_error(ErrorCode.INVALID_SIGNATURE, "O2-Owner-Id does not match the trade account's owner")
 
     def claimed_owner(self, headers: Mapping[str, str]) -> str:
         """The owner named by the header (checked against the account under the lock)."""
         try:
             return b256_hex(headers.get("o2-owner-id", ""), "O2-Owner-Id")
         except ValidationError:
-            raise api_error(4000, "O2-Owner-Id header missing or not a 32-byte id") from None
+            raise api_error(ErrorCode.INVALID_SIGNATURE, "O2-Owner-Id header missing or not a 32-byte id") from None
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ class Exchange:
             check()
             return None
         except BadSignature as exc:
-            return api_error(4000, str(exc))
+            return api_error(ErrorCode.INVALID_SIGNATURE, str(exc))
 
     def transact(self, account: Dict[str, Any], kind: str, value: int, signature_error: Optional[ApiError],
                  run: Callable[[Journal], Dict[str, Any]], markets: Sequence[Dict[str, Any]] = (),
@@ -294,9 +295,9 @@ class Exchange:
             raise parse_fail("actions must be a list of {market_id, actions: [...]} groups")
         total = sum(len(g["actions"]) for g in groups)
         if total == 0:
-            raise api_error(7003, "No actions provided")
+            raise api_error(ErrorCode.NO_ACTIONS_PROVIDED, "No actions provided")
         if total > 5 or len(groups) > 5:
-            raise api_error(7004, "Too many actions: at most 5 actions in at most 5 markets")
+            raise api_error(ErrorCode.TOO_MANY_ACTIONS, "Too many actions: at most 5 actions in at most 5 markets")
         markets = [self.market_by_id(g.get("market_id")) for g in groups]
         for group in groups:
             for action in group["actions"]:
@@ -310,7 +311,7 @@ class Exchange:
             calls = [canonical_action_to_call(a, m, self.registry["accounts_registry_id"])
                      for m, g in zip(markets, groups) for a in g["actions"]]
         except ValidationError as exc:
-            raise api_error(3002, f"Invalid order params: {exc}") from None
+            raise api_error(ErrorCode.INVALID_ORDER_PARAMS, f"Invalid order params: {exc}") from None
         kind, value = parse_nonce(body)
         message = (encoding.actions_signing_bytes(value, calls) if kind == "nonce"
                    else encoding.parallel_actions_signing_bytes(value, calls))
@@ -331,12 +332,12 @@ class Exchange:
             self.owner_header(account, headers)
             session = account["session"]
             if session is None or session["address"] != session_address:
-                raise api_error(4001, "Invalid session address")
+                raise api_error(ErrorCode.INVALID_SESSION, "Invalid session address")
             if session["expiry"] <= self.clock():
-                raise api_error(4001, "Expired session")
+                raise api_error(ErrorCode.INVALID_SESSION, "Expired session")
             for market in markets:
                 if market["contract_id"] not in session["contract_ids"]:
-                    raise api_error(4001, f"Invalid session: market {market['market_id']} is not in its contract ids")
+                    raise api_error(ErrorCode.INVALID_SESSION, f"Invalid session: market {market['market_id']} is not in its contract ids")
             return self.transact(account, kind, value, bad, run, markets)
 
     # --- actions and matching --------------------------------------------------------------

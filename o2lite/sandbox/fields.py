@@ -13,13 +13,14 @@ from typing import Any
 from .._hex import b256_hex
 from ..errors import ValidationError
 from .errors import ApiError, api_error
+from ..error_codes import ErrorCode
 
 __all__ = ["parse_fail", "need", "address_of", "strict_id"]
 
 
 def parse_fail(message: str) -> ApiError:
     """A body that cannot be read: code 1002."""
-    return api_error(1002, f"Parse error: {message}")
+    return api_error(ErrorCode.PARSE_ERROR, f"Parse error: {message}")
 
 
 def need(body: Any, *fields: str) -> Mapping[str, Any]:

@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Tuple
 
 from .config import RATE_LIMITS
 from .errors import ApiError
+from ..error_codes import ErrorCode
 
 __all__ = ["RateLimiter"]
 
@@ -37,6 +38,6 @@ class RateLimiter:
         hits = [t for t in self._hits.get((name, key), []) if now - t < window]
         if len(hits) >= count:
             retry = max(window - (now - hits[0]), 0.001)
-            raise ApiError(429, {"code": 1003, "message": "Rate limit exceeded"}, {"Retry-After": f"{retry:.3f}"})
+            raise ApiError(429, {"code": ErrorCode.RATE_LIMIT_EXCEEDED, "message": "Rate limit exceeded"}, {"Retry-After": f"{retry:.3f}"})
         hits.append(now)
         self._hits[(name, key)] = hits

@@ -15,6 +15,7 @@ from typing import Any, Dict, Tuple
 from .._parse import digits
 from ..nonce import LANES, WINDOW_WORDS, WORD_BITS
 from .errors import MISMATCHED_SELECTOR, ApiError, api_error, revert_error
+from ..error_codes import ErrorCode
 
 __all__ = ["parse_nonce", "check_nonce", "consume"]
 
@@ -24,15 +25,15 @@ _U128 = 2**128 - 1
 def parse_nonce(body: Mapping[str, Any]) -> Tuple[str, int]:
     """``("nonce"|"parallel_nonce", value)`` from a body: exactly one, a base-10 string."""
     if ("nonce" in body) == ("parallel_nonce" in body):
-        raise api_error(1001, "give exactly one of nonce or parallel_nonce")
+        raise api_error(ErrorCode.INVALID_REQUEST, "give exactly one of nonce or parallel_nonce")
     kind = "nonce" if "nonce" in body else "parallel_nonce"
     value = digits(body[kind])
     if value is None:
-        raise api_error(1002, f"Parse error: {kind} must be a base-10 string")
+        raise api_error(ErrorCode.PARSE_ERROR, f"Parse error: {kind} must be a base-10 string")
     if kind == "nonce" and value >= 2**64:
-        raise api_error(1002, "Parse error: nonce is a u64")
+        raise api_error(ErrorCode.PARSE_ERROR, "Parse error: nonce is a u64")
     if value >= 2**256:
-        raise api_error(1002, "Parse error: parallel_nonce is a u256")
+        raise api_error(ErrorCode.PARSE_ERROR, "Parse error: parallel_nonce is a u256")
     return kind, value
 
 
@@ -44,10 +45,10 @@ def check_nonce(account: Dict[str, Any], kind: str, value: int, now: float) -> N
     """
     if kind == "nonce":
         if value < account["nonce"]:
-            raise api_error(1001, f"Nonce in the request({value}) is less than the nonce in the database"
+            raise api_error(ErrorCode.INVALID_REQUEST, f"Nonce in the request({value}) is less than the nonce in the database"
                                   f"({account['nonce']}).")
         if value > account["nonce"]:
-            raise api_error(1001, f"Nonce in the request({value}) is greater than the nonce in the database"
+            raise api_error(ErrorCode.INVALID_REQUEST, f"Nonce in the request({value}) is greater than the nonce in the database"
                                   f"({account['nonce']}).")
         return
     if account["version"] < 2:
@@ -55,7 +56,7 @@ def check_nonce(account: Dict[str, Any], kind: str, value: int, now: float) -> N
         raise revert_error("MismatchedSelector: the account's contract predates parallel nonces", MISMATCHED_SELECTOR)
 
     def refuse(reason: str) -> ApiError:
-        return api_error(1001, f"Parallel nonce is not usable: {reason}")
+        return api_error(ErrorCode.INVALID_REQUEST, f"Parallel nonce is not usable: {reason}")
 
     if value >> 176:
         raise refuse("reserved bits set")

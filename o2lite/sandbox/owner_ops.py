@@ -21,6 +21,7 @@ from .config import FAUCET_AMOUNTS
 from .errors import ApiError, api_error
 from .fields import need, parse_fail, strict_id
 from .nonces import parse_nonce
+from ..error_codes import ErrorCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .exchange import Exchange
@@ -84,7 +85,7 @@ def register(ex: "Exchange") -> None:
         on chain (``No upgrade available``) and, like every revert, consumes the nonce."""
         body = need(body, "trade_account_id", "signature", "nonce")
         if "parallel_nonce" in body:
-            raise api_error(1001, "upgrade takes a sequential nonce")
+            raise api_error(ErrorCode.INVALID_REQUEST, "upgrade takes a sequential nonce")
         account_id = strict_id(body["trade_account_id"], "trade_account_id")
         owner = ex.claimed_owner(headers)
         kind, value = parse_nonce(body)
@@ -119,7 +120,7 @@ def register(ex: "Exchange") -> None:
             message = encoding.owner_calls_signing_bytes(value, ex.chain_id, calls[0] if single else calls)
             bad = ex.verified(lambda: ex.verifier.owner_personal(body["signature"], message, owner))
         elif single:
-            raise api_error(1001, "a parallel owner call goes to /v1/accounts/calls (its single-call struct is "
+            raise api_error(ErrorCode.INVALID_REQUEST, "a parallel owner call goes to /v1/accounts/calls (its single-call struct is "
                                   "unpublished)")
         else:
             digest = parallel_owner_calls_digest(owner, ex.chain_id, account_id, value, calls,

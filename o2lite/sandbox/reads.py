@@ -18,6 +18,7 @@ from ..markets import RESOLUTIONS
 from ..nonce import LANES, WINDOW_WORDS
 from .aggregated import register_aggregated
 from .errors import api_error
+from ..error_codes import ErrorCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .exchange import Exchange
@@ -42,7 +43,7 @@ def query_int(query: Mapping[str, str], name: str, default: int, low: int, high:
         return default
     value = digits(text, 20)
     if value is None or not low <= value <= high:
-        raise api_error(1001, f"{name} must be an integer from {low} to {high}")
+        raise api_error(ErrorCode.INVALID_REQUEST, f"{name} must be an integer from {low} to {high}")
     return value
 
 
@@ -52,12 +53,12 @@ def _keyset(items: List[Any], key: Callable[[Any], Tuple[int, Any]], query: Mapp
     the exchange does; ``direction`` asc or desc."""
     direction = query.get("direction", "desc")
     if direction not in ("asc", "desc"):
-        raise api_error(1001, "direction must be asc or desc")
+        raise api_error(ErrorCode.INVALID_REQUEST, "direction must be asc or desc")
     descending = direction == "desc"
     items = sorted(items, key=key, reverse=descending)
     if query.get("start_timestamp") is not None:
         if query.get(id_param) is None:
-            raise api_error(7002, f"start_timestamp needs {id_param}")
+            raise api_error(ErrorCode.INVALID_PAGINATION, f"start_timestamp needs {id_param}")
         cursor = (query_int(query, "start_timestamp", 0, 0, 2**63), id_type(query[id_param]))
         items = [i for i in items if (key(i) <= cursor if descending else key(i) >= cursor)]
     return items[:count]
@@ -97,7 +98,7 @@ def register(ex: "Exchange") -> None:
 
     def market_of(query: Mapping[str, str]) -> Dict[str, Any]:
         if "market_id" not in query:
-            raise api_error(1001, "market_id is required")
+            raise api_error(ErrorCode.INVALID_REQUEST, "market_id is required")
         return ex.market_by_id(b256_hex(query["market_id"], "market_id"))
 
     def day_stats(market: Dict[str, Any]) -> Dict[str, Any]:
@@ -148,7 +149,7 @@ def register(ex: "Exchange") -> None:
     def trade_id(text: str) -> int:
         value = digits(text, 30)
         if value is None:
-            raise api_error(1001, "start_trade_id must be a trade id")
+            raise api_error(ErrorCode.INVALID_REQUEST, "start_trade_id must be a trade id")
         return value
 
     def trades(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
@@ -169,11 +170,11 @@ def register(ex: "Exchange") -> None:
         market = market_of(query)
         resolution = query.get("resolution", "")
         if resolution not in RESOLUTIONS:
-            raise api_error(1001, f"unknown resolution {resolution[:10]!r}")
+            raise api_error(ErrorCode.INVALID_REQUEST, f"unknown resolution {resolution[:10]!r}")
         start, end = query_int(query, "from", 0, 0, 2**63), query_int(query, "to", 0, 0, 2**63)
         step = resolution_ms(resolution)
         if end < start:
-            raise api_error(7001, "Invalid time range")
+            raise api_error(ErrorCode.INVALID_TIME_RANGE, "Invalid time range")
         out: Dict[int, Dict[str, Any]] = {}
         for t in ex.trades[market["market_id"]]:
             if not start <= t["timestamp"] <= end:
@@ -192,7 +193,7 @@ def register(ex: "Exchange") -> None:
         mine = [o for o in ex.orders.values() if o.account == account and o.market_id == market["market_id"]]
         if query.get("is_open") is not None:
             if query["is_open"] not in ("true", "false"):
-                raise api_error(1001, "is_open must be true or false")
+                raise api_error(ErrorCode.INVALID_REQUEST, "is_open must be true or false")
             wanted = query["is_open"] == "true"
             mine = [o for o in mine if (not o.close) == wanted]
         page = _keyset(mine, lambda o: (o.timestamp, o.order_id), query, "start_order_id",
@@ -205,13 +206,13 @@ def register(ex: "Exchange") -> None:
         market = market_of(query)
         found = ex.orders.get(b256_hex(query.get("order_id", ""), "order_id"))
         if found is None or found.market_id != market["market_id"]:
-            raise api_error(3000, "Order not found")
+            raise api_error(ErrorCode.ORDER_NOT_FOUND, "Order not found")
         return {"order": found.to_json(market["base"]["decimals"])}
 
     def accounts(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         given = [k for k in ("owner", "owner_contract", "trade_account_id") if query.get(k)]
         if len(given) != 1:
-            raise api_error(1001, "give exactly one of owner, owner_contract, trade_account_id")
+            raise api_error(ErrorCode.INVALID_REQUEST, "give exactly one of owner, owner_contract, trade_account_id")
         value = b256_hex(query[given[0]], given[0])
         account_id = value if given[0] == "trade_account_id" else ex.by_owner.get(value)
         account = ex.accounts.get(account_id) if account_id else None
@@ -237,7 +238,7 @@ def register(ex: "Exchange") -> None:
     def balance(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         asset = b256_hex(query.get("asset_id", ""), "asset_id")
         if bool(query.get("contract")) == bool(query.get("address")):
-            raise api_error(1001, "give exactly one of contract or address")
+            raise api_error(ErrorCode.INVALID_REQUEST, "give exactly one of contract or address")
         if query.get("address"):
             held = ex.wallets.get(b256_hex(query["address"], "address"), {}).get(asset, 0)
             return {"order_books": {}, "total_locked": "0", "total_unlocked": str(held),
@@ -246,7 +247,7 @@ def register(ex: "Exchange") -> None:
 
     def whitelist(body: Any, **_: Any) -> Dict[str, Any]:
         if not isinstance(body, Mapping):
-            raise api_error(1002, "Parse error: body must be {\"tradeAccount\": \"0x…\"}")
+            raise api_error(ErrorCode.PARSE_ERROR, "Parse error: body must be {\"tradeAccount\": \"0x…\"}")
         account = ex.account(body.get("tradeAccount"))
         already = account.setdefault("whitelisted", False)
         account["whitelisted"] = True

@@ -33,6 +33,7 @@ from .._parse import digits
 from .exchange import Exchange
 from .state import load_file, save_file
 from .ws import IDLE_TIMEOUT, serve_websocket
+from ..error_codes import ErrorCode
 
 __all__ = ["Sandbox", "MAX_BODY", "READ_TIMEOUT"]
 
@@ -87,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.request_version = "HTTP/1.0"  # else the status line is left out (HTTP/0.9 style)
         text = message or _STATUS_TEXT.get(code, "error")
         try:
-            self._reply(code, {"code": 1001 if code < 500 else 1000, "message": text[:200]}, {})
+            self._reply(code, {"code": ErrorCode.INVALID_REQUEST if code < 500 else 1000, "message": text[:200]}, {})
         except OSError:
             pass
 
@@ -140,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = self._body()
             if status is not None:
                 self.close_connection = True
-                self._reply(status, {"code": 1002 if status == 400 else 1001, "message": body}, {})
+                self._reply(status, {"code": ErrorCode.PARSE_ERROR if status == 400 else ErrorCode.INVALID_REQUEST, "message": body}, {})
                 return
             query = dict(parse_qsl(url.query, max_num_fields=50))
             status, payload, headers = sandbox.exchange.handle(self.command, url.path, query,
@@ -152,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except Exception:  # a bug must cost one request, not the server
             log.exception("sandbox: internal error on %s %s", self.command, self.path[:200])
-            status, payload, headers = 500, {"code": 1000, "message": "Internal error"}, {}
+            status, payload, headers = 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
         self._reply(status, payload, headers)
 
     def _websocket(self, sandbox: "Sandbox") -> None:
@@ -166,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
                 or "upgrade" not in self.headers.get("Connection", "").lower()
                 or self.headers.get("Sec-WebSocket-Version", "").strip() != "13" or not valid_key):
             self.close_connection = True
-            self._reply(400, {"code": 1001, "message": "a WebSocket upgrade needs Upgrade: websocket, Connection: "
+            self._reply(400, {"code": ErrorCode.INVALID_REQUEST, "message": "a WebSocket upgrade needs Upgrade: websocket, Connection: "
                                                        "Upgrade, Sec-WebSocket-Version: 13 and a 16-byte key"},
                         {"Sec-WebSocket-Version": "13"})
             return
@@ -180,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self.close_connection = True
         self._body_discard()
-        self._reply(405, {"code": 1001, "message": f"method {self.command} not allowed"},
+        self._reply(405, {"code": ErrorCode.INVALID_REQUEST, "message": f"method {self.command} not allowed"},
                     {"Allow": ", ".join(_METHODS)})
 
     def _body_discard(self) -> None:

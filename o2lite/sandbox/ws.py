@@ -29,6 +29,7 @@ from .._hex import b256_hex
 from .._json import loads as json_loads
 from .._parse import digits
 from ..errors import ValidationError
+from ..error_codes import ErrorCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .exchange import Exchange
@@ -202,7 +203,7 @@ def _handle(ex: "Exchange", conn: _Connection, request: Mapping[str, Any]) -> No
             held.discard(precision)
             return
         if held:  # updates do not name their precision: one depth subscription per market
-            return _error(conn, 6000, "Already subscribed", market_id=market["market_id"])
+            return _error(conn, ErrorCode.ALREADY_SUBSCRIBED, "Already subscribed", market_id=market["market_id"])
         held.add(precision)
         book = ex.books[market["market_id"]]
         view = {side: [{"price": str(p), "quantity": str(q)} for p, q in book.depth(name, precision)]
@@ -215,7 +216,7 @@ def _handle(ex: "Exchange", conn: _Connection, request: Mapping[str, Any]) -> No
         if action == "unsubscribe_trades":
             markets.discard(market["market_id"])
         elif market["market_id"] in markets:
-            _error(conn, 6000, "Already subscribed", market_id=market["market_id"])
+            _error(conn, ErrorCode.ALREADY_SUBSCRIBED, "Already subscribed", market_id=market["market_id"])
         else:
             markets.add(market["market_id"])
     elif action == "unsubscribe_orders":
@@ -235,7 +236,7 @@ def _handle(ex: "Exchange", conn: _Connection, request: Mapping[str, Any]) -> No
             elif topic == "balances":
                 conn.send({"action": "subscribe_balances", "balance": balances(ex, account)})
     else:
-        _error(conn, 6002, f"Subscription error: unknown action {str(action)[:40]!r}")
+        _error(conn, ErrorCode.SUBSCRIPTION_ERROR, f"Subscription error: unknown action {str(action)[:40]!r}")
 
 
 def _writer(sock: socket.socket, conn: _Connection) -> None:
@@ -331,7 +332,7 @@ def _answer(ex: "Exchange", conn: _Connection, messages: List[frames.Message]) -
             with ex.lock:
                 _handle(ex, conn, request)
         except OverflowError as exc:
-            _error(conn, 6001, f"Too many subscriptions: {exc}")
+            _error(conn, ErrorCode.TOO_MANY_SUBSCRIPTIONS, f"Too many subscriptions: {exc}")
         except Exception as exc:  # noqa: BLE001 - every bad field is answered, never fatal
-            _error(conn, 6002, f"Subscription error: {str(exc)[:200]}")
+            _error(conn, ErrorCode.SUBSCRIPTION_ERROR, f"Subscription error: {str(exc)[:200]}")
     return True

@@ -1,0 +1,39 @@
+"""The exchange's numeric error codes (PROTOCOL §3), by name, for the client and the sandbox alike."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["ErrorCode"]
+
+
+class ErrorCode(IntEnum):
+    """A body's ``code`` (PROTOCOL §3). An on-chain revert normally carries **no** code."""
+
+    INTERNAL_ERROR = 1000
+    INVALID_REQUEST = 1001
+    PARSE_ERROR = 1002
+    RATE_LIMIT_EXCEEDED = 1003
+    GEO_RESTRICTED = 1004
+    MARKET_NOT_FOUND = 2000
+    MARKET_PAUSED = 2001
+    MARKET_ALREADY_EXISTS = 2002
+    ORDER_NOT_FOUND = 3000
+    ORDER_NOT_ACTIVE = 3001
+    INVALID_ORDER_PARAMS = 3002
+    INVALID_SIGNATURE = 4000
+    INVALID_SESSION = 4001
+    ACCOUNT_NOT_FOUND = 4002
+    WHITELIST_NOT_CONFIGURED = 4003
+    TRADE_NOT_FOUND = 5000
+    INVALID_TRADE_COUNT = 5001
+    ALREADY_SUBSCRIBED = 6000
+    TOO_MANY_SUBSCRIPTIONS = 6001
+    SUBSCRIPTION_ERROR = 6002
+    INVALID_AMOUNT = 7000
+    INVALID_TIME_RANGE = 7001
+    INVALID_PAGINATION = 7002
+    NO_ACTIONS_PROVIDED = 7003
+    TOO_MANY_ACTIONS = 7004
+    BLOCK_NOT_FOUND = 8000
+    EVENTS_NOT_FOUND = 8001
