@@ -90,7 +90,7 @@ def _fast_backend(pure: Optional[bool]) -> Any:
         return None
     if _coincurve is None:
         try:
-            import coincurve  # type: ignore[import-not-found]
+            import coincurve  # type: ignore[import-not-found,unused-ignore]
 
             _coincurve = coincurve
         except ImportError:

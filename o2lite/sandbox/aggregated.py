@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from .._parse import digits
 from ..market import Market  # noqa: F401 - the type of ex.spec()
+from .core import ExchangeCore, Routes
 from .errors import api_error
 from ..error_codes import ErrorCode
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .exchange import Exchange
 
-__all__ = ["register_aggregated"]
+__all__ = ["aggregated_routes"]
 
 _DAY_MS = 86400 * 1000
 _FEE_UNIT = Decimal(1_000_000)  # sandbox fees are parts per million
@@ -25,8 +24,8 @@ def _number(value: Decimal) -> Any:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., Any]]:
-    """The ``/v1/aggregated/*`` routes (the caller registers them under the lock)."""
+def aggregated_routes(ex: ExchangeCore) -> Routes:
+    """The ``/v1/aggregated/*`` routes of ``ex``, each run under the exchange lock."""
 
     def specs() -> List[Tuple[Dict[str, Any], Market]]:
         return [(m, ex.spec(m)) for m in ex.markets]
@@ -129,8 +128,9 @@ def register_aggregated(ex: "Exchange") -> Dict[Tuple[str, str], Callable[..., A
         return {"ticker_id": pair_of(spec), "timestamp": ex.now_ms(), "bids": levels(m, spec, "Buy", depth),
                 "asks": levels(m, spec, "Sell", depth)}
 
-    return {("GET", "/v1/aggregated/assets"): assets, ("GET", "/v1/aggregated/orderbook"): orderbook,
+    routes: Routes = {("GET", "/v1/aggregated/assets"): assets, ("GET", "/v1/aggregated/orderbook"): orderbook,
             ("GET", "/v1/aggregated/summary"): summary, ("GET", "/v1/aggregated/ticker"): ticker,
             ("GET", "/v1/aggregated/trades"): trades,
             ("GET", "/v1/aggregated/coingecko/tickers"): coingecko_tickers,
             ("GET", "/v1/aggregated/coingecko/orderbook"): coingecko_orderbook}
+    return {key: ex.locked(route) for key, route in routes.items()}

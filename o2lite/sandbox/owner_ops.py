@@ -9,7 +9,7 @@ silent: owner calls are verified (signature, nonce) but not executed; the faucet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Dict
+from typing import Any, Dict
 
 from .. import encoding
 from .._parse import digits
@@ -18,15 +18,14 @@ from ..market import format_units
 from ..typed_data import parallel_owner_calls_digest, parallel_withdraw_digest
 from .book import Journal, Revert
 from .config import FAUCET_AMOUNTS
+from .core import ExchangeCore, Routes
 from .errors import ApiError, api_error
 from .fields import need, parse_fail, strict_id
 from .nonces import parse_nonce
 from ..error_codes import ErrorCode
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .exchange import Exchange
 
-__all__ = ["register"]
+__all__ = ["owner_routes", "mint"]
 
 
 def _amount(text: Any) -> int:
@@ -36,8 +35,8 @@ def _amount(text: Any) -> int:
     return amount
 
 
-def register(ex: "Exchange") -> None:
-    """Add the owner-operation and faucet routes to ``ex.routes``."""
+def owner_routes(ex: ExchangeCore) -> Routes:
+    """The owner-operation and faucet routes of ``ex`` (each takes the lock itself)."""
 
     def withdraw(body: Any, headers: Mapping[str, str], **_: Any) -> Dict[str, Any]:
         """``POST /v1/accounts/withdraw``: debits the trade account's own balance."""
@@ -160,16 +159,16 @@ def register(ex: "Exchange") -> None:
                 watch.publish()
         return {"message": f"Minted test assets to {target}"}
 
-    ex.routes.update({
+    return {
         ("POST", "/v1/accounts/withdraw"): withdraw,
         ("POST", "/v1/accounts/upgrade"): upgrade,
         ("POST", "/v1/accounts/call"): lambda **kw: owner_calls(kw["body"], kw["headers"], "/call"),
         ("POST", "/v1/accounts/calls"): lambda **kw: owner_calls(kw["body"], kw["headers"], "/calls"),
         ("POST", "/faucet"): faucet,
-    })
+    }
 
 
-def mint(ex: "Exchange", target: str, to_account: bool) -> None:
+def mint(ex: ExchangeCore, target: str, to_account: bool) -> None:
     """Credit :data:`FAUCET_AMOUNTS` of every asset to an account or a wallet (under the lock)."""
     for symbol, (asset, decimals) in ex.assets().items():
         amount = FAUCET_AMOUNTS.get(symbol, 1_000) * 10**decimals

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple, Union
+from typing import Any, Callable, Dict, List, Tuple, Union
 
 from .._hex import b256_hex
 from .._parse import digits
 from ..markets import RESOLUTIONS
 from ..nonce import LANES, WINDOW_WORDS
-from .aggregated import register_aggregated
+from .core import ExchangeCore, Routes
 from .errors import api_error
+from .views import balance_json, trade_json
 from ..error_codes import ErrorCode
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .exchange import Exchange
 
-__all__ = ["register", "resolution_ms", "query_int", "trade_json", "balance_json"]
+__all__ = ["read_routes", "resolution_ms", "query_int"]
 
 _SECOND = 1000
 _DAY = 86400 * _SECOND
@@ -64,34 +63,8 @@ def _keyset(items: List[Any], key: Callable[[Any], Tuple[int, Any]], query: Mapp
     return items[:count]
 
 
-def trade_json(t: Dict[str, Any], account: Union[str, None] = None) -> Dict[str, Any]:
-    """A trade as the exchange's ``Trade`` JSON (``trader_side`` when seen from an account)."""
-    out = {"trade_id": t["trade_id"], "side": t["side"], "price": t["price"], "quantity": t["quantity"],
-           "total": t["total"], "timestamp": str(t["timestamp"]), "maker": t["maker"], "taker": t["taker"]}
-    if account is not None:
-        roles = [r for r, who in (("maker", t["maker"]), ("taker", t["taker"])) if who["ContractId"] == account]
-        out["trader_side"] = "both" if len(roles) == 2 else roles[0]
-    return out
-
-
-def balance_json(ex: "Exchange", account: str, asset: str) -> Dict[str, Any]:
-    """One asset's balance of a trade account, as ``GET /v1/balance`` answers it."""
-    books, locked_total, unlocked_total = {}, 0, 0
-    for m in ex.markets:
-        if asset not in (m["base"]["asset"], m["quote"]["asset"]):
-            continue
-        locked = ex.ledger.get(account, ("locked", m["contract_id"], asset))
-        unlocked = ex.ledger.get(account, ("unlocked", m["contract_id"], asset))
-        fee = ex.ledger.get(account, ("fee", m["contract_id"], asset))
-        books[m["contract_id"]] = {"locked": str(locked), "unlocked": str(unlocked), "fee": str(fee)}
-        locked_total, unlocked_total = locked_total + locked, unlocked_total + unlocked
-    own = ex.ledger.get(account, ("wallet", asset))
-    return {"order_books": books, "total_locked": str(locked_total),
-            "total_unlocked": str(unlocked_total + own), "trading_account_balance": str(own)}
-
-
-def register(ex: "Exchange") -> None:
-    """Add the read routes to ``ex.routes``."""
+def read_routes(ex: ExchangeCore) -> Routes:
+    """The read routes of ``ex``, each run under the exchange lock."""
 
     def markets(**_: Any) -> Dict[str, Any]:
         return dict(ex.registry, chain_id=hex(ex.chain_id), markets=ex.markets)
@@ -270,5 +243,4 @@ def register(ex: "Exchange") -> None:
         ("POST", "/analytics/v1/whitelist"): whitelist, ("GET", "/analytics/v1/referral/code-info"): referral,
         ("GET", "/health"): health,
     }
-    routes.update(register_aggregated(ex))
-    ex.routes.update({key: ex.locked(route) for key, route in routes.items()})
+    return {key: ex.locked(route) for key, route in routes.items()}
