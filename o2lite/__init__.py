@@ -2,6 +2,11 @@
 
 ``import o2lite`` loads only the standard library: ``requests`` is imported when the first
 ``Client`` is built and ``ecdsa`` on the first signature.
+
+Layout (the README's "Layout" section has the whole map): ``o2lite/cli/`` the command line,
+the trading layer (``trader``, ``batch``, ``dry_run``…), one flat module per endpoint group, the
+transport and the pure helpers; ``o2lite/streams/`` and ``o2lite/sandbox/`` beside them, loaded
+only when used. Imports run one way, from the command line down to the helpers.
 """
 
 from ._version import __version__
