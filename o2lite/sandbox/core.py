@@ -4,14 +4,7 @@
 :class:`~o2lite.sandbox.exchange.Exchange` composes it with the routes (reads, owner operations,
 aggregated views) and answers requests.
 
-What it checks, like the exchange: the body in its canonical form (a ``"buy"`` side or a JSON
-number price is a parse error, 1002); signatures recovered over bytes rebuilt **from the request
-JSON** (code 4000 when the signer is wrong); the nonce (:mod:`o2lite.sandbox.nonces`); one
-session per account with expiry and a contract allowlist; the owner header; limits and
-(optionally) rate limits. Pre-flight errors carry a ``code`` and consume no nonce; on-chain
-reverts carry no ``code`` and consume the nonce (:mod:`o2lite.sandbox.errors`).
-
-Each signed request is handled in two steps: everything that depends only on the request —
+What it checks is listed in :mod:`o2lite.sandbox.exchange`. Each signed request is handled in two steps: everything that depends only on the request —
 parsing, rebuilding the signing bytes, checking the signature — runs outside the exchange lock,
 so threads verify in parallel; then, under the lock, the request is checked against the state
 (nonce, session, owner) and applied atomically.
