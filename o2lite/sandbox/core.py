@@ -4,7 +4,9 @@
 :class:`~o2lite.sandbox.exchange.Exchange` composes it with the routes (reads, owner operations,
 aggregated views) and answers requests.
 
-What it checks is listed in :mod:`o2lite.sandbox.exchange`. Each signed request is handled in two steps: everything that depends only on the request —
+What it checks is listed in :mod:`o2lite.sandbox.exchange`.
+
+Each signed request is handled in two steps: everything that depends only on the request —
 parsing, rebuilding the signing bytes, checking the signature — runs outside the exchange lock,
 so threads verify in parallel; then, under the lock, the request is checked against the state
 (nonce, session, owner) and applied atomically.
