@@ -1,0 +1,308 @@
+"""The account's half of :class:`o2lite.ccxt.O2`: balance, orders, my trades, withdraw.
+
+The account is found from the key on first need (never created here: use
+``o2lite.Trader.setup_account`` or ``o2lite setup``); the first signing call opens a session
+for every market (sequential nonces — the proven path — valid one day) and reopens it when it
+nears its expiry or the exchange says it is gone. Reads map their failures as reads; signed
+requests as ``private``, so a lost answer is :class:`O2AmbiguousSubmission`, never a
+``NetworkError`` (see :mod:`o2lite.ccxt.errors`).
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+from ..client import Client
+from ..errors import SessionInvalid
+from ..market import Market
+from ..models import Order
+from ..order_building import OrderTypeName
+from ..signing import Wallet
+from ..trader import Trader
+from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, Context, InvalidOrder, NotSupported,
+                     O2AmbiguousSubmission, OrderNotFound)
+from .order_args import (KNOWN_PARAMS, limit_order_type, order_amount, order_price, protective_price,
+                         to_decimal)
+from .parsers import iso8601, parse_balance, parse_order, parse_trade
+
+__all__ = ["PrivateMethods"]
+
+T = TypeVar("T")
+_SESSION_MARGIN = 60  # reopen a session that expires within this many seconds
+_MAX_ITEMS = 1000  # default cap on paged reads without a limit
+
+
+class PrivateMethods:
+    """Account methods; needs the markets and ``_call`` of :class:`o2lite.ccxt.O2`."""
+
+    client: Client
+    markets: Dict[str, Dict[str, Any]]
+    currencies: Dict[str, Dict[str, Any]]
+    options: Dict[str, Any]
+    _call: Callable[..., Any]
+    _market: Callable[[str], Market]
+    _selected: Callable[[Optional[str]], List[Market]]
+    _best: Callable[[Market, str], Optional[Decimal]]
+    _limit: Callable[[Optional[int], int, int], int]
+    _since: Callable[[Optional[int]], Optional[int]]
+    _newest: Callable[[Any, Optional[int]], List[Any]]
+    _no_params: Callable[..., Dict[str, Any]]
+    load_markets: Callable[..., Dict[str, Dict[str, Any]]]
+
+    def __init__(self, wallet: Optional[Wallet], trade_account_id: Optional[str]) -> None:
+        self._wallet = wallet
+        self._account_id = trade_account_id
+        self._trader_obj: Optional[Trader] = None
+
+    # --- account and session ------------------------------------------------------------------
+
+    def _trader(self) -> Trader:
+        """The owner's Trader, its account found on first use (a read)."""
+        if self._trader_obj is not None:
+            return self._trader_obj
+        if self._wallet is None:
+            raise AuthenticationError("this call needs the account's key: O2({'privateKey': '0x…', …})")
+        wallet = self._wallet
+        account = self._account_id
+        if account is None:
+            found = self._call("read", lambda: self.client.accounts.get(owner=wallet.address))
+            if not found.exists:
+                raise AuthenticationError(f"no trade account for owner {wallet.address}: create one first "
+                                          "(o2lite.Trader.setup_account() or `o2lite setup`)")
+            account = found.trade_account_id
+        self._trader_obj = self._call("read", lambda: Trader(self.client, wallet, trade_account_id=account))
+        return self._trader_obj
+
+    @property
+    def trade_account_id(self) -> Optional[str]:
+        """The trade account (``None`` until a private call found it, unless configured)."""
+        return self._trader_obj.trade_account_id if self._trader_obj else self._account_id
+
+    def _trading(self) -> Trader:
+        """The Trader with a live session over every market (opened here when needed)."""
+        trader = self._trader()
+        session = trader.session
+        if session is None or session.expiry < time.time() + _SESSION_MARGIN:
+            self.load_markets()
+            markets = list(self._selected(None))
+            self._call("private", lambda: trader.open_session(markets))
+        return trader
+
+    def _sign(self, operation: Callable[[Trader], T]) -> T:
+        """Run a signed ``operation``; a session the exchange no longer knows is dropped, so the
+        next call opens a fresh one (the refused request did not run)."""
+        trader = self._trading()
+        try:
+            result: T = self._call("private", lambda: operation(trader))
+            return result
+        except AuthenticationError as exc:
+            if isinstance(exc.__cause__, SessionInvalid):
+                trader.session = None
+            raise
+
+    # --- balance ------------------------------------------------------------------------------
+
+    def fetch_balance(self, params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``GET /v1/balance`` for every asset of every market: ``free`` = unlocked (including
+        the account's own balance), ``used`` = locked in orders."""
+        self._no_params(params)
+        self.load_markets()
+        trader = self._trader()
+        balances = self._call("read", trader.balances)
+        return parse_balance({symbol: b.raw for symbol, b in balances.items()}, self.markets)
+
+    # --- orders -------------------------------------------------------------------------------
+
+    def create_order(self, symbol: str, type: str, side: str, amount: Any, price: Any = None,
+                     params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """Place an order (``SettleBalance`` first unless ``params.settleFirst`` is False).
+
+        ``type`` ``limit`` (``params.timeInForce`` GTC/PO/FOK, ``params.postOnly``) or
+        ``market`` (FillOrKill at a protective price; see :mod:`o2lite.ccxt.order_args`).
+        """
+        extra = self._no_params(params, KNOWN_PARAMS)
+        kind, side_name = str(type).lower(), str(side).lower()
+        if side_name not in ("buy", "sell"):
+            raise InvalidOrder(f"side must be 'buy' or 'sell', not {str(side)[:10]!r}")
+        m = self._market(symbol)
+        quantity = order_amount(amount, m)
+        if kind == "limit":
+            if price is None:
+                raise ArgumentsRequired("a limit order needs a price")
+            limit_price = order_price(price, m)
+            order_type: OrderTypeName = limit_order_type(extra)
+        elif kind == "market":
+            if extra.get("timeInForce") not in (None, "FOK") or extra.get("postOnly"):
+                raise InvalidOrder("a market order is sent as FillOrKill: timeInForce/postOnly do not apply")
+            given = extra.get("maxPrice" if side_name == "buy" else "minPrice") is not None or price is not None
+            best = None if given else self._best(m, side_name)
+            limit_price, _ = protective_price(side_name, price, extra, m, best, self._slippage())
+            order_type = "FillOrKill"
+        else:
+            raise NotSupported(f"O2 order types here are limit and market, not {str(type)[:20]!r}")
+        settle_first = extra.get("settleFirst", True)
+        if not isinstance(settle_first, bool):
+            raise BadRequest("params.settleFirst must be True or False")
+        result = self._sign(lambda t: t.place(m, "Buy" if side_name == "buy" else "Sell", str(limit_price),
+                                              str(quantity), order_type, settle_first=settle_first))
+        if not result.orders:
+            raise O2AmbiguousSubmission(f"the order landed (tx {result.tx_id}) but the answer named no order: "
+                                        "find it with fetch_open_orders / fetch_orders before placing again")
+        parsed = parse_order(result.orders[-1], m)
+        if kind == "market":
+            parsed["type"] = "market"
+        return parsed
+
+    def _slippage(self) -> Decimal:
+        """``options["marketSlippage"]`` (checked here: scripts edit ``options`` directly)."""
+        value = self.options.get("marketSlippage")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise BadRequest("options.marketSlippage must be a fraction in [0, 1), e.g. 0.05")
+        return Decimal(repr(float(value)))
+
+    def create_limit_buy_order(self, symbol: str, amount: Any, price: Any,
+                               params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order(symbol, "limit", "buy", amount, price, params)``."""
+        return self.create_order(symbol, "limit", "buy", amount, price, params)
+
+    def create_limit_sell_order(self, symbol: str, amount: Any, price: Any,
+                                params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order(symbol, "limit", "sell", amount, price, params)``."""
+        return self.create_order(symbol, "limit", "sell", amount, price, params)
+
+    def create_market_buy_order(self, symbol: str, amount: Any,
+                                params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order(symbol, "market", "buy", amount, None, params)``."""
+        return self.create_order(symbol, "market", "buy", amount, None, params)
+
+    def create_market_sell_order(self, symbol: str, amount: Any,
+                                 params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order(symbol, "market", "sell", amount, None, params)``."""
+        return self.create_order(symbol, "market", "sell", amount, None, params)
+
+    def _find_order(self, id: str, symbol: Optional[str]) -> Order:
+        """``GET /v1/order`` in ``symbol``'s market, or in each market until found."""
+        for m in self._selected(symbol):
+            try:
+                return self._call("read", lambda: self.client.orders.get(m, id))  # type: ignore[no-any-return]
+            except OrderNotFound:
+                continue
+        raise OrderNotFound(f"no order {str(id)[:70]} in {symbol or 'any market'}")
+
+    def fetch_order(self, id: str, symbol: Optional[str] = None,
+                    params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """One order by id (every market is searched when ``symbol`` is ``None``)."""
+        self._no_params(params)
+        order = self._find_order(id, symbol)
+        return parse_order(order, order.market or self._market(symbol or ""))
+
+    def cancel_order(self, id: str, symbol: Optional[str] = None,
+                     params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """Cancel one order, then read it back. Cancelling an order that is no longer open
+        reverts on chain: an ``ExchangeError`` (definite; the nonce is spent)."""
+        self._no_params(params)
+        m = self._market(symbol) if symbol is not None else self._find_order_market(id)
+        self._sign(lambda t: t.cancel(id, m))
+        return parse_order(self._call("read", lambda: self.client.orders.get(m, id)), m)
+
+    def _find_order_market(self, id: str) -> Market:
+        order = self._find_order(id, None)
+        return order.market or self._market(order.market_id or "")
+
+    def cancel_all_orders(self, symbol: Optional[str] = None,
+                          params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+        """Cancel every open order (of ``symbol``, or of every market), five per request;
+        returns those orders marked ``canceled``."""
+        self._no_params(params)
+        out: List[Dict[str, Any]] = []
+        for m in self._selected(symbol):
+            trader = self._trader()
+            orders = self._call("read", lambda: trader.open_orders(m))
+            if not orders:
+                continue
+            batch = self._trading().batch()
+            for order in orders:
+                batch.cancel(order, m)
+            self._sign(lambda t: batch.send())
+            out.extend(dict(parse_order(o, m), status="canceled") for o in orders)
+        return out
+
+    def _orders(self, symbol: Optional[str], since: Optional[int], limit: Optional[int], is_open: Optional[bool],
+                params: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+        self._no_params(params)
+        since, count = self._since(since), self._limit(limit, _MAX_ITEMS, 10 * _MAX_ITEMS)
+        account = self._trader().trade_account_id or ""
+        out: List[Dict[str, Any]] = []
+        for m in self._selected(symbol):
+            found = self._call("read", lambda: self._newest(
+                self.client.orders.iter_orders(m, account, is_open=is_open, max_items=count), since))
+            out.extend(parse_order(o, m) for o in found)
+        return sorted(out, key=lambda o: o["timestamp"] or 0)[-count:]
+
+    def fetch_open_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
+                          limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+        """Open orders, oldest first (of ``symbol``, or of every market)."""
+        return self._orders(symbol, since, limit, True, params)
+
+    def fetch_closed_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
+                            limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+        """Filled or cancelled orders, oldest first."""
+        return self._orders(symbol, since, limit, False, params)
+
+    def fetch_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
+                     limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+        """All orders, oldest first."""
+        return self._orders(symbol, since, limit, None, params)
+
+    # --- my trades and withdrawals ------------------------------------------------------------
+
+    def fetch_my_trades(self, symbol: Optional[str] = None, since: Optional[int] = None,
+                        limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+        """This account's trades, oldest first: its own ``side``, ``takerOrMaker``; a
+        self-trade has ``side=None``. ``fee`` is ``None`` (O2 does not state it per trade)."""
+        self._no_params(params)
+        since, count = self._since(since), self._limit(limit, 50, 10 * _MAX_ITEMS)
+        account = self._trader().trade_account_id or ""
+        out: List[Dict[str, Any]] = []
+        for m in self._selected(symbol):
+            found = self._call("read", lambda: self._newest(
+                self.client.markets.iter_account_trades(m, account, max_items=count), since))
+            out.extend(parse_trade(t, m, account) for t in found)
+        return sorted(out, key=lambda t: t["timestamp"] or 0)[-count:]
+
+    def withdraw(self, code: str, amount: Any, address: str, tag: Any = None,
+                 params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """Withdraw ``amount`` of currency ``code`` from the trade account to ``address`` (a
+        Fuel address, 0x + 64 hex), owner-signed. ``tag`` is not used by O2."""
+        self._no_params(params)
+        if tag is not None:
+            raise NotSupported("O2 withdrawals take no tag/memo")
+        self.load_markets()
+        if code not in self.currencies:
+            raise BadRequest(f"unknown currency {str(code)[:20]!r}")
+        human = to_decimal(amount, "amount")
+        trader = self._trader()
+        result = self._call("private", lambda: trader.withdraw(code, str(human), {"Address": address}))
+        now = int(time.time() * 1000)
+        return {"info": dict(result.raw), "id": result.tx_id, "txid": result.tx_id, "timestamp": now,
+                "datetime": iso8601(now), "network": None, "address": address, "addressFrom": None,
+                "addressTo": address, "tag": None, "tagFrom": None, "tagTo": None, "type": "withdrawal",
+                "amount": float(human), "currency": code, "status": "ok", "updated": None, "fee": None,
+                "comment": None, "internal": False}
+
+    fetchBalance = fetch_balance
+    createOrder = create_order
+    createLimitBuyOrder = create_limit_buy_order
+    createLimitSellOrder = create_limit_sell_order
+    createMarketBuyOrder = create_market_buy_order
+    createMarketSellOrder = create_market_sell_order
+    fetchOrder = fetch_order
+    cancelOrder = cancel_order
+    cancelAllOrders = cancel_all_orders
+    fetchOpenOrders = fetch_open_orders
+    fetchClosedOrders = fetch_closed_orders
+    fetchOrders = fetch_orders
+    fetchMyTrades = fetch_my_trades
