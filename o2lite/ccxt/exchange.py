@@ -172,7 +172,8 @@ class O2(PrivateMethods):
         raise BadSymbol(f"O2 has no market {str(symbol)[:80]!r} (known: {', '.join(self.symbols) or 'none'})")
 
     def _market(self, symbol: str) -> Market:
-        return self._native[self.market(symbol)["symbol"]]
+        found = self.market(symbol)  # loads the markets first: _native is rebuilt then
+        return self._native[found["symbol"]]
 
     def _selected(self, symbol: Optional[str]) -> List[Market]:
         """One market, or every market when ``symbol`` is ``None``."""

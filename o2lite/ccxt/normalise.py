@@ -14,7 +14,6 @@ fixtures give (and :mod:`o2lite.ccxt.parsers` reads). Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, Callable, Dict, Optional
 
 from .._parse import chain_int, decimal_of, digits, unwrap_one
@@ -62,7 +61,7 @@ def human_ticker(raw: Any, market: Market) -> Dict[str, Any]:
         "ask_volume": scaled("ask_volume", market.base.decimals),
         "base_volume": scaled("base_volume", market.base.decimals),
         "quote_volume": scaled("quote_volume", market.quote.decimals),
-        "change": None if change is None else str(Decimal(change).scaleb(-market.quote.decimals)),
+        "change": None if change is None else ("-" if change < 0 else "") + str(format_units(abs(change), market.quote.decimals)),
         "percentage": None if percentage is None else str(decimal_of(percentage, "percentage", where)),
         "timestamp": obj.get("timestamp"),
     }
