@@ -260,3 +260,15 @@ def test_import_o2lite_does_not_load_the_ccxt_wing():
     code = "import sys, o2lite; print('o2lite.ccxt' in sys.modules, 'ccxt' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_readme_ccxt_script_runs_offline(capsys):
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.rst").read_text()
+    blocks = [re.sub(r"^    ", "", b, flags=re.M)
+              for b in re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", readme)]
+    script = next(b for b in blocks if "from o2lite.ccxt import O2" in b)
+    exec(compile(script, "README.rst", "exec"), {})
+    assert capsys.readouterr().out.split() == ["0.0126", "True", "10000.0"]
