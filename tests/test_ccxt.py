@@ -125,6 +125,10 @@ def test_market_orders_cancel_all_and_withdraw(sandbox, accounts):
     bought = b.create_market_buy_order(PAIR, 100)  # FillOrKill capped at best ask × 1.05
     assert (bought["type"], bought["status"], bought["filled"], bought["average"]) == ("market", "closed", 100.0, 0.0126)
     assert bought["price"] == 0.01323
+    trades = a.fetch_trades(PAIR)
+    assert len(trades) >= 2 and [t["timestamp"] for t in trades] == sorted(t["timestamp"] for t in trades)
+    assert a.fetch_trades(PAIR, limit=1)[0]["timestamp"] == trades[-1]["timestamp"]  # the newest
+    assert a.fetch_trades(PAIR, trades[0]["timestamp"], 1)[0]["timestamp"] == trades[0]["timestamp"]  # from since
     with pytest.raises(InvalidOrder):  # cannot fill completely above the given floor: reverts
         b.create_order(PAIR, "market", "sell", 100, None, {"minPrice": 0.05})
     placed = [a.create_limit_buy_order(PAIR, 100, price) for price in (0.0110, 0.0111)]
@@ -174,8 +178,12 @@ def test_arguments_are_checked_before_any_request():
     assert "privateKey" not in repr(ex) and repr(ex) == "O2('http://127.0.0.1:9')"
     with pytest.raises(NotSupported):
         ex.fetch_ticker(PAIR, {"foo": 1})
-    with pytest.raises(NetworkError):  # the first real read fails as a network error
-        ex.load_markets()
+    with pytest.raises(BadRequest, match="tradeAccountId"):
+        O2({"tradeAccountId": "0x12"})
+    with O2({}, client=o2lite.Client("http://127.0.0.1:9", retries=1)) as unreachable:
+        with pytest.raises(NetworkError) as failed:  # the first real read fails as a network error
+            unreachable.load_markets()
+        assert isinstance(failed.value.__cause__, O2ConnectionError)
 
 
 def test_order_arguments():

@@ -18,12 +18,14 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, TypeVar, Union
 
 from ..client import Client
-from ..errors import O2Error
+from .._hex import b256_hex
+from ..errors import O2Error, ValidationError
 from ..market import Market
 from ..markets import RESOLUTIONS
 from ..signing import Wallet
 from .errors import BadRequest, BadSymbol, Context, NotSupported, map_error
 from .normalise import human_ticker
+from .paging import back_to, scan_size, window
 from .parsers import iso8601, parse_market, parse_ohlcv, parse_order_book, parse_ticker, parse_trade
 from .private import PrivateMethods
 
@@ -36,7 +38,7 @@ _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_80
 #: ccxt timeframe → O2 bar resolution (the same spelling; every O2 resolution, PROTOCOL §5).
 TIMEFRAMES = {r: r for r in RESOLUTIONS}
 MAX_BARS = 5000  # bars per request (PROTOCOL §4)
-MAX_ITEMS = 1000  # default cap on paged reads without a limit (trades, orders)
+MAX_ITEMS = 10_000  # the largest limit a paged read accepts
 _CONFIG_KEYS = frozenset({"url", "network", "privateKey", "tradeAccountId", "timeout", "options"})
 
 
@@ -96,13 +98,20 @@ class O2(PrivateMethods):
             wallet = Wallet(cfg["privateKey"]) if cfg.get("privateKey") is not None else None
         except (O2Error, ValueError) as exc:
             raise map_error(exc) from exc
+        account = cfg.get("tradeAccountId")
+        if account is not None:
+            try:
+                account = b256_hex(account, "tradeAccountId")
+            except ValidationError as exc:
+                raise map_error(exc) from exc
         self.client: Client = client
+        self.has = dict(O2.has)  # per instance, as ccxt's: a script may adjust it
         self.markets: Dict[str, Dict[str, Any]] = {}
         self.markets_by_id: Dict[str, Dict[str, Any]] = {}
         self.symbols: List[str] = []
         self.currencies: Dict[str, Dict[str, Any]] = {}
         self._native: Dict[str, Market] = {}
-        super().__init__(wallet, cfg.get("tradeAccountId"))
+        super().__init__(wallet, account)
 
     def __repr__(self) -> str:
         return f"O2({self.client.transport.base_url!r})"
@@ -235,23 +244,14 @@ class O2(PrivateMethods):
 
     def fetch_trades(self, symbol: str, since: Optional[int] = None, limit: Optional[int] = None,
                      params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-        """Public trades, oldest first, ``side`` the taker's; newest ``limit`` (default 50)
-        at or after ``since``."""
+        """Public trades, oldest first, ``side`` the taker's: the first ``limit`` (default 50)
+        at or after ``since``, or the newest ones (see :mod:`o2lite.ccxt.paging`)."""
         self._no_params(params)
         m, since = self._market(symbol), self._since(since)
         count = self._limit(limit, 50, MAX_ITEMS)
-        trades = self._call("read", lambda: self._newest(self.client.markets.iter_trades(m, max_items=count), since))
-        return sorted((parse_trade(t, m) for t in trades), key=lambda t: t["timestamp"] or 0)
-
-    @staticmethod
-    def _newest(items: Any, since: Optional[int]) -> List[Any]:
-        """Items of a newest-first iterator down to ``since`` (ms)."""
-        out = []
-        for item in items:
-            if since is not None and (item.timestamp or 0) < since:
-                break
-            out.append(item)
-        return out
+        trades = self._call("read", lambda: back_to(
+            self.client.markets.iter_trades(m, max_items=scan_size(since, count)), since))
+        return window((parse_trade(t, m) for t in trades), since, count)
 
     def fetch_ohlcv(self, symbol: str, timeframe: str = "1m", since: Optional[int] = None,
                     limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[List[Union[int, float]]]:

@@ -174,14 +174,14 @@ def parse_trade(raw: Any, market: MarketLike, account: Optional[str] = None) -> 
         role = "both" if len(roles) == 2 else roles[0] if roles else None
     role = role.lower() if isinstance(role, str) else None
     side: Optional[str]
-    if role is None:
-        side, taker_or_maker = _opposite(maker_side), None
-    elif role == "both":
+    if role == "both":
         side, taker_or_maker = None, None
     elif role == "maker":
         side, taker_or_maker = maker_side, "maker"
-    else:
+    elif role == "taker":
         side, taker_or_maker = _opposite(maker_side), "taker"
+    else:  # public, or a role this client does not know: the market's view, the taker's side
+        side, taker_or_maker = _opposite(maker_side), None
     price, amount = m.format_price(trade.price), m.format_quantity(trade.quantity)
     ts = timestamp_ms(trade.timestamp)
     return {"id": trade.trade_id, "order": None, "timestamp": ts, "datetime": iso8601(ts),

@@ -26,13 +26,15 @@ from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, Context
                      O2AmbiguousSubmission, OrderNotFound)
 from .order_args import (KNOWN_PARAMS, limit_order_type, order_amount, order_price, protective_price,
                          to_decimal)
+from .paging import back_to, scan_size, window
 from .parsers import iso8601, parse_balance, parse_order, parse_trade
 
 __all__ = ["PrivateMethods"]
 
 T = TypeVar("T")
 _SESSION_MARGIN = 60  # reopen a session that expires within this many seconds
-_MAX_ITEMS = 1000  # default cap on paged reads without a limit
+_DEFAULT_ORDERS = 1000  # orders read per market without a limit (pages stop early when fewer exist)
+_MAX_LIMIT = 10_000  # the largest limit a paged read accepts
 
 
 class PrivateMethods:
@@ -48,7 +50,6 @@ class PrivateMethods:
     _best: Callable[[Market, str], Optional[Decimal]]
     _limit: Callable[[Optional[int], int, int], int]
     _since: Callable[[Optional[int]], Optional[int]]
-    _newest: Callable[[Any, Optional[int]], List[Any]]
     _no_params: Callable[..., Dict[str, Any]]
     load_markets: Callable[..., Dict[str, Dict[str, Any]]]
 
@@ -233,14 +234,14 @@ class PrivateMethods:
     def _orders(self, symbol: Optional[str], since: Optional[int], limit: Optional[int], is_open: Optional[bool],
                 params: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
         self._no_params(params)
-        since, count = self._since(since), self._limit(limit, _MAX_ITEMS, 10 * _MAX_ITEMS)
+        since, count = self._since(since), self._limit(limit, _DEFAULT_ORDERS, _MAX_LIMIT)
         account = self._trader().trade_account_id or ""
         out: List[Dict[str, Any]] = []
         for m in self._selected(symbol):
-            found = self._call("read", lambda: self._newest(
-                self.client.orders.iter_orders(m, account, is_open=is_open, max_items=count), since))
+            found = self._call("read", lambda: back_to(
+                self.client.orders.iter_orders(m, account, is_open=is_open, max_items=scan_size(since, count)), since))
             out.extend(parse_order(o, m) for o in found)
-        return sorted(out, key=lambda o: o["timestamp"] or 0)[-count:]
+        return window(out, since, count)
 
     def fetch_open_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
                           limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
@@ -264,14 +265,14 @@ class PrivateMethods:
         """This account's trades, oldest first: its own ``side``, ``takerOrMaker``; a
         self-trade has ``side=None``. ``fee`` is ``None`` (O2 does not state it per trade)."""
         self._no_params(params)
-        since, count = self._since(since), self._limit(limit, 50, 10 * _MAX_ITEMS)
+        since, count = self._since(since), self._limit(limit, 50, _MAX_LIMIT)
         account = self._trader().trade_account_id or ""
         out: List[Dict[str, Any]] = []
         for m in self._selected(symbol):
-            found = self._call("read", lambda: self._newest(
-                self.client.markets.iter_account_trades(m, account, max_items=count), since))
+            found = self._call("read", lambda: back_to(
+                self.client.markets.iter_account_trades(m, account, max_items=scan_size(since, count)), since))
             out.extend(parse_trade(t, m, account) for t in found)
-        return sorted(out, key=lambda t: t["timestamp"] or 0)[-count:]
+        return window(out, since, count)
 
     def withdraw(self, code: str, amount: Any, address: str, tag: Any = None,
                  params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
