@@ -46,6 +46,7 @@ def accounts(sandbox):
 
 def test_o2_against_the_sandbox(sandbox, accounts):
     a, b = accounts
+    assert a._wallet.private_key_hex()[2:] not in repr(a) + str(a)  # noqa: SLF001
     # markets, ticker, book, balance
     markets = a.load_markets()
     assert a.symbols == ["ETH/USDC", PAIR] and a.id == "o2" and a.precisionMode == 2

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, TypeVar, Unio
 
 from ..client import Client
 from .._hex import b256_hex
-from ..errors import O2Error, ValidationError
+from ..errors import O2Error
 from ..market import Market
 from ..markets import RESOLUTIONS
 from ..signing import Wallet
@@ -42,6 +42,30 @@ MAX_ITEMS = 10_000  # the largest limit a paged read accepts
 _CONFIG_KEYS = frozenset({"url", "network", "privateKey", "tradeAccountId", "timeout", "options"})
 
 
+def _options(options: Any) -> Dict[str, Any]:
+    """``config["options"]`` with its defaults; only ``marketSlippage`` (a fraction in [0, 1))."""
+    options = options or {}
+    if not isinstance(options, Mapping) or set(options) - {"marketSlippage"}:
+        raise BadRequest("options may hold marketSlippage only")
+    merged = {"marketSlippage": 0.05, **options}
+    slippage = merged["marketSlippage"]
+    if isinstance(slippage, bool) or not isinstance(slippage, (int, float)) or not 0 <= slippage < 1:
+        raise BadRequest("options.marketSlippage must be a fraction in [0, 1), e.g. 0.05")
+    return merged
+
+
+def _client(cfg: Mapping[str, Any]) -> Client:
+    """The o2lite Client for ``url`` or ``network`` (default mainnet), ``timeout`` in ms."""
+    if cfg.get("url") and cfg.get("network"):
+        raise BadRequest("give url or network, not both")
+    timeout = cfg.get("timeout")
+    if timeout is None:
+        return Client(cfg.get("url") or cfg.get("network") or "mainnet")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600_000:
+        raise BadRequest("timeout is milliseconds in (0, 600000]")
+    return Client(cfg.get("url") or cfg.get("network") or "mainnet", timeout=timeout / 1000)
+
+
 class O2(PrivateMethods):
     """The O2 Exchange with ccxt's synchronous API.
 
@@ -53,7 +77,8 @@ class O2(PrivateMethods):
         client: an :class:`o2lite.Client` to use instead of building one.
 
     Construction does no I/O. Private calls find the account on first need and open a session
-    (sequential nonces, all markets, one day) the first time they sign.
+    (sequential nonces, all markets, one day) the first time they sign; O2 keeps one session per
+    account, so this replaces any other. Not thread-safe: use one ``O2`` per thread.
     """
 
     id = "o2"
@@ -77,34 +102,16 @@ class O2(PrivateMethods):
         if unknown:
             raise BadRequest(f"unknown O2 config keys: {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(sorted(_CONFIG_KEYS))})")
-        if cfg.get("url") and cfg.get("network"):
-            raise BadRequest("give url or network, not both")
-        options = cfg.get("options") or {}
-        if not isinstance(options, Mapping) or set(options) - {"marketSlippage"}:
-            raise BadRequest("options may hold marketSlippage only")
-        self.options: Dict[str, Any] = {"marketSlippage": 0.05, **options}
-        slippage = self.options["marketSlippage"]
-        if isinstance(slippage, bool) or not isinstance(slippage, (int, float)) or not 0 <= slippage < 1:
-            raise BadRequest("options.marketSlippage must be a fraction in [0, 1), e.g. 0.05")
+        self.options: Dict[str, Any] = _options(cfg.get("options"))
+        if client is not None and {"url", "network", "timeout"} & set(cfg):
+            raise BadRequest("with client=, url/network/timeout belong to that client")
         try:
-            if client is None:
-                timeout = cfg.get("timeout")
-                kw: Dict[str, Any] = {}
-                if timeout is not None:
-                    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600_000:
-                        raise BadRequest("timeout is milliseconds in (0, 600000]")
-                    kw["timeout"] = timeout / 1000
-                client = Client(cfg.get("url") or cfg.get("network") or "mainnet", **kw)
+            self.client: Client = client or _client(cfg)
             wallet = Wallet(cfg["privateKey"]) if cfg.get("privateKey") is not None else None
-        except (O2Error, ValueError) as exc:
+            account = cfg.get("tradeAccountId")
+            account = None if account is None else b256_hex(account, "tradeAccountId")
+        except (O2Error, ValueError) as exc:  # the key's own text never names the key
             raise map_error(exc) from exc
-        account = cfg.get("tradeAccountId")
-        if account is not None:
-            try:
-                account = b256_hex(account, "tradeAccountId")
-            except ValidationError as exc:
-                raise map_error(exc) from exc
-        self.client: Client = client
         self.has = dict(O2.has)  # per instance, as ccxt's: a script may adjust it
         self.markets: Dict[str, Dict[str, Any]] = {}
         self.markets_by_id: Dict[str, Dict[str, Any]] = {}
