@@ -123,3 +123,41 @@ def test_error_fixture_cases_as_o2lite_raises_them():
     assert isinstance(map_error(O2ConnectionError("socket closed"), "read"), ccxt_errors.NetworkError)
     lost = map_error(SubmissionUnknown("response lost", nonce=7), "private")
     assert isinstance(lost, ccxt_errors.O2AmbiguousSubmission) and lost.nonce == 7
+
+
+def test_order_types_statuses_and_unknown_fields(market):
+    base = load("raw", "orders")[0]
+    cases = [({"order_type": "Spot"}, ("limit", "GTC", False)), ({"order_type": "FillOrKill"}, ("limit", "FOK", False)),
+             ({"order_type": {"Limit": ["1500000", "1700000000"]}}, ("limit", "GTC", False)),
+             ({"order_type": "Market"}, ("market", None, False)),
+             ({"order_type": {"BoundedMarket": {"max_price": "2", "min_price": "1"}}}, ("market", None, False)),
+             ({"order_type": "TurboSharedPostOnly", "margin": {"x": 1}}, ("limit", "PO", True))]
+    for change, want in cases:
+        got = parse_order(dict(base, **change), market)
+        assert (got["type"], got["timeInForce"], got["postOnly"]) == want, change
+    assert parse_order(dict(base, close=True, cancel=True), market)["status"] == "canceled"
+    closed = parse_order(dict(base, close=True, quantity_fill="2000000000"), market)
+    assert (closed["status"], closed["remaining"]) == ("closed", 0.0)
+    fresh = parse_order(dict(base, price_fill="0", quantity_fill="0"), market)
+    assert (fresh["average"], fresh["cost"]) == (None, 0.0)
+
+
+def test_account_trades_without_trader_side_use_the_account(market):
+    trade = dict(load("raw", "trades")[0], maker={"ContractId": "0x" + "aa" * 32}, taker={"ContractId": "0x" + "bb" * 32})
+    assert parse_trade(trade, market, "0x" + "AA" * 32)["side"] == "buy"  # maker: the maker's side
+    taker = parse_trade(trade, market, "0x" + "bb" * 32)
+    assert (taker["side"], taker["takerOrMaker"]) == ("sell", "taker")
+    assert parse_trade(trade, market, "0x" + "cc" * 32)["side"] == "sell"  # not ours: the public view
+
+
+def test_parsers_refuse_what_they_cannot_read(market):
+    with pytest.raises(O2Error, match="decimals are unknown"):
+        parse_balance({"ETH": load("raw", "balances")["USDC"]}, [market])
+    for bad in ({"trade_id": "t", "side": "sideways", "price": "1", "quantity": "1", "timestamp": 1},
+                {"trade_id": "t", "side": "buy", "price": "-1", "quantity": "1", "timestamp": 1}):
+        with pytest.raises(O2Error):
+            parse_trade(bad, market)
+    with pytest.raises(O2Error):
+        parse_order_book({"bids": [["1"]]}, market)
+    with pytest.raises(O2Error):
+        parse_market({"market_id": "0x12"})
