@@ -18,6 +18,7 @@ from o2lite.ccxt import (O2, ArgumentsRequired, AuthenticationError, BadRequest,
 from o2lite.ccxt.order_args import limit_order_type, order_amount, order_price, protective_price
 from o2lite.errors import (BatchIncomplete, NotFound, O2ConnectionError, O2Error, RateLimited, SessionInvalid,
                            SubmissionUnknown, TransactionReverted, ValidationError)
+from o2lite.error_codes import ErrorCode
 from o2lite.market import Market
 from o2lite.sandbox import Sandbox
 
@@ -214,9 +215,9 @@ def test_order_arguments():
 
 def test_map_error_classes_and_causes():
     cases = [
-        (NotFound("Market not found", code=2000), "read", BadSymbol),
-        (NotFound("Order not found", code=3000), "read", OrderNotFound),
-        (NotFound("Account not found", code=4002), "read", AuthenticationError),
+        (NotFound("Market not found", code=ErrorCode.MARKET_NOT_FOUND), "read", BadSymbol),
+        (NotFound("Order not found", code=ErrorCode.ORDER_NOT_FOUND), "read", OrderNotFound),
+        (NotFound("Account not found", code=ErrorCode.ACCOUNT_NOT_FOUND), "read", AuthenticationError),
         (SessionInvalid("Expired session"), "private", AuthenticationError),
         (RateLimited("slow down", status=429, retry_after=2.0), "private", RateLimitExceeded),
         (O2Error("bad gateway", status=502), "read", ExchangeNotAvailable),
@@ -281,3 +282,13 @@ def test_readme_ccxt_script_runs_offline(capsys):
     script = next(b for b in blocks if "from o2lite.ccxt import O2" in b)
     exec(compile(script, "README.rst", "exec"), {})
     assert capsys.readouterr().out.split() == ["0.0126", "True", "10000.0"]
+
+
+@pytest.mark.parametrize("name", ["o2lite.ccxt", "o2lite.ccxt.errors", "o2lite.ccxt.exchange", "o2lite.ccxt.private",
+                                  "o2lite.ccxt.parsers", "o2lite.ccxt.normalise", "o2lite.ccxt.order_args",
+                                  "o2lite.ccxt.paging"])
+def test_everything_in_all_imports(name):
+    import importlib
+
+    module = importlib.import_module(name)
+    assert module.__all__ and all(hasattr(module, attr) for attr in module.__all__)

@@ -29,8 +29,9 @@ The tree (ccxt's, trimmed to what O2 can raise)::
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Optional, Type
+from typing import Any, Dict, Literal, Optional, Type
 
+from ..error_codes import ErrorCode
 from ..errors import (BatchIncomplete, InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected,
                       NotFound, O2ConnectionError, O2Error, OrderRejected, RateLimited, SessionInvalid,
                       StreamError, SubmissionUnknown, TransactionReverted, ValidationError)
@@ -133,6 +134,9 @@ _INVALID_ORDER = re.compile(
 _UNKNOWN_MARKET = re.compile(r"unknown market|market not found", re.I)
 _AUTH_REVERTS = ("SignerError", "SignatureError", "SessionError", "TradeAccountRegistryError")
 _NETWORK_TYPES = (ConnectionError, TimeoutError, OSError)
+_NOT_FOUND: Dict[int, Type[ExchangeError]] = {ErrorCode.MARKET_NOT_FOUND: BadSymbol,
+                                              ErrorCode.ORDER_NOT_FOUND: OrderNotFound,
+                                              ErrorCode.ACCOUNT_NOT_FOUND: AuthenticationError}
 
 
 def _text(exc: BaseException) -> str:
@@ -183,7 +187,7 @@ def _o2_class(exc: O2Error, context: Context) -> Type[BaseError]:
             return AuthenticationError
         return found or ExchangeError
     if isinstance(exc, NotFound):
-        return {2000: BadSymbol, 3000: OrderNotFound, 4002: AuthenticationError}.get(exc.code or 0, ExchangeError)
+        return _NOT_FOUND.get(exc.code or 0, ExchangeError)
     if isinstance(exc, OrderRejected):
         return InvalidOrder
     if isinstance(exc, ValidationError):
