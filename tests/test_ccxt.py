@@ -20,6 +20,7 @@ from o2lite.errors import (BatchIncomplete, NotFound, O2ConnectionError, O2Error
                            SubmissionUnknown, TransactionReverted, ValidationError)
 from o2lite.error_codes import ErrorCode
 from o2lite.market import Market
+from o2lite.models import TxResult
 from o2lite.sandbox import Sandbox
 
 PAIR = "FUEL/USDC"
@@ -158,6 +159,12 @@ def test_a_lost_answer_is_ambiguous_never_a_network_error(sandbox, accounts, mon
         pytest.fail("a lost signed order must not look retryable")
     except O2AmbiguousSubmission as exc:
         assert exc.nonce == 41 and isinstance(exc, OperationFailed) and isinstance(exc.__cause__, SubmissionUnknown)
+    else:
+        pytest.fail("no error raised")
+    monkeypatch.setattr(o2lite.trader.Trader, "place", lambda *a, **k: TxResult("0xabc"))
+    with pytest.raises(O2AmbiguousSubmission, match="named no order") as unnamed:
+        a.create_order(PAIR, "limit", "buy", 100, 0.0121)
+    assert unnamed.value.transaction_id == "0xabc"
 
 
 def test_private_calls_need_a_key_and_an_account(sandbox):
@@ -221,6 +228,7 @@ def test_map_error_classes_and_causes():
         (SessionInvalid("Expired session"), "private", AuthenticationError),
         (RateLimited("slow down", status=429, retry_after=2.0), "private", RateLimitExceeded),
         (O2Error("bad gateway", status=502), "read", ExchangeNotAvailable),
+        (O2Error("unavailable", status=503), "private", ExchangeNotAvailable),  # o2lite: definite, unsent
         (O2ConnectionError("api did not answer in time (read timeout)"), "read", RequestTimeout),
         (O2ConnectionError("connection refused"), "private", NetworkError),  # proven unsent: retryable
         (TimeoutError("timed out"), "read", RequestTimeout),

@@ -205,7 +205,8 @@ def _o2_class(exc: O2Error, context: Context) -> Type[BaseError]:
         return BadRequest
     if isinstance(exc, MarketUnavailable):
         return ExchangeError
-    if exc.status is not None and exc.status >= 500 and context == "read":
+    if exc.status is not None and exc.status >= 500:
+        # o2lite already made every 5xx that leaves a write's outcome open a SubmissionUnknown
         return ExchangeNotAvailable
     return ExchangeError
 

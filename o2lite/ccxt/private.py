@@ -150,8 +150,10 @@ class PrivateMethods:
         result = self._sign(lambda t: t.place(m, "Buy" if side_name == "buy" else "Sell", str(limit_price),
                                               str(quantity), order_type, settle_first=settle_first))
         if not result.orders:
-            raise O2AmbiguousSubmission(f"the order landed (tx {result.tx_id}) but the answer named no order: "
-                                        "find it with fetch_open_orders / fetch_orders before placing again")
+            unnamed = O2AmbiguousSubmission(f"the order landed (tx {result.tx_id}) but the answer named no order: "
+                                            "find it with fetch_open_orders / fetch_orders before placing again")
+            unnamed.transaction_id = result.tx_id
+            raise unnamed
         parsed = parse_order(result.orders[-1], m)
         if kind == "market":
             parsed["type"] = "market"
