@@ -161,3 +161,13 @@ def test_parsers_refuse_what_they_cannot_read(market):
         parse_order_book({"bids": [["1"]]}, market)
     with pytest.raises(O2Error):
         parse_market({"market_id": "0x12"})
+
+
+def test_a_callers_decimal_context_changes_nothing(market):
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec, ctx.rounding = 2, decimal.ROUND_FLOOR
+        order = parse_order(dict(load("raw", "orders")[0], quantity="2000000001", quantity_fill="1999999999"), market)
+        assert (order["cost"], order["remaining"]) == (2.7999999986, 2e-09)
+        assert parse_ticker(dict(load("raw", "ticker"), quote_volume="1", base_volume="3"), market)["vwap"] == 1 / 3

@@ -158,7 +158,8 @@ class O2(PrivateMethods):
         info = self._call("read", lambda: self.client.markets.refresh())
         return [parse_market(m) for m in info.markets if m.base.symbol.strip() and m.quote.symbol.strip()]
 
-    def load_markets(self, reload: bool = False, params: Optional[Mapping[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
+    def load_markets(self, reload: bool = False,
+                     params: Optional[Mapping[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
         """The markets keyed by symbol, fetched once (again with ``reload=True``)."""
         if self.markets and not reload:
             return self.markets
@@ -261,7 +262,8 @@ class O2(PrivateMethods):
         return window((parse_trade(t, m) for t in trades), since, count)
 
     def fetch_ohlcv(self, symbol: str, timeframe: str = "1m", since: Optional[int] = None,
-                    limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[List[Union[int, float]]]:
+                    limit: Optional[int] = None,
+                    params: Optional[Mapping[str, Any]] = None) -> List[List[Union[int, float]]]:
         """``GET /v1/bars`` as ``[[ms, open, high, low, close, volume], …]``, oldest first:
         ``limit`` (default 100) bars from ``since``, or the latest ones up to ``params.until``
         (default now)."""
@@ -276,7 +278,8 @@ class O2(PrivateMethods):
         end = until if since is None else min(until, start + span)
         if end < start:
             raise BadRequest("since is after until")
-        bars = self._call("read", lambda: [parse_ohlcv(b.raw, m) for b in self.client.markets.bars(m, timeframe, start, end)])
+        raw_bars = self._call("read", lambda: self.client.markets.bars(m, timeframe, start, end))
+        bars = self._call("read", lambda: [parse_ohlcv(b.raw, m) for b in raw_bars])
         bars = sorted((b for b in bars if start <= b[0] <= end), key=lambda b: b[0])
         return bars[:count] if since is not None else bars[-count:]
 

@@ -14,7 +14,7 @@ fixtures give (and :mod:`o2lite.ccxt.parsers` reads). Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from .._parse import chain_int, decimal_of, digits, unwrap_one
 from ..errors import O2Error
@@ -51,8 +51,10 @@ def human_ticker(raw: Any, market: Market) -> Dict[str, Any]:
         number = chain_int(value, name, where)
         return None if zero_is_none and number == 0 else str(format_units(number, decimals))
 
-    price: Callable[[str], Optional[str]] = lambda name: scaled(name, market.quote.decimals, zero_is_none=True)  # noqa: E731
-    change = _signed(obj.get("change"), where)
+    def price(name: str) -> Optional[str]:
+        return scaled(name, market.quote.decimals, zero_is_none=True)
+
+    change, quote = _signed(obj.get("change"), where), market.quote.decimals
     percentage = obj.get("percentage")
     out: Dict[str, Any] = {
         "market_id": obj.get("market_id"), "last_price": price("last"), "best_bid": price("bid"),
@@ -61,7 +63,7 @@ def human_ticker(raw: Any, market: Market) -> Dict[str, Any]:
         "ask_volume": scaled("ask_volume", market.base.decimals),
         "base_volume": scaled("base_volume", market.base.decimals),
         "quote_volume": scaled("quote_volume", market.quote.decimals),
-        "change": None if change is None else ("-" if change < 0 else "") + str(format_units(abs(change), market.quote.decimals)),
+        "change": None if change is None else ("-" if change < 0 else "") + str(format_units(abs(change), quote)),
         "percentage": None if percentage is None else str(decimal_of(percentage, "percentage", where)),
         "timestamp": obj.get("timestamp"),
     }

@@ -101,5 +101,5 @@ def protective_price(side: str, price: Any, params: Mapping[str, Any], market: M
     if best is None:
         raise ArgumentsRequired(f"a market {side} needs a protective price: pass price, params.{key}, or wait for "
                                 f"{'asks' if side == 'buy' else 'bids'} in the {market.pair} book")
-    factor = Decimal(1) + slippage if side == "buy" else Decimal(1) - slippage
-    return order_price(best * factor, market, rounding), f"best price × {factor}"
+    factor = _CONTEXT.add(1, slippage) if side == "buy" else _CONTEXT.subtract(1, slippage)
+    return order_price(_CONTEXT.multiply(best, factor), market, rounding), f"best price × {factor}"

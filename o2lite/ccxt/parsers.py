@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
+import decimal
 from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -35,6 +36,8 @@ __all__ = [
 
 CcxtMarket = Mapping[str, Any]
 MarketLike = Union[CcxtMarket, Market]
+# Decimal arithmetic under a private context, so a caller's global context cannot change a result
+_EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation])
 _MS_THRESHOLD = 10**12  # below: Unix seconds (a ms timestamp passed 10^12 in Sept 2001)
 
 
@@ -126,7 +129,7 @@ def parse_ticker(raw: Mapping[str, Any], market: MarketLike) -> Dict[str, Any]:
     last = _human(raw.get("last_price"))
     ts = timestamp_ms(raw.get("timestamp"))
     base_volume, quote_volume = _human(raw.get("base_volume")), _human(raw.get("quote_volume"))
-    vwap = quote_volume / base_volume if base_volume and quote_volume is not None else None
+    vwap = _EXACT.divide(quote_volume, base_volume) if base_volume and quote_volume is not None else None
     return {
         "symbol": _symbol(market), "timestamp": ts, "datetime": iso8601(ts),
         "high": _f(_human(raw.get("high"))), "low": _f(_human(raw.get("low"))),
@@ -186,7 +189,7 @@ def parse_trade(raw: Any, market: MarketLike, account: Optional[str] = None) -> 
     ts = timestamp_ms(trade.timestamp)
     return {"id": trade.trade_id, "order": None, "timestamp": ts, "datetime": iso8601(ts),
             "symbol": _symbol(market), "type": None, "side": side, "takerOrMaker": taker_or_maker,
-            "price": float(price), "amount": float(amount), "cost": float(price * amount),
+            "price": float(price), "amount": float(amount), "cost": float(_EXACT.multiply(price, amount)),
             "fee": None, "fees": [], "info": dict(trade.raw)}
 
 
@@ -234,7 +237,7 @@ def parse_balance(raw_balances: Mapping[str, Any],
         balance = raw if isinstance(raw, Balance) else Balance.from_json(raw, "ccxt parse_balance")
         places = decimals[currency]
         free, used = format_units(balance.total_unlocked, places), format_units(balance.total_locked, places)
-        entry = {"free": float(free), "used": float(used), "total": float(free + used)}
+        entry = {"free": float(free), "used": float(used), "total": float(_EXACT.add(free, used))}
         result[currency] = entry
         for key in ("free", "used", "total"):
             result[key][currency] = entry[key]
@@ -271,7 +274,7 @@ def parse_order(raw: Any, market: MarketLike) -> Dict[str, Any]:
         "lastTradeTimestamp": None, "lastUpdateTimestamp": None, "symbol": _symbol(market),
         "type": kind, "timeInForce": time_in_force, "postOnly": post_only, "reduceOnly": False,
         "side": order.side.lower(), "price": float(price), "triggerPrice": None, "stopPrice": None,
-        "amount": float(amount), "filled": float(filled), "remaining": float(max(amount - filled, Decimal(0))),
-        "average": _f(average), "cost": float((average if average is not None else price) * filled),
+        "amount": float(amount), "filled": float(filled), "remaining": float(max(_EXACT.subtract(amount, filled), Decimal(0))),
+        "average": _f(average), "cost": float(_EXACT.multiply(average if average is not None else price, filled)),
         "status": status, "fee": None, "fees": [], "trades": [], "info": dict(order.raw),
     }

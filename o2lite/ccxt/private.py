@@ -246,12 +246,14 @@ class PrivateMethods:
         return window(out, since, count)
 
     def fetch_open_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
-                          limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+                          limit: Optional[int] = None,
+                          params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
         """Open orders, oldest first (of ``symbol``, or of every market)."""
         return self._orders(symbol, since, limit, True, params)
 
     def fetch_closed_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
-                            limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+                            limit: Optional[int] = None,
+                          params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
         """Filled or cancelled orders, oldest first."""
         return self._orders(symbol, since, limit, False, params)
 
@@ -263,7 +265,8 @@ class PrivateMethods:
     # --- my trades and withdrawals ------------------------------------------------------------
 
     def fetch_my_trades(self, symbol: Optional[str] = None, since: Optional[int] = None,
-                        limit: Optional[int] = None, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+                        limit: Optional[int] = None,
+                        params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
         """This account's trades, oldest first: its own ``side``, ``takerOrMaker``; a
         self-trade has ``side=None``. ``fee`` is ``None`` (O2 does not state it per trade)."""
         self._no_params(params)
