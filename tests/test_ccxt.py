@@ -68,6 +68,8 @@ def test_o2_against_the_sandbox(sandbox, accounts):
     resting = a.create_order(PAIR, "limit", "buy", 100, 0.0121)
     assert (resting["status"], resting["type"], resting["timeInForce"]) == ("open", "limit", "GTC")
     assert (resting["price"], resting["amount"], resting["filled"], resting["remaining"]) == (0.0121, 100.0, 0.0, 100.0)
+    sent = sandbox.exchange.orders[resting["id"]]  # what reached the exchange, in chain units
+    assert (sent.side, sent.price, sent.quantity, sent.order_type) == ("Buy", 12_100, 100 * 10**9, "Spot")
     assert [o["id"] for o in a.fetch_open_orders(PAIR)] == [resting["id"]]
     assert a.fetch_balance()["used"]["USDC"] == 1.21
     canceled = a.cancel_order(resting["id"], PAIR)
@@ -128,6 +130,8 @@ def test_market_orders_cancel_all_and_withdraw(sandbox, accounts):
     bought = b.create_market_buy_order(PAIR, 100)  # FillOrKill capped at best ask × 1.05
     assert (bought["type"], bought["status"], bought["filled"], bought["average"]) == ("market", "closed", 100.0, 0.0126)
     assert bought["price"] == 0.01323
+    sent = sandbox.exchange.orders[bought["id"]]
+    assert (sent.side, sent.price, sent.quantity, sent.order_type) == ("Buy", 13_230, 100 * 10**9, "FillOrKill")
     trades = a.fetch_trades(PAIR)
     assert len(trades) >= 2 and [t["timestamp"] for t in trades] == sorted(t["timestamp"] for t in trades)
     assert a.fetch_trades(PAIR, limit=1)[0]["timestamp"] == trades[-1]["timestamp"]  # the newest
