@@ -121,6 +121,10 @@ def test_o2_against_the_sandbox(sandbox, accounts):
     with pytest.raises(InvalidOrder) as post_only:  # a PostOnly buy above the best ask would take
         a.create_order(PAIR, "limit", "buy", 100, 0.0127, {"postOnly": True})
     assert isinstance(post_only.value.__cause__, TransactionReverted)
+    with pytest.raises(BadRequest, match="order id"):
+        a.cancel_order("0x12", PAIR)
+    with pytest.raises(OrderNotFound):
+        a.fetch_order("0x" + "ab" * 32)
     with pytest.raises(InsufficientFunds):
         a.create_order(PAIR, "limit", "sell", 1_000_000, 0.02)
 

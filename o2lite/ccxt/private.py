@@ -16,14 +16,15 @@ from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from ..client import Client
-from ..errors import SessionInvalid
+from .._hex import b256_hex
+from ..errors import SessionInvalid, ValidationError
 from ..market import Market
 from ..models import Order
 from ..order_building import OrderTypeName
 from ..signing import Wallet
 from ..trader import Trader
-from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, Context, InvalidOrder, NotSupported,
-                     O2AmbiguousSubmission, OrderNotFound)
+from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, InvalidOrder, NotSupported,
+                     O2AmbiguousSubmission, OrderNotFound, map_error)
 from .order_args import (KNOWN_PARAMS, limit_order_type, order_amount, order_price, protective_price,
                          to_decimal)
 from .paging import back_to, scan_size, window
@@ -186,14 +187,24 @@ class PrivateMethods:
         """``create_order(symbol, "market", "sell", amount, None, params)``."""
         return self.create_order(symbol, "market", "sell", amount, None, params)
 
+    @staticmethod
+    def _order_id(id: Any) -> str:
+        """An order id (``0x`` + 64 hex), checked before anything is read or signed."""
+        try:
+            return b256_hex(id, "order id")
+        except ValidationError as exc:
+            raise map_error(exc) from exc
+
     def _find_order(self, id: str, symbol: Optional[str]) -> Order:
         """``GET /v1/order`` in ``symbol``'s market, or in each market until found."""
+        order_id = self._order_id(id)
         for m in self._selected(symbol):
             try:
-                return self._call("read", lambda: self.client.orders.get(m, id))  # type: ignore[no-any-return]
+                order: Order = self._call("read", lambda: self.client.orders.get(m, order_id))
+                return order
             except OrderNotFound:
                 continue
-        raise OrderNotFound(f"no order {str(id)[:70]} in {symbol or 'any market'}")
+        raise OrderNotFound(f"no order {order_id} in {symbol or 'any market'}")
 
     def fetch_order(self, id: str, symbol: Optional[str] = None,
                     params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
@@ -207,9 +218,10 @@ class PrivateMethods:
         """Cancel one order, then read it back. Cancelling an order that is no longer open
         reverts on chain: an ``ExchangeError`` (definite; the nonce is spent)."""
         self._no_params(params)
-        m = self._market(symbol) if symbol is not None else self._find_order_market(id)
-        self._sign(lambda t: t.cancel(id, m))
-        return parse_order(self._call("read", lambda: self.client.orders.get(m, id)), m)
+        order_id = self._order_id(id)
+        m = self._market(symbol) if symbol is not None else self._find_order_market(order_id)
+        self._sign(lambda t: t.cancel(order_id, m))
+        return parse_order(self._call("read", lambda: self.client.orders.get(m, order_id)), m)
 
     def _find_order_market(self, id: str) -> Market:
         order = self._find_order(id, None)
