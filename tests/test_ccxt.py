@@ -308,3 +308,34 @@ def test_everything_in_all_imports(name):
 
     module = importlib.import_module(name)
     assert module.__all__ and all(hasattr(module, attr) for attr in module.__all__)
+
+
+HOSTILE = [None, True, -1, 0, float("nan"), float("inf"), "", "x" * 300, [], {}, b"\x00", object()]
+
+
+def test_hostile_arguments_raise_ccxt_errors_only(sandbox, accounts):
+    """Every public method, every argument position, a bounded set of bad values: the only
+    exceptions are ccxt-style errors, and no bad order reaches the exchange."""
+    a, _ = accounts
+    calls = {
+        "fetch_ticker": (PAIR,), "fetch_order_book": (PAIR, 5), "fetch_trades": (PAIR, None, 5),
+        "fetch_ohlcv": (PAIR, "1m", None, 5), "fetch_open_orders": (PAIR, None, 5), "fetch_my_trades": (PAIR, None, 5),
+        "create_order": (PAIR, "limit", "buy", 100, 0.0001), "withdraw": ("USDC", 1, "0x" + "00" * 31 + "01"),
+        "cancel_order": ("0x" + "ab" * 32, PAIR), "fetch_order": ("0x" + "ab" * 32, PAIR),
+    }
+    orders_before, checked = len(sandbox.exchange.orders), 0
+    for name, good in calls.items():
+        method = getattr(a, name)
+        for position in range(len(good) + 1):  # the last position is params
+            for bad in HOSTILE:
+                args = list(good) + [None] * (position + 1 - len(good))
+                args[position] = bad
+                if position == len(good) and bad is None:
+                    continue  # params=None is valid
+                try:
+                    method(*args)
+                except BaseException as exc:  # noqa: B902 - asserting the type below
+                    assert isinstance(exc, o2lite.ccxt.BaseError), (name, position, bad, exc)
+                checked += 1
+    assert checked > 400
+    assert len(sandbox.exchange.orders) == orders_before

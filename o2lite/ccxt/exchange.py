@@ -221,10 +221,13 @@ class O2(PrivateMethods):
         return limit
 
     @staticmethod
-    def _since(since: Optional[int]) -> Optional[int]:
-        if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
+    def _since(since: Any) -> Optional[int]:
+        """Unix ms; a float (``time.time() * 1000``) is truncated, as ccxt scripts pass them."""
+        if since is None:
+            return None
+        if isinstance(since, bool) or not isinstance(since, (int, float)) or not 0 <= since < 2**63:
             raise BadRequest("since is Unix milliseconds (an int)")
-        return since
+        return int(since)
 
     # --- public reads -------------------------------------------------------------------------
 
@@ -268,7 +271,7 @@ class O2(PrivateMethods):
         ``limit`` (default 100) bars from ``since``, or the latest ones up to ``params.until``
         (default now)."""
         extra = self._no_params(params, frozenset({"until"}))
-        if timeframe not in TIMEFRAMES:
+        if not isinstance(timeframe, str) or timeframe not in TIMEFRAMES:
             raise NotSupported(f"O2 has no timeframe {str(timeframe)[:10]!r} (known: {', '.join(TIMEFRAMES)})")
         m, since = self._market(symbol), self._since(since)
         count = self._limit(limit, 100, MAX_BARS)

@@ -50,7 +50,7 @@ class PrivateMethods:
     _selected: Callable[[Optional[str]], List[Market]]
     _best: Callable[[Market, str], Optional[Decimal]]
     _limit: Callable[[Optional[int], int, int], int]
-    _since: Callable[[Optional[int]], Optional[int]]
+    _since: Callable[[Any], Optional[int]]
     _no_params: Callable[..., Dict[str, Any]]
     load_markets: Callable[..., Dict[str, Dict[str, Any]]]
 
@@ -299,7 +299,7 @@ class PrivateMethods:
         if tag is not None:
             raise NotSupported("O2 withdrawals take no tag/memo")
         self.load_markets()
-        if code not in self.currencies:
+        if not isinstance(code, str) or code not in self.currencies:
             raise BadRequest(f"unknown currency {str(code)[:20]!r}")
         human = to_decimal(amount, "amount")
         trader = self._trader()
