@@ -18,7 +18,7 @@ variable-length field with zeros to a multiple of 8)::
 Its id (what the owner signs) is ``sha256(u64 chainId ‖ the transaction up to the witnesses)``
 with the fields that execution fills in zeroed: the receipts root, each input's tx pointer and
 predicate gas (and a contract input's utxo and roots), contract outputs' roots, change amounts,
-variable outputs' ``to`` and amount, and the witness count.
+variable outputs' ``to``, amount and asset id, and the witness count.
 
 The script's pointers depend on the chain's ``maxInputs`` (the VM puts 72 + 40·maxInputs bytes
 before the transaction), which the transaction does not carry: pass a value you trust. Byte rules
@@ -235,5 +235,5 @@ def _output(r: Reader, zero: _Zero, inputs: List[FuelInputInspection]) -> FuelOu
     if kind == 2:
         zero(start + 32, 8)  # change amount
     else:
-        zero(start, 72)  # variable to and amount
+        zero(start, 72)  # variable: to, amount and asset id
     return FuelOutputInspection("change" if kind == 2 else "variable", to, amount, asset)
