@@ -14,9 +14,11 @@
 from .client import FAST_BRIDGE_MAINNET_URL, FAST_BRIDGE_TESTNET_URL, FastBridgeClient
 from .errors import BridgeApiError, BridgeSubmissionUnknown
 from .evm import EvmDepositInspection, EvmPermitInspection, deposit_transaction_hash, parse_evm_unsigned_transaction
+from .flows import deposit, plan_deposit, plan_withdraw, send_plan, withdraw
 from .fuel import (FuelInputInspection, FuelNetworkFee, FuelOutputInspection, FuelWithdrawalInspection,
                    parse_fuel_unsigned_transaction)
 from .models import DepositPermit, DepositPrepareRequest, SubmitRequest, WithdrawPrepareRequest
+from .plan import BridgePlan, BridgeTransfer
 from .proof import PreparationProofClaims, parse_preparation_proof
 from .signatures import sign_deposit, sign_withdraw
 
@@ -26,5 +28,6 @@ __all__ = [
     "parse_preparation_proof", "deposit_transaction_hash", "sign_deposit", "sign_withdraw",
     "EvmDepositInspection", "EvmPermitInspection", "FuelWithdrawalInspection", "FuelInputInspection",
     "FuelOutputInspection", "FuelNetworkFee", "PreparationProofClaims", "DepositPrepareRequest",
-    "DepositPermit", "WithdrawPrepareRequest", "SubmitRequest",
+    "DepositPermit", "WithdrawPrepareRequest", "SubmitRequest", "deposit", "withdraw", "plan_deposit",
+    "plan_withdraw", "send_plan", "BridgePlan", "BridgeTransfer",
 ]
