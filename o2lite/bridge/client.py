@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Type, TypeVar
 from urllib.parse import urlsplit
 
-from .. import __version__
+from .._version import __version__
 from .._http import TooLarge, check_timeout, describe, read_capped, read_deadline, refused
 from .._json import loads as json_loads
 from ..errors import O2ConnectionError, ValidationError

@@ -52,8 +52,10 @@ def _decode(part: str) -> bytes:
 def parse_preparation_proof(proof: str) -> PreparationProofClaims:
     """Decode a proof's claims (no authentication: see the module doc).
 
-    >>> parse_preparation_proof("eyJ2ZXJzaW9uIjoxLCJrZXlJZCI6ImsiLCJleHBpcmVzQXQiOjEsInNpZ25lciI6IjB4"
-    ...     "MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMCJ9." + "A" * 43).key_id
+    >>> import base64, json
+    >>> claims = json.dumps({"version": 1, "keyId": "k", "expiresAt": 1, "signer": "0x" + "ab" * 20})
+    >>> text = base64.urlsafe_b64encode(claims.encode()).decode().rstrip("=")
+    >>> parse_preparation_proof(text + "." + "A" * 43).key_id  # "A" * 43: a 32-byte MAC of zeros
     'k'
 
     Raises:

@@ -1,6 +1,7 @@
 """The sandbox Fast Bridge proxy: the proxy's v1 endpoints over the sandbox exchange's balances.
 
-``BridgeProxy(exchange).handle(method, path, query, body)`` answers like the real proxy
+Served by the sandbox on the same port under ``/bridge`` (``FastBridgeClient(sandbox.url +
+"/bridge")``). ``BridgeProxy(exchange).handle(method, path, query, body)`` answers like the real proxy
 (PROTOCOL §15): transactions in the real formats (:mod:`o2lite.sandbox.bridge_tx`), preparation
 proofs with a real HMAC (``HMAC-SHA256(key, "fuel-fast-bridge:preparation-proof:<op>:v1\\0" ‖
 claims ‖ "\\0" ‖ transaction bytes)``, the construction of the official fixture generator), and
@@ -42,7 +43,9 @@ from ..errors import ValidationError
 from .bridge_tx import build_deposit_transaction, build_withdraw_transaction
 from .config import named_id
 
-__all__ = ["BridgeProxy", "CHAINS", "MAX_INPUTS", "EVM_GRANT", "PROOF_TTL"]
+__all__ = ["BridgeProxy", "BRIDGE_PREFIX", "CHAINS", "MAX_INPUTS", "EVM_GRANT", "PROOF_TTL"]
+
+BRIDGE_PREFIX = "/bridge"  # where the sandbox server mounts the proxy: FastBridgeClient(sandbox.url + "/bridge")
 
 #: The sandbox's EVM chains: testnet ids, so no mainnet default (the official Messenger) applies.
 CHAINS = {84532: "Base Sepolia (sandbox)", 11155111: "Sepolia (sandbox)"}

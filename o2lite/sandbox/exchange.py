@@ -24,6 +24,7 @@ from typing import Any, Dict, Tuple
 from ..error_codes import ErrorCode
 from ..errors import ValidationError
 from .aggregated import aggregated_routes
+from .bridge import BRIDGE_PREFIX, BridgeProxy
 from .config import DEFAULT_MARKETS
 from .core import ExchangeCore, Routes
 from .errors import ApiError
@@ -41,6 +42,11 @@ class Exchange(ExchangeCore):
     """
 
     @cached_property
+    def bridge(self) -> BridgeProxy:
+        """The sandbox Fast Bridge proxy, served under ``/bridge`` (:mod:`o2lite.sandbox.bridge`)."""
+        return BridgeProxy(self)
+
+    @cached_property
     def routes(self) -> Routes:
         """Every (method, path) this exchange answers, and its route."""
         return {
@@ -55,6 +61,9 @@ class Exchange(ExchangeCore):
         """Serve one request → ``(status, JSON body, extra headers)``; never raises."""
         method = method.upper()
         path = path.rstrip("/") or "/"
+        if path.startswith(BRIDGE_PREFIX + "/"):  # a separate service with its own error shape
+            status, payload = self.bridge.handle(method, path[len(BRIDGE_PREFIX):], query, body)
+            return status, payload, {}
         route = self.routes.get((method, path))
         if route is None:
             allowed = sorted(m for m, p in self.routes if p == path)
