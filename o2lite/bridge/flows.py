@@ -154,7 +154,9 @@ def plan_deposit(client: FastBridgeClient, wallet: EvmWallet, *, source_chain_id
     trusted = ("the Messenger address " + ("(official default)" if messenger is None else "(yours)")
                + " — a wrong one would receive the funds",
                f"token address and decimals from the proxy's /v1/assets ({token or 'ETH'}, {token_decimals}/{fuel_decimals})",
-               "the EVM nonce and gas (the transaction may fail, never pay elsewhere)",
+               "the EVM nonce and gas (the transaction may fail, never pay elsewhere)"
+               + ("" if max_network_fee is not None else
+                  f"; the network fee is capped only by the transaction: up to {got.estimated_network_fee} wei"),
                "the Fuel side: the proxy relays and the bridge contracts credit the recipient")
     return BridgePlan(operation="deposit", request=request.to_json(), unsigned_transaction=prepared.unsigned_transaction,
                       preparation_proof=prepared.preparation_proof, claims=claims, inspection=got,

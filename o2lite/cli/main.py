@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tupl
 
 from .. import Client, __version__
 from .account import COMMANDS as ACCOUNT_COMMANDS
+from .bridge import COMMANDS as BRIDGE_COMMANDS, NO_EXCHANGE as BRIDGE_NO_EXCHANGE, add_commands as add_bridge_commands
 from .market import COMMANDS as MARKET_COMMANDS
 from .output import Output, error_line
 from .trading import COMMANDS as TRADING_COMMANDS
@@ -29,8 +30,8 @@ from .demo import run as run_demo
 __all__ = ["main", "build_parser"]
 
 COMMANDS: Dict[str, Callable[..., None]] = {**MARKET_COMMANDS, **ACCOUNT_COMMANDS, **TRADING_COMMANDS,
-                                            **WATCH_COMMANDS}
-OFFLINE = {"wallet new", "wallet import", "wallet show", "session close", "sandbox", "demo"}
+                                            **WATCH_COMMANDS, **BRIDGE_COMMANDS}
+OFFLINE = {"wallet new", "wallet import", "wallet show", "session close", "sandbox", "demo"} | BRIDGE_NO_EXCHANGE
 
 
 class Parser(argparse.ArgumentParser):
@@ -172,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument("--levels", type=int, default=10)
             cmd.add_argument("--precision", type=int, default=1)
         cmd.add_argument("--count", type=int, default=0, help="stop after N events")
+
+    add_bridge_commands(group, add)
 
     check = add(sub, "check", "check", "rebuild a request body's signed bytes and find the wrong field (after a 4000)")
     check.add_argument("file", help="the JSON body that was sent")

@@ -1,0 +1,94 @@
+"""``o2lite bridge …`` in-process against the sandbox server: info, assets, a deposit (dry run, then
+real) into the key's trade account, a withdrawal, both statuses, and the errors a user meets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from o2lite.cli import main
+from o2lite.sandbox import Sandbox
+from o2lite.sandbox.bridge import MAX_INPUTS
+
+
+@pytest.fixture(scope="module")
+def sx():
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def run(capsys, *argv: str):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keys")
+    evm, fuel = str(folder / "evm.json"), str(folder / "fuel.json")
+    assert main(["wallet", "new", "--evm", "--out", evm]) == 0
+    assert main(["wallet", "new", "--out", fuel]) == 0
+    return evm, fuel
+
+
+def test_info_and_assets(sx, capsys):
+    code, out, _ = run(capsys, "--url", sx.url, "--json", "bridge", "info")
+    assert code == 0
+    info = json.loads(out)
+    assert [c["chain_id"] for c in info["chains"]] == [84532, 11155111] and info["fuel"]["chain_id"] == "9889"
+    code, out, _ = run(capsys, "--url", sx.url, "bridge", "assets", "--chain", "84532")
+    assert code == 0 and "USDC" in out and "native" in out and "84532" in out
+
+
+def test_deposit_dry_run_then_real_then_status(sx, keys, capsys):
+    evm, _ = keys
+    assert main(["--url", sx.url, "--key-file", evm, "setup"]) == 0
+    capsys.readouterr()
+    messenger = sx.exchange.bridge.messenger
+    args = ["--url", sx.url, "--key-file", evm, "bridge", "deposit", "USDC", "25.5", "--chain", "84532",
+            "--messenger", messenger]
+    code, out, err = run(capsys, *args, "--dry-run")
+    assert code == 0, err
+    assert "dry run" in out and "✓ amount" in out and "✓ messenger" in out and "trusted" in out
+    code, out, err = run(capsys, "--json", *args)
+    assert code == 0, err
+    sent = json.loads(out)
+    assert sent["amount"] == "25500000" and sent["amount_human"] == "25.5" and sent["status"] == "submitted"
+    code, out, err = run(capsys, "--url", sx.url, "--json", "bridge", "status", "deposit", sent["id"], "--chain", "84532")
+    assert code == 0 and json.loads(out)["source"]["status"] == "confirmed"
+
+
+def test_withdraw_and_status(sx, keys, capsys):
+    _, fuel = keys
+    address = json.loads(open(fuel).read())["address"]
+    usdc = sx.exchange.assets()["USDC"][0]
+    sx.exchange.credit_wallet(None, address, usdc, 10_000_000)
+    code, out, err = run(capsys, "--url", sx.url, "--key-file", fuel, "--json", "bridge", "withdraw", "USDC", "4",
+                         "--chain", "84532", "--to", "0x" + "ab" * 20, "--max-inputs", str(MAX_INPUTS),
+                         "--max-bridge-fee", "0.01")
+    assert code == 0, err
+    sent = json.loads(out)
+    assert sent["operation"] == "withdraw" and sent["amount_human"] == "4"
+    assert sx.exchange.wallets[address][usdc] == 6_000_000
+    code, out, _ = run(capsys, "--url", sx.url, "bridge", "status", "withdraw", sent["id"])
+    assert code == 0 and "fuel success" in out
+
+
+def test_errors_are_one_line(sx, keys, capsys):
+    evm, fuel = keys
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", fuel, "bridge", "deposit", "USDC", "1", "--chain",
+                       "84532", "--to", "0x" + "11" * 32, "--messenger", "0x" + "22" * 20)
+    assert code == 1 and "EVM key" in err
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", evm, "bridge", "deposit", "USDC", "1.0000001",
+                       "--chain", "84532", "--to", "0x" + "11" * 32, "--messenger", "0x" + "22" * 20)
+    assert code == 1 and "more than 6 decimals" in err
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", evm, "bridge", "deposit", "USDC", "1", "--chain",
+                       "84532", "--to", "0x" + "11" * 32)
+    assert code == 1 and "messenger" in err
+    code, _, err = run(capsys, "--url", sx.url, "bridge", "status", "withdraw", "0x" + "00" * 32)
+    assert code == 1 and "TRANSACTION_NOT_FOUND" in err
+    code, _, err = run(capsys, "--network", "devnet", "bridge", "info")
+    assert code == 1 and "--bridge-url" in err
+    assert len(err.strip().splitlines()) == 1
