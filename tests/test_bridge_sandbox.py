@@ -46,3 +46,15 @@ def test_deposit_trade_withdraw_round_trip_on_the_sandbox_server():
         assert client.accounts.balance(usdc.asset_id, address=owner.address).trading_account_balance == 40_000_000
         net = plan.inspection.net_amount
         assert sx.exchange.bridge.evm_balance(chain, depositor.evm_address, "USDC") == evm_before - 250_000_000 + net
+
+
+def test_the_readme_bridge_sample_runs_offline(capsys):
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.rst").read_text()
+    section = readme.split("Bridging funds\n--------------\n", 1)[1].split("\n-----", 1)[0]
+    block = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section)[0]
+    exec(compile(re.sub(r"^    ", "", block, flags=re.M), "README.rst", "exec"), {})
+    out = capsys.readouterr().out
+    assert "checked offline:" in out and "✓ amount" in out and "status='confirmed'" in out
