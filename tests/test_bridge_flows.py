@@ -362,3 +362,19 @@ def test_the_sandbox_refuses_a_replayed_nonce(world):
     with pytest.raises(BridgeApiError) as info:
         send_plan(client, second, DEPOSITOR)  # prepared with the same EVM nonce
     assert info.value.bridge_code == "NONCE_TOO_LOW"
+
+
+def test_a_permit_deposit_embeds_your_permit_and_eth_takes_none(world):
+    from o2lite.bridge import DepositPermit
+
+    exchange, proxy, mock, client, clock = world
+    permit = DepositPermit(deadline="1900000000", v=27, r="0x" + "11" * 32, s="0x" + "22" * 32)
+    plan = deposit(client, DEPOSITOR, dry_run=True, **_deposit_args(exchange, proxy, permit=permit))
+    assert isinstance(plan, BridgePlan) and plan.inspection.method == "depositWithPermit"
+    assert ("permit", "the embedded permit is the one you signed") in plan.checks
+    assert mock.posts("/v1/deposit/prepare")[0]["permit"] == {"deadline": "1900000000", "v": 27,
+                                                              "r": "0x" + "11" * 32, "s": "0x" + "22" * 32}
+    with pytest.raises(ValidationError, match="native ETH"):
+        deposit(client, DEPOSITOR, dry_run=True, **_deposit_args(exchange, proxy, permit=permit,
+                                                                   asset_id=_asset(exchange, "ETH")))
+    assert len(mock.posts("/v1/deposit/prepare")) == 1

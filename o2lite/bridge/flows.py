@@ -120,6 +120,7 @@ def plan_deposit(client: FastBridgeClient, wallet: EvmWallet, *, source_chain_id
     if max_network_fee is not None:
         max_network_fee = to_int(max_network_fee, "max_network_fee", high=2**512)
     token, token_decimals, fuel_decimals = _route(client, chain, asset)
+    _need(permit is None or token is not None, "a permit is for an ERC-20 token, not native ETH")
     expected_amount = evm_amount(fuel_amount, token_decimals, fuel_decimals)
     request = DepositPrepareRequest(source_chain_id=chain, from_address=wallet.evm_address, to=recipient,
                                     to_type=to_type, asset_id=asset, amount=str(fuel_amount), permit=permit)

@@ -308,7 +308,9 @@ class BridgeProxy:
             return 202, self.deposits[key]["submitted"]
         if tx.nonce != self.nonces.get((tx.chain_id, signer), 0):
             raise BridgeError(409, "NONCE_TOO_LOW", "this transaction's nonce is already used: prepare again")
-        symbol = next(s for s in self.symbols() if self.token(s) == tx.token_address)
+        symbol = next((s for s in self.symbols() if self.token(s) == tx.token_address), None)
+        if symbol is None:  # unreachable while the proof binds the transaction the sandbox built
+            raise BridgeError(400, "ASSET_NOT_FOUND", f"token {tx.token_address} is not bridgeable")
         _, asset, decimals = self._asset(self.symbols()[symbol][0])
         if self.evm_balance(tx.chain_id, signer, symbol) < tx.amount:
             raise BridgeError(409, "INSUFFICIENT_BALANCE", f"{signer} no longer holds {tx.amount} {symbol}")
