@@ -245,3 +245,48 @@ def test_bad_requests_are_refused_before_any_request():
                                 amount="1")
     with pytest.raises(ValidationError):
         m.WithdrawPrepareRequest(destination_chain_id=8453, from_address="0x", to="0x", asset_id="0x", amount="1.5")
+
+
+def _mutate(value, rng):
+    """One hostile change somewhere in a JSON answer."""
+    if isinstance(value, dict) and value and rng.random() < 0.7:
+        key = rng.choice(sorted(value))
+        out = dict(value)
+        choice = rng.randrange(4)
+        if choice == 0:
+            del out[key]
+        elif choice == 1:
+            out[key] = rng.choice([None, True, -1, 2**70, "", "x" * 300, [], {}, 1.5, "0x" + "ff" * 40])
+        else:
+            out[key] = _mutate(value[key], rng)
+        return out
+    if isinstance(value, list) and value and rng.random() < 0.7:
+        i = rng.randrange(len(value))
+        return value[:i] + [_mutate(value[i], rng)] + value[i + 1:]
+    return rng.choice([None, 0, "", [], {}, "text", 10**80, False])
+
+
+def test_hostile_answers_give_a_result_or_a_bridge_error_only():
+    import random
+
+    import responses as responses_lib
+
+    from .test_bridge_vectors import _call
+
+    rng = random.Random(2424)
+    outcomes = {"ok": 0, "error": 0}
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as rsps, \
+            FastBridgeClient("https://bridge.test") as client:
+        for _ in range(400):
+            case = rng.choice(HTTP)
+            rsps.reset()
+            status = rng.choice([200, 200, 202, 400, 404, 500])
+            body = _mutate(case["response"], rng)
+            rsps.add(case["method"], "https://bridge.test" + case["path"], body=json.dumps(body), status=status)
+            try:
+                _call(client, case)
+                outcomes["ok"] += 1
+            except BridgeApiError as exc:
+                assert exc.bridge_code and exc.status == status
+                outcomes["error"] += 1
+    assert outcomes["ok"] > 20 and outcomes["error"] > 200

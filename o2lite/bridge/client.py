@@ -56,7 +56,7 @@ class FastBridgeClient:
     'https://bridge.testnet.o2.app'
     """
 
-    def __init__(self, base_url: str = "mainnet", *, timeout: Any = DEFAULT_TIMEOUT, session: Any = None) -> None:
+    def __init__(self, base_url: str, *, timeout: Any = DEFAULT_TIMEOUT, session: Any = None) -> None:
         self.base_url = bridge_base_url(base_url)
         self.timeout = check_timeout(timeout)
         self._session = session

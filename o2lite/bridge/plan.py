@@ -9,7 +9,7 @@ offline and is trusted. ``plan.explain()`` prints it. Sending a plan signs exact
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from .errors import BridgeApiError, TRANSACTION_NOT_FOUND
 from .proof import PreparationProofClaims
@@ -90,8 +90,3 @@ class BridgeTransfer:
             if exc.status == 404 and exc.bridge_code == TRANSACTION_NOT_FOUND:
                 return None
             raise
-
-    def summary(self) -> List[str]:
-        """One line per fact, for printing."""
-        return [f"{self.operation} submitted", f"id: {self.id}", f"chain: {self.chain_id}",
-                f"status: {getattr(self.submitted, 'status', '?')}"]
