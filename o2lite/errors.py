@@ -25,6 +25,7 @@ __all__ = [
     "SubmissionUnknown",
     "NonceWindowFull",
     "StreamError",
+    "StreamTimeout",
     "BatchIncomplete",
     "ExperimentalWarning",
 ]
@@ -179,6 +180,13 @@ class StreamError(O2Error):
     """A WebSocket stream failed: the connection gave up after its reconnects, a subscription's
     queue overflowed (events were lost), the server refused a subscription, or a message could
     not be read. ``code`` carries the server's code when it sent one (6000–6002)."""
+
+
+class StreamTimeout(StreamError, TimeoutError):
+    """``Subscription.get(timeout=…)`` saw no event in time: a quiet market, not a failure.
+
+    Also a :class:`TimeoutError`, so ``except TimeoutError`` reads "nothing yet" while
+    ``except StreamError`` still catches it; the subscription stays usable."""
 
 
 class BatchIncomplete(O2Error):

@@ -9,7 +9,6 @@ import socket
 import ssl
 import subprocess
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -20,21 +19,7 @@ from o2lite.sandbox import Sandbox
 from o2lite.streams import Stream
 
 
-from .ws_server import FrameServer, Peer
-
-MARKET = "0x" + "a1" * 32
-TRADE = {"trade_id": "1", "side": "Buy", "price": "100", "quantity": "5", "total": "5", "timestamp": "1"}
-
-
-def fake_client() -> SimpleNamespace:
-    """Just enough of a Client for a Stream with an explicit URL: market names resolve to MARKET."""
-    return SimpleNamespace(markets=SimpleNamespace(get=lambda ref: SimpleNamespace(market_id=MARKET)),
-                           transport=SimpleNamespace(base_url="http://unused"))
-
-
-def trades_message(n: int = 1) -> bytes:
-    return json.dumps({"action": "subscribe_trades", "market_id": MARKET,
-                       "trades": [dict(TRADE, trade_id=str(n))]}).encode()
+from .ws_server import MARKET, FrameServer, Peer, fake_client, trades_message
 
 
 # --- framing -------------------------------------------------------------------------------------
@@ -128,18 +113,6 @@ def test_client_survives_fragments_pings_bad_frames_and_drops():
     finally:
         stream.close()
         server.close()
-
-
-def test_gives_up_after_ten_failures_with_a_stream_error():
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    listener.close()  # nothing listens there now
-    slept = []
-    stream = Stream(fake_client(), url=f"ws://127.0.0.1:{port}/v1/ws", sleep=slept.append)
-    with pytest.raises(o2lite.StreamError, match="gave up after 10"):
-        stream.trades("FUEL/USDC")
-    assert slept == [1, 2, 4, 8, 16, 32, 60, 60, 60]  # 1 s → 60 s backoff (PROTOCOL §12)
-    stream.close()
 
 
 def test_queue_overflow_is_an_error_not_silence():

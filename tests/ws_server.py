@@ -1,6 +1,7 @@
 """A frame-level WebSocket test server of our own (standard library): each accepted connection
 runs the next scripted behaviour, so a test can send fragments, interleaved pings, oversized or
-invalid frames and abrupt disconnects, and see what the client sends back."""
+invalid frames and abrupt disconnects, and see what the client sends back. The script
+:data:`REFUSE` answers the upgrade with ``503`` instead. Also the fake client stream tests use."""
 
 from __future__ import annotations
 
@@ -8,11 +9,32 @@ import json
 import socket
 import ssl
 import threading
+from types import SimpleNamespace
 from typing import Callable, List, Optional
 
 from o2lite.streams import frames as _ws
 
 Script = Callable[["Peer"], None]
+
+MARKET = "0x" + "a1" * 32
+TRADE = {"trade_id": "1", "side": "Buy", "price": "100", "quantity": "5", "total": "5", "timestamp": "1"}
+
+
+def fake_client() -> SimpleNamespace:
+    """Just enough of a Client for a Stream with an explicit URL: market names resolve to MARKET."""
+    return SimpleNamespace(markets=SimpleNamespace(get=lambda ref: SimpleNamespace(market_id=MARKET)),
+                           transport=SimpleNamespace(base_url="http://unused"))
+
+
+def trades_message(n: int = 1, market_id: str = MARKET, **fields: str) -> bytes:
+    """A ``subscribe_trades`` message with one trade, ``trade_id`` ``n``."""
+    return json.dumps({"action": "subscribe_trades", "market_id": market_id,
+                       "trades": [dict(TRADE, trade_id=str(n), **fields)]}).encode()
+
+
+def REFUSE(peer: "Peer") -> None:
+    """A script that is never run: the server answers this connection's upgrade with 503."""
+    raise AssertionError("REFUSE is answered in the handshake")
 
 
 class Peer:
@@ -55,6 +77,19 @@ class Peer:
         except OSError:
             pass
 
+    def hang_up(self, code: Optional[int] = None) -> None:
+        """End the connection from the server's side: a close frame with ``code`` (or none: just
+        FIN), then read until the client closes, so nothing sent is lost to a reset."""
+        try:
+            if code is not None:
+                self.send(_ws.OP_CLOSE, _ws.close_payload(code, "bye"))
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(5)
+            while self.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+
 
 class FrameServer:
     """Serves ``scripts`` in order, one per accepted connection (then keeps the last one)."""
@@ -94,6 +129,9 @@ class FrameServer:
                 if not chunk:
                     return
                 data += chunk
+            if script is REFUSE:
+                sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+                return
             key = next(line.split(":", 1)[1].strip() for line in data.decode().split("\r\n")
                        if line.lower().startswith("sec-websocket-key:"))
             sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -24,10 +24,13 @@ __all__ = ["Reconnected", "DepthUpdate", "BalanceUpdate", "NonceUpdate", "OrderB
 
 @dataclass(frozen=True)
 class Reconnected:
-    """The stream reconnected (``attempts`` tries) and re-subscribed; events in between were lost."""
+    """The stream reconnected and re-subscribed: ``attempts`` connection tries it took, ``at``
+    (Unix seconds) when it was back, ``gap`` the seconds without a connection. Events of the gap
+    were lost: re-read balances and orders over REST. Put once per subscription per reconnect."""
 
     attempts: int
     at: float
+    gap: float = 0.0
 
 
 @dataclass(frozen=True)

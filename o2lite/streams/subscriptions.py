@@ -1,7 +1,9 @@
 """Subscriptions of a :class:`~o2lite.streams.Stream`: the events of one subscription, queued.
 
 Each is iterable (blocking) and has ``get(timeout=…)`` and ``close()``; its queue is bounded and
-an overflow raises :class:`~o2lite.errors.StreamError` instead of losing events silently.
+an overflow raises :class:`~o2lite.errors.StreamError` instead of losing events silently. A
+timeout raises :class:`~o2lite.errors.StreamTimeout` (also a ``TimeoutError``): nothing arrived
+yet, the subscription is still fine.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .._hex import b256_hex
 from ..encoding import identity_json
-from ..errors import StreamError, ValidationError
+from ..errors import StreamError, StreamTimeout, ValidationError
 from .events import OrderBook
 
 __all__ = ["Subscription", "DepthSubscription", "MAX_IDENTITIES", "identities", "identity_key"]
@@ -24,8 +26,10 @@ CLOSED = object()  # the sentinel that wakes a blocked get()
 class Subscription:
     """The events of one subscription, in arrival order. Iterate it, or call :meth:`get`.
 
-    Raises :class:`StreamError` when the stream gave up, the queue overflowed or the server
-    refused the subscription; iteration ends once the subscription is closed.
+    Raises :class:`StreamError` when the stream gave up, the queue overflowed, the server
+    refused the subscription or sent a message of this channel that could not be read;
+    iteration ends once the subscription is closed. ``key`` holds the normalised market or
+    identity ids it follows.
     """
 
     def __init__(self, on_close: Callable[["Subscription"], None], kind: str, key: Tuple[str, ...],
@@ -36,6 +40,7 @@ class Subscription:
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=queue_size)
         self._error: Optional[StreamError] = None
         self.closed = False
+        self.live = False  # sent on a connection: a reconnect then owes it a Reconnected event
 
     def _put(self, event: Any) -> None:
         if self._error is not None or self.closed:
@@ -57,8 +62,9 @@ class Subscription:
     def get(self, timeout: Optional[float] = None) -> Any:
         """The next event; waits up to ``timeout`` seconds (``None``: forever).
 
-        Raises :class:`StreamError` on failure or overflow, ``queue.Empty`` (as
-        :class:`StreamError`) on timeout, and :class:`StreamError` once closed.
+        Raises :class:`~o2lite.errors.StreamTimeout` (a ``StreamError`` and a ``TimeoutError``)
+        when nothing arrived in time — the subscription stays usable — and :class:`StreamError`
+        on failure, overflow, or once closed.
         """
         if self._error is not None:
             raise self._error
@@ -67,7 +73,7 @@ class Subscription:
         try:
             event = self._queue.get(timeout=timeout)
         except queue.Empty:
-            raise StreamError(f"no {self.kind} event within {timeout} s") from None
+            raise StreamTimeout(f"no {self.kind} event within {timeout} s") from None
         if event is CLOSED:
             if self._error is not None:
                 raise self._error
@@ -115,6 +121,7 @@ class DepthSubscription(Subscription):
 
 
 def identities(who: Tuple[Any, ...]) -> List[Dict[str, str]]:
+    """Identities in their JSON form, ids normalised (trade account ids, Traders or Identities)."""
     out = []
     for item in who:
         if isinstance(item, Mapping):
@@ -130,7 +137,6 @@ def identities(who: Tuple[Any, ...]) -> List[Dict[str, str]]:
     return out
 
 
-def identity_key(identity: Any) -> str:
-    if isinstance(identity, Mapping) and len(identity) == 1:
-        return str(next(iter(identity.values()))).lower()
-    return str(identity).lower()
+def identity_key(identity: Mapping[str, str]) -> str:
+    """The id inside an Identity built by :func:`identities` (already lowercase ``0x…``)."""
+    return next(iter(identity.values()))
