@@ -110,14 +110,16 @@ class Registry:
                 self._refs[ref] -= 1
                 if self._refs[ref] == 0:
                     del self._refs[ref]
-                    self._identity.pop(ref, None)
                     gone.append(ref)
-            if sub.kind == "depth" and gone:
-                del self._precision[sub.key[0]]
-            if sub.kind == "orders":  # unsubscribe_orders is connection-wide: only when none is left
-                gone = [] if any(s.kind == "orders" for s in self._subs) else gone
-            if self._online and gone:
-                self._send_all(self._requests("unsubscribe", gone))
+            told = gone
+            if sub.kind == "orders" and any(s.kind == "orders" for s in self._subs):
+                told = []  # unsubscribe_orders is connection-wide: only once none is left
+            if self._online and told:
+                self._send_all(self._requests("unsubscribe", told))
+            for ref in gone:
+                self._identity.pop(ref, None)
+                if ref[0] == "depth":
+                    del self._precision[ref[1]]
 
     def _check_precision(self, sub: Subscription) -> None:
         held = self._precision.get(sub.key[0])
