@@ -4,6 +4,7 @@ an outage, visible state, and 200 drops without losing events or growing threads
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import os
@@ -84,7 +85,10 @@ def test_every_failure_shape_is_paced_and_gives_up_after_ten(shape):
 
         server = FrameServer([REFUSE if script is REFUSE else timed])
         url = server.url
-    stream = Stream(fake_client(), url=url, sleep=clock.sleep, ping_interval=0.02, liveness=0.06)
+    # a tiny liveness bound for the silent peer only: elsewhere a slow machine must not make a
+    # quick drop look like a connection that stayed up a ping interval
+    timing = dict(ping_interval=0.02, liveness=0.06) if shape == "silent" else {}
+    stream = Stream(fake_client(), url=url, sleep=clock.sleep, **timing)
     events: List[Any] = []
     try:
         with pytest.raises(o2lite.StreamError, match=f"gave up after {MAX_FAILURES} failures in a row") as info:
@@ -111,6 +115,9 @@ def test_every_failure_shape_is_paced_and_gives_up_after_ten(shape):
         assert [type(e) for e in events] == [Reconnected] * (MAX_FAILURES - 1)
         assert stream.reconnects == MAX_FAILURES - 1
     assert stream.failure is info.value and not stream.reconnecting
+    with pytest.raises(o2lite.StreamError) as again:  # a stream that gave up refuses new subscriptions
+        stream.balances(ACCOUNT)
+    assert again.value is info.value
 
 
 def test_a_refusing_then_recovering_endpoint_serves_subscriptions_made_during_the_outage():
@@ -131,12 +138,12 @@ def test_a_refusing_then_recovering_endpoint_serves_subscriptions_made_during_th
     server = FrameServer([REFUSE, REFUSE, recovered])
     with Stream(fake_client(), url=server.url, sleep=held_back, connect_timeout=0.3) as stream:
         trades = stream.trades("FUEL/USDC")  # bot start-up during a blip: held, not lost
-        assert not stream.connected and stream.reconnecting and 0 < stream.retry_in <= 1
+        assert not stream.connected and stream.reconnecting and 0 <= stream.retry_in <= 1
         balances = stream.balances(ACCOUNT)  # made during the outage
         gate.set()
-        first = trades.get(timeout=5)
+        first = trades.get(timeout=10)
         assert isinstance(first, Trade) and first.trade_id == "1"  # no Reconnected: it was never live before
-        assert balances.get(timeout=5).total_unlocked == 2
+        assert balances.get(timeout=10).total_unlocked == 2
         assert stream.connected and not stream.reconnecting and stream.retry_in is None
     assert sorted(r["action"] for r in received) == ["subscribe_balances", "subscribe_trades"]  # each once
     assert server.connections == 3 and not server.errors
@@ -166,14 +173,14 @@ def test_a_silent_peer_is_detected_within_the_liveness_bound():
         until_closed(peer)
 
     server = FrameServer([silent, quiet_but_alive])
-    with Stream(fake_client(), url=server.url, ping_interval=0.05, liveness=0.3, sleep=lambda s: None) as stream:
+    with Stream(fake_client(), url=server.url, ping_interval=0.05, liveness=0.5, sleep=lambda s: None) as stream:
         sub = stream.trades("FUEL/USDC")
-        back = sub.get(timeout=5)
+        back = sub.get(timeout=10)
         assert isinstance(back, Reconnected) and back.attempts == 1 and back.gap >= 0
         assert sub.get(timeout=10).trade_id == "2"
         assert stream.reconnects == 1 and stream.connected
-    assert seen["code"] == 1001 and seen["pings"] >= 3
-    assert 0.25 <= seen["after"] < 0.3 + 3  # not before the bound; the ceiling is generous for slow machines
+    assert seen["code"] == 1001 and seen["pings"] >= 1  # it kept asking while the peer said nothing
+    assert 0.45 <= seen["after"] < 0.5 + 5  # not before the bound; the ceiling is generous for slow machines
     assert server.connections == 2 and not server.errors
     server.close()
 
@@ -187,24 +194,27 @@ def test_state_is_visible_while_disconnected():
         peer.hang_up(1012)
 
     def steady(peer: Peer) -> None:
-        peer.receive_json()
+        assert {peer.receive_json()["action"] for _ in range(2)} == {"subscribe_trades", "subscribe_nonce"}
         peer.send(_ws.OP_TEXT, trades_message(2))
+        peer.send_json({"action": "subscribe_nonce", "contract_id": ACCOUNT, "nonce": "3"})
         until_closed(peer)
 
     server = FrameServer([one_then_drop, steady])
-    with Stream(fake_client(), url=server.url, sleep=lambda s: gate.wait(10)) as stream:
+    with Stream(fake_client(), url=server.url, sleep=lambda s: gate.wait(10), connect_timeout=0.2) as stream:
         sub = stream.trades("FUEL/USDC")
-        assert sub.get(timeout=5).trade_id == "1"
+        assert sub.get(timeout=10).trade_id == "1"
         for _ in range(500):  # bounded: the reader notices the close at once
             if stream.reconnecting and stream.retry_in is not None:
                 break
             time.sleep(0.01)
-        assert not stream.connected and stream.reconnecting and 0.5 - 0.05 <= stream.retry_in <= 1
+        assert not stream.connected and stream.reconnecting and 0 <= stream.retry_in <= 1
         assert "reconnecting" in repr(stream)
+        later = stream.nonce(ACCOUNT)  # made during the outage: held, sent once connected
         gate.set()
-        back = sub.get(timeout=5)
+        back = sub.get(timeout=10)
         assert isinstance(back, Reconnected) and back.gap > 0 and back.attempts == 1
-        assert sub.get(timeout=5).trade_id == "2" and stream.connected and "connected" in repr(stream)
+        assert sub.get(timeout=10).trade_id == "2" and stream.connected and "connected" in repr(stream)
+        assert later.get(timeout=10).nonce == 3  # no Reconnected: it was not live before the drop
     server.close()
 
 
@@ -243,6 +253,7 @@ def test_200_server_drops_while_trades_flow_lose_nothing_and_grow_nothing():
         peer.hang_up(server_rng.choice([None, 1001, 1011, 1012, 1013]))
 
     server = FrameServer([churn])
+    others = _stream_threads()  # readers of other tests' streams, if any still wind down
     stream = Stream(fake_client(), url=server.url, sleep=lambda s: time.sleep(client_rng.random() * 0.002))
     depth_log: List[Any] = []
     try:
@@ -269,7 +280,7 @@ def test_200_server_drops_while_trades_flow_lose_nothing_and_grow_nothing():
             event = trades.get(timeout=20)
             if isinstance(event, Reconnected):
                 reconnects += 1
-                assert _stream_threads() == 1  # one reader thread, reused by every reconnect
+                assert _stream_threads() == others + 1  # one reader thread, reused by every reconnect
                 if reconnects == 20:  # warmed up: measure from here
                     tracemalloc.start()
                     warm = (threading.active_count(), _fds())
@@ -279,19 +290,26 @@ def test_200_server_drops_while_trades_flow_lose_nothing_and_grow_nothing():
             got.append(int(event.trade_id))
         assert got == sent  # every trade sent after a subscription arrived, in order
         assert reconnects == drops == stream.reconnects
-        memory_growth = tracemalloc.get_traced_memory()[0]
+        gc.collect()  # json's decoder/scanner reference cycles wait for the cyclic collector
+        # what is still allocated since drop 20, less the test's own records (its lists of ids)
+        memory_growth = sum(stat.size for stat in tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, __file__), tracemalloc.Filter(False, tracemalloc.__file__)]).statistics("filename"))
         tracemalloc.stop()
         for _ in range(200):  # bounded: the server's finished connection threads wind down
             if threading.active_count() <= warm[0] and _fds() <= warm[1]:
                 break
             time.sleep(0.01)
         assert threading.active_count() <= warm[0] and _fds() <= warm[1] + 2
-        assert memory_growth < 256 << 10, memory_growth  # the test's own lists included
+        # two 64 KiB receive buffers in flight and CPython's bounded free lists (~35 KiB); a leak of
+        # 1.5 KiB per drop (a socket, a thread, a queue) would exceed this bound after 180 drops
+        assert memory_growth < 256 << 10, memory_growth
+        print(f"after {drops} drops: {memory_growth} bytes still allocated since drop 20, threads "
+              f"{threading.active_count()} (at drop 20: {warm[0]}), fds {_fds()} (at drop 20: {warm[1]})")
     finally:
         stream.close()
         server.close()
     consumer.join(10)
-    assert _stream_threads() == 0
+    assert _stream_threads() == others
     assert isinstance(depth_log.pop(), o2lite.StreamError) and not isinstance(depth_log[-1], Exception)
     # depth: after every reconnect the snapshot, then every update of that connection, none lost
     connections = [list(g) for k, g in itertools.groupby(depth_log, lambda e: e == "R") if not k]

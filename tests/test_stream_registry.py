@@ -44,7 +44,7 @@ class Held:
             pass
 
     def next(self) -> Dict[str, Any]:
-        return self.sent.get(timeout=5)
+        return self.sent.get(timeout=10)
 
     def send(self, message: Dict[str, Any]) -> None:
         assert self.peer is not None
@@ -92,22 +92,22 @@ def test_overlapping_subscriptions_closed_one_at_a_time(held):
         peer.send(balance(A, 1))
         peer.send(balance(B, 2))
         peer.peer.send(_ws.OP_TEXT, trades_message(1))
-        assert [both.get(timeout=5).total_locked for _ in range(2)] == [1, 2]
-        assert only_b.get(timeout=5).total_locked == 2
-        assert first.get(timeout=5).trade_id == second.get(timeout=5).trade_id == "1"
+        assert [both.get(timeout=10).total_locked for _ in range(2)] == [1, 2]
+        assert only_b.get(timeout=10).total_locked == 2
+        assert first.get(timeout=10).trade_id == second.get(timeout=10).trade_id == "1"
 
         both.close()  # A is no longer needed; B still is
         assert peer.next() == {"action": "unsubscribe_balances", "identities": [{"ContractId": A}]}
         peer.send(balance(B, 3))
-        assert only_b.get(timeout=5).total_locked == 3
+        assert only_b.get(timeout=10).total_locked == 3
 
         orders_a.close()  # unsubscribe_orders is connection-wide: not sent while orders(B) is open
         first.close()  # the other trades subscription still needs the market: nothing sent
         peer.send(order(A, 1))
         peer.send(order(B, 2))
         peer.peer.send(_ws.OP_TEXT, trades_message(2))
-        assert orders_b.get(timeout=5).order_id == "0x" + "02" * 32  # A's order went to nobody
-        assert second.get(timeout=5).trade_id == "2"
+        assert orders_b.get(timeout=10).order_id == "0x" + "02" * 32  # A's order went to nobody
+        assert second.get(timeout=10).trade_id == "2"
 
         only_b.close()
         assert peer.next() == {"action": "unsubscribe_balances", "identities": [{"ContractId": B}]}  # nothing before
@@ -136,20 +136,20 @@ def test_a_malformed_message_fails_only_its_own_channel(held):
         peer.send(snapshot())
         peer.peer.send(_ws.OP_TEXT, trades_message(1))
         peer.send({"action": "subscribe_nonce", "contract_id": A, "nonce": "7"})
-        assert depth.get(timeout=5).snapshot
-        assert trades.get(timeout=5).trade_id == "1"
-        assert nonce.get(timeout=5).nonce == 7
+        assert depth.get(timeout=10).snapshot
+        assert trades.get(timeout=10).trade_id == "1"
+        assert nonce.get(timeout=10).nonce == 7
         with pytest.raises(o2lite.StreamError, match="unreadable balances stream message"):
-            balances.get(timeout=5)
+            balances.get(timeout=10)
         # a bad trade fails the trades subscription of its market, and nothing else
         peer.send({"action": "subscribe_trades", "market_id": MARKET, "trades": [{"trade_id": "2"}]})
         peer.send({"action": "subscribe_depth_update", "market_id": MARKET,
                    "changes": {"buys": [{"price": "10", "quantity": "-1"}], "sells": []}})
-        assert depth.get(timeout=5).buys == ((10, -1),) and depth.book.best_bid.quantity == 2
+        assert depth.get(timeout=10).buys == ((10, -1),) and depth.book.best_bid.quantity == 2
         with pytest.raises(o2lite.StreamError, match="unreadable trades stream message"):
-            trades.get(timeout=5)
+            trades.get(timeout=10)
         peer.send({"action": "subscribe_nonce", "contract_id": A, "nonce": "8"})
-        assert nonce.get(timeout=5).nonce == 8 and stream.connected and stream.reconnects == 0
+        assert nonce.get(timeout=10).nonce == 8 and stream.connected and stream.reconnects == 0
 
 
 def test_ids_are_normalised_on_the_way_in_for_every_channel(held):
@@ -165,19 +165,19 @@ def test_ids_are_normalised_on_the_way_in_for_every_channel(held):
         peer.send(order(bare(A), 3))
         peer.send(balance(bare(A), 4))
         peer.send({"action": "nonce", "contract_id": bare(A), "nonce": "5"})  # the alias, too
-        assert depth.get(timeout=5).market_id == MARKET
-        assert trades.get(timeout=5).trade_id == "1"
-        assert orders.get(timeout=5).order_id == "0x" + "03" * 32
-        assert balances.get(timeout=5).identity == A
-        assert nonce.get(timeout=5).nonce == 5
+        assert depth.get(timeout=10).market_id == MARKET
+        assert trades.get(timeout=10).trade_id == "1"
+        assert orders.get(timeout=10).order_id == "0x" + "03" * 32
+        assert balances.get(timeout=10).identity == A
+        assert nonce.get(timeout=10).nonce == 5
         # a server error routed by its market: the market's subscriptions fail, the others do not
         peer.send({"action": "error", "code": 6002, "message": "Subscription error", "market_id": bare(MARKET)})
         for sub in (depth, trades):
             with pytest.raises(o2lite.StreamError, match="Subscription error") as info:
-                sub.get(timeout=5)
+                sub.get(timeout=10)
             assert info.value.code == 6002
         peer.send(balance(A, 6))
-        assert balances.get(timeout=5).total_locked == 6
+        assert balances.get(timeout=10).total_locked == 6
 
 
 def test_a_quiet_market_is_a_timeout_not_a_failure(held):
@@ -189,7 +189,7 @@ def test_a_quiet_market_is_a_timeout_not_a_failure(held):
             trades.get(timeout=0.05)
         assert isinstance(info.value, o2lite.StreamTimeout) and isinstance(info.value, o2lite.StreamError)
         peer.peer.send(_ws.OP_TEXT, trades_message(1))
-        assert trades.get(timeout=5).trade_id == "1"  # still fine after the timeout
+        assert trades.get(timeout=10).trade_id == "1"  # still fine after the timeout
 
 
 def test_a_second_depth_book_restarts_both_from_a_new_snapshot(held):
@@ -198,14 +198,14 @@ def test_a_second_depth_book_restarts_both_from_a_new_snapshot(held):
         first = stream.depth("FUEL/USDC")
         assert peer.next()["action"] == "subscribe_depth"
         peer.send(snapshot())
-        assert first.get(timeout=5).snapshot and first.book.ready
+        assert first.get(timeout=10).snapshot and first.book.ready
         second = stream.depth("FUEL/USDC")
         assert [peer.next()["action"] for _ in range(2)] == ["unsubscribe_depth", "subscribe_depth"]
         assert not first.book.ready  # waits for the new snapshot with the new book
         with pytest.raises(o2lite.ValidationError, match="another stream"):
             stream.depth("FUEL/USDC", precision=3)
         peer.send(snapshot())
-        assert first.get(timeout=5).snapshot and second.get(timeout=5).snapshot
+        assert first.get(timeout=10).snapshot and second.get(timeout=10).snapshot
         first.close()
         second.close()
         assert peer.next() == {"action": "unsubscribe_depth", "market_id": MARKET, "precision": "10"}

@@ -48,7 +48,7 @@ def watch_twice(as_json: bool, capsys) -> str:
     args = argparse.Namespace(pair="FUEL/USDC", count=2)
     watcher = threading.Thread(target=cmd_watch_trades, args=(client, args, Output(as_json=as_json)))
     watcher.start()
-    for _ in range(200):  # bounded: the line comes within one look (0.2 s) of the drop
+    for _ in range(800):  # bounded: the line comes within one look (0.2 s) of the drop, if the machine lets it
         lines.append(capsys.readouterr().out)
         if "disconnected" in "".join(lines):
             break
@@ -67,7 +67,7 @@ def test_watch_trades_says_disconnected_at_once_and_labels_the_taker_side(capsys
     assert "taker" in text[0] and "the taker's" in text[0]  # the header line names the side shown
     assert text[1].split()[1] == "Buy"  # the maker sold: the taker bought
     assert text[2].startswith("-- disconnected — retrying in ") and text[2].endswith(" s --")
-    assert 0.4 <= float(text[2].split("retrying in ")[1].split()[0]) <= 1.0  # the first jittered wait
+    assert 0 <= float(text[2].split("retrying in ")[1].split()[0]) <= 1.0  # within the first jittered wait
     assert text[3].startswith("-- reconnected after 1 attempt(s)")
     assert text[4].split()[1] == "Sell"
     assert len(text) == 5
