@@ -316,3 +316,15 @@ def test_200_server_drops_while_trades_flow_lose_nothing_and_grow_nothing():
     assert len(connections) == drops + 1
     for n, events in enumerate(connections, 1):
         assert events[0] == ("S", n) and [e for e in events[1:]] == [("U", n, s) for s in range(1, len(events))]
+
+
+def test_a_bug_in_the_reader_fails_the_subscriptions_instead_of_leaving_them_waiting(monkeypatch):
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("o2lite.streams.connection.open_websocket", broken)
+    stream = Stream(fake_client(), url="ws://127.0.0.1:9/v1/ws", sleep=lambda s: None)
+    with pytest.raises(o2lite.StreamError, match="unexpected error in the reader: RuntimeError"):
+        stream.trades("FUEL/USDC")
+    stream.close()
+    assert stream.failure is not None and not stream.reconnecting and not stream.connected

@@ -94,6 +94,13 @@ class Connection:
     # --- the reader thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._reconnect_loop()
+        except Exception as exc:  # noqa: BLE001 - a bug here must not leave subscriptions waiting forever
+            log.exception("stream reader failed")
+            self._give_up(f"an unexpected error in the reader: {exc!r}")
+
+    def _reconnect_loop(self) -> None:
         failures, attempts = 0, 0
         lost_at: Optional[float] = None
         while not self._stop.is_set():
@@ -107,7 +114,7 @@ class Connection:
             attempts += 1
             try:
                 sock, rest = open_websocket(self._parts, self.connect_timeout, self._ssl_context)
-            except (OSError, O2Error) as exc:  # ssl.SSLError is an OSError
+            except (OSError, O2Error, ValueError) as exc:  # ssl.SSLError is an OSError; IDNA a ValueError
                 failures += 1
                 log.debug("stream connect failed (%d in a row): %s", failures, exc)
                 if failures >= MAX_FAILURES:
