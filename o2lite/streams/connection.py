@@ -120,6 +120,9 @@ class Connection:
                 if failures >= MAX_FAILURES:
                     return self._give_up(f"{failures} failures in a row; the last: {exc}")
                 continue
+            if self._stop.is_set():
+                sock.close()
+                break
             gap = None if lost_at is None else time.monotonic() - lost_at
             with self._state:
                 self._sock = sock
@@ -127,9 +130,6 @@ class Connection:
                 if gap is not None:
                     self.reconnects += 1
                 self._state.notify_all()
-            if self._stop.is_set():
-                sock.close()
-                break
             self._call(self._on_open, attempts, gap)
             attempts = 0
             healthy, why = self._serve(sock, rest)

@@ -77,7 +77,7 @@ class Registry:
         with self._lock:
             if sub.kind == "depth":
                 self._check_precision(sub)
-            fresh = [ref for ref in self._refs_of(sub) if self._refs.get(ref, 0) == 0]
+            fresh = [ref for ref in dict.fromkeys(self._refs_of(sub)) if self._refs.get(ref, 0) == 0]
             for ref in self._refs_of(sub):
                 self._refs[ref] = self._refs.get(ref, 0) + 1
             if sub.kind == "depth":
