@@ -15,6 +15,9 @@ Canonical JSON (PROTOCOL §5):
 - ``{"CancelOrder": {"order_id": "0x<64 lower-case hex>"}}``
 - ``{"SettleBalance": {"to": {"Address"|"ContractId": "0x<64 hex>"}}}``
 - ``{"RegisterReferer": {"to": Identity}}`` (all three official SDKs send ``to``)
+- the trigger actions ``CreateTriggerOrder``, ``CreateTriggerOrders`` (OCO),
+  ``CreateOrderWithTriggers`` and ``CancelTriggerOrder`` (PROTOCOL §14; their legs are read by
+  :mod:`o2lite.trigger_encoding`)
 
 >>> canonical_action({"CreateOrder": {"side": "buy", "price": 12300, "quantity": "5",
 ...                                   "order_type": "spot"}})
@@ -23,94 +26,26 @@ Canonical JSON (PROTOCOL §5):
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Dict, Tuple
 
 from ._hex import U64_MAX, BytesLike, b256, b256_hex
-from .encoding import (GAS_MAX, SELECTORS, ZERO_B256, Call, Segment, identity, identity_json, join,
-                       order_args_segments)
+from .action_fields import (ORDER_TYPE_NAMES, amount_words, canonical_order_type, canonical_side, chain_u64,
+                            market_fields)
+from .encoding import (GAS_MAX, SELECTORS, ZERO_B256, Call, Segment, function_selector, identity, identity_json,
+                       join, order_args_segments)
 from .errors import ValidationError
+from .trigger_encoding import (TRIGGER_ACTION_KINDS, canonical_trigger_action, leg_lock, option_toa_segments,
+                               option_u64_segments, toa_segments)
 
 __all__ = ["ACTION_KINDS", "ORDER_TYPE_NAMES", "canonical_action", "canonical_order_type", "canonical_side",
            "chain_u64", "action_to_call", "canonical_action_to_call"]
 
-ACTION_KINDS = ("CreateOrder", "CancelOrder", "SettleBalance", "RegisterReferer")
-#: Order types a client sends (PROTOCOL §5); responses may carry others (PROTOCOL §13).
-ORDER_TYPE_NAMES = ("Spot", "Market", "FillOrKill", "PostOnly", "Limit", "BoundedMarket")
-_ORDER_TYPE_BY_LOWER = {name.lower(): name for name in ORDER_TYPE_NAMES}
-_DIGITS = re.compile(r"[0-9]{1,20}")  # u64::MAX has 20 digits
-
-
-def chain_u64(value: Any, what: str) -> str:
-    """A u64 chain integer as its canonical base-10 string (no sign, no exponent, no leading zeros).
-
-    Accepts ``int``, a base-10 ``str`` or an integral ``Decimal``; refuses ``float``, ``bool``,
-    negatives and values above u64::MAX — before any arithmetic on a possibly huge input.
-    """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValidationError(f"{what} must be an integer (str, int or Decimal), not {type(value).__name__}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _DIGITS.fullmatch(text):
-            raise ValidationError(f"{what} must be a base-10 integer string of at most 20 digits, "
-                                  f"got {text[:40]!r}")
-        number = int(text)
-    elif isinstance(value, Decimal):
-        if not value.is_finite() or value != value.to_integral_value():
-            raise ValidationError(f"{what} must be a whole number, got {value}")
-        if value.adjusted() > 20:
-            raise ValidationError(f"{what} is above u64::MAX")
-        number = int(value)
-    else:
-        raise ValidationError(f"{what} must be an integer (str, int or Decimal), not {type(value).__name__}")
-    if not 0 <= number <= U64_MAX:
-        raise ValidationError(f"{what} must be between 0 and u64::MAX ({U64_MAX}), got {number}")
-    return str(number)
-
-
-def canonical_side(value: Any) -> str:
-    """``"Buy"`` or ``"Sell"`` from any case; anything else is a :class:`ValidationError`."""
-    if isinstance(value, str) and value.strip().lower() in ("buy", "sell"):
-        return value.strip().capitalize()
-    raise ValidationError(f"side must be Buy or Sell, got {str(value)[:20]!r}")
-
-
-def canonical_order_type(value: Any) -> Any:
-    """The canonical JSON of an order type (name in its exact spelling, payload as strings)."""
-    if isinstance(value, str):
-        name = _ORDER_TYPE_BY_LOWER.get(value.strip().lower())
-        if name in ("Limit", "BoundedMarket"):
-            raise ValidationError(f"order type {name} needs its arguments: "
-                                  + ('{"Limit": [price, timestamp]}' if name == "Limit"
-                                     else '{"BoundedMarket": {"max_price": …, "min_price": …}}'))
-        if name is None:
-            raise ValidationError(f"unknown order type {value[:30]!r}: expected one of {', '.join(ORDER_TYPE_NAMES)}")
-        return name
-    if not isinstance(value, Mapping) or len(value) != 1:
-        raise ValidationError("order type must be a name or a one-key object such as {\"Limit\": [price, timestamp]}")
-    (key, payload), = value.items()
-    name = _ORDER_TYPE_BY_LOWER.get(str(key).strip().lower())
-    if name == "Limit":
-        if not isinstance(payload, (list, tuple)) or len(payload) != 2:
-            raise ValidationError("Limit order type needs [price, timestamp]")
-        return {"Limit": [chain_u64(payload[0], "Limit price"), chain_u64(payload[1], "Limit timestamp")]}
-    if name == "BoundedMarket":
-        if not isinstance(payload, Mapping) or set(payload) != {"max_price", "min_price"}:
-            raise ValidationError("BoundedMarket order type needs exactly {max_price, min_price}")
-        high = chain_u64(payload["max_price"], "BoundedMarket max_price")
-        low = chain_u64(payload["min_price"], "BoundedMarket min_price")
-        if int(high) < int(low):
-            raise ValidationError("BoundedMarket max_price must be ≥ min_price")
-        return {"BoundedMarket": {"max_price": high, "min_price": low}}
-    if name is not None and payload in (None, [], {}):
-        return name
-    raise ValidationError(f"unknown order type {str(key)[:30]!r}: expected one of {', '.join(ORDER_TYPE_NAMES)}")
-
-
+ACTION_KINDS = ("CreateOrder", "CancelOrder", "SettleBalance", "RegisterReferer") + TRIGGER_ACTION_KINDS
+#: The contract function each trigger action calls (PROTOCOL §14).
+TRIGGER_FUNCTIONS = {"CreateTriggerOrder": "create_trigger_order", "CreateTriggerOrders": "create_trigger_orders",
+                     "CreateOrderWithTriggers": "create_order_with_triggers"}
+_TRIGGER_SELECTORS = {kind: function_selector(name) for kind, name in TRIGGER_FUNCTIONS.items()}
 def _body(action: Any) -> Tuple[str, Mapping[str, Any]]:
     if not isinstance(action, Mapping) or len(action) != 1:
         raise ValidationError("an action is a one-key object such as {\"CreateOrder\": {...}}")
@@ -136,6 +71,8 @@ def canonical_action(action: Any) -> Dict[str, Any]:
     """The exact JSON the exchange expects for one action (see the module doc), or a
     :class:`ValidationError` naming the bad field. Idempotent: canonical input comes back equal."""
     kind, body = _body(action)
+    if kind in TRIGGER_ACTION_KINDS:
+        return canonical_trigger_action(kind, body)
     if kind == "CreateOrder":
         _only(body, kind, ("side", "price", "quantity", "order_type"))
         return {kind: {"side": canonical_side(body["side"]), "price": chain_u64(body["price"], "price"),
@@ -157,20 +94,6 @@ def canonical_action(action: Any) -> Dict[str, Any]:
     return {kind: {"to": identity_json(body.get("to", body.get("referer")))}}
 
 
-def _market_fields(market: Any) -> Tuple[bytes, bytes, bytes, int]:
-    """contract id, base asset, quote asset, base decimals from a markets entry or Market."""
-    try:
-        if isinstance(market, Mapping):
-            base, quote = market["base"], market["quote"]
-            decimals = base["decimals"]
-            return (b256(market["contract_id"], "market contract_id"), b256(base["asset"], "base asset"),
-                    b256(quote["asset"], "quote asset"), int(chain_u64(decimals, "base decimals")))
-        return (b256(market.contract_id, "market contract_id"), b256(market.base.asset, "base asset"),
-                b256(market.quote.asset, "quote asset"), int(market.base.decimals))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValidationError(f"market is missing a field: {exc}") from None
-
-
 def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id: BytesLike) -> Call:
     """The contract call one action becomes (PROTOCOL §8); gas is always u64::MAX.
 
@@ -183,6 +106,13 @@ def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id:
     - ``CancelOrder`` → market contract, ``cancel_order``, nothing forwarded, data = order id.
     - ``SettleBalance`` → market contract, ``settle_balance``, nothing forwarded, data = Identity.
     - ``RegisterReferer`` → ``accounts_registry_id``, ``register_referer``, data = Identity.
+    - ``CreateTriggerOrder`` → ``create_trigger_order``, forwards the leg's lock, data =
+      ``TOA(args) ‖ Option<u64>(parent.expected_quantity)``; ``CreateTriggerOrders`` (OCO) →
+      ``create_trigger_orders``, forwards ``first``'s lock only, data = ``TOA(first) ‖
+      TOA(second) ‖ Option<u64>``; ``CreateOrderWithTriggers`` → ``create_order_with_triggers``,
+      forwards as a plain CreateOrder, data = ``OrderArgs ‖ TOA(trigger_1) ‖ Option<TOA>(trigger_2)``;
+      ``CancelTriggerOrder`` → ``cancel_order`` exactly as ``CancelOrder`` (PROTOCOL §14,
+      :mod:`o2lite.trigger_encoding`).
 
     ``market`` is one ``/v1/markets`` entry (dict) or an :class:`o2lite.Market`.
     """
@@ -202,27 +132,48 @@ def canonical_action_to_call(action: Mapping[str, Any], market: Any, accounts_re
         return Call(b256(accounts_registry_id, "accounts_registry_id"), SELECTORS["register_referer"],
                     0, ZERO_B256, GAS_MAX, identity(to), data_parts=_identity_parts_of(to, "referer"),
                     title="accounts registry (RegisterReferer)")
-    contract_id, base_asset, quote_asset, base_decimals = _market_fields(market)
+    contract_id, base_asset, quote_asset, base_decimals = market_fields(market)
     label = getattr(market, "pair", None) or "market"
-    if kind == "CreateOrder":
+    words = amount_words(market)
+    if kind in ("CreateOrder", "CreateOrderWithTriggers"):
         price, quantity = int(body["price"]), int(body["quantity"])
-        words = _words(market)
         parts = order_args_segments(price, quantity, body["order_type"], price_text=words[0](price),
                                     quantity_text=words[1](quantity))
-        data = join(parts)
-        title = f"{label} order book (CreateOrder {body['side']})"
         if body["side"] == "Buy":
             amount = price * quantity // 10**base_decimals
             if amount > U64_MAX:
                 raise ValidationError("Buy amount price × quantity / 10^base.decimals exceeds u64::MAX")
-            return Call(contract_id, SELECTORS["create_order"], amount, quote_asset, GAS_MAX, data, tuple(parts),
-                        f"{words[0](amount)}: price × quantity forwarded", title)
-        return Call(contract_id, SELECTORS["create_order"], quantity, base_asset, GAS_MAX, data, tuple(parts),
-                    f"{words[1](quantity)}: the quantity forwarded", title)
-    if kind == "CancelOrder":
+            asset, amount_text = quote_asset, f"{words[0](amount)}: price × quantity forwarded"
+        else:
+            amount, asset, amount_text = quantity, base_asset, f"{words[1](quantity)}: the quantity forwarded"
+        selector = SELECTORS["create_order"]
+        if kind == "CreateOrderWithTriggers":
+            parts += toa_segments(body["trigger_1"], "trigger_1") + option_toa_segments(body.get("trigger_2"),
+                                                                                       "trigger_2")
+            selector = _TRIGGER_SELECTORS[kind]
+        return Call(contract_id, selector, amount, asset, GAS_MAX, join(parts), tuple(parts), amount_text,
+                    f"{label} order book ({kind} {body['side']})")
+    if kind in ("CancelOrder", "CancelTriggerOrder"):  # a trigger is cancelled by the same cancel_order
         order_id = b256(body["order_id"], "order_id")
         return Call(contract_id, SELECTORS["cancel_order"], 0, ZERO_B256, GAS_MAX, order_id,
-                    (Segment("order_id", order_id, ""),), title=f"{label} order book (CancelOrder)")
+                    (Segment("order_id", order_id, ""),), title=f"{label} order book ({kind})")
+    if kind in ("CreateTriggerOrder", "CreateTriggerOrders"):
+        first = body["args"] if kind == "CreateTriggerOrder" else body["first"]
+        parts = toa_segments(first, "args" if kind == "CreateTriggerOrder" else "first")
+        if kind == "CreateTriggerOrders":
+            parts += toa_segments(body["second"], "second")
+        parent = body.get("parent")
+        parts += option_u64_segments(None if parent is None else parent["expected_quantity"],
+                                     "parent.expected_quantity")
+        # the chain escrows only the first leg's lock, for both legs of an OCO pair
+        amount = leg_lock(first, base_decimals)
+        if amount > U64_MAX:
+            raise ValidationError("the trigger's lock exceeds u64::MAX")
+        buy = first["side"] == "Buy"
+        text = (words[0] if buy else words[1])(amount) + (" locked (escrow of the first leg)" if amount
+                                                           else ": nothing locked (the parent's funds cover it)")
+        return Call(contract_id, _TRIGGER_SELECTORS[kind], amount, quote_asset if buy else base_asset, GAS_MAX,
+                    join(parts), tuple(parts), text, f"{label} order book ({kind} {first['side']})")
     to = body["to"]
     return Call(contract_id, SELECTORS["settle_balance"], 0, ZERO_B256, GAS_MAX, identity(to),
                 _identity_parts_of(to, "to"), title=f"{label} order book (SettleBalance)")
@@ -232,10 +183,3 @@ def _identity_parts_of(value: Mapping[str, Any], name: str) -> Tuple[Segment, ..
     (kind, address), = value.items()
     return (Segment(f"{name} identity u64", identity(value)[:8], "1 = ContractId" if kind == "ContractId"
                     else "0 = Address"), Segment(f"{name} address", b256(address, name), ""))
-
-
-def _words(market: Any) -> Tuple[Callable[[int], str], Callable[[int], str]]:
-    """How to say a quote amount and a base amount of this market (chain integers when unknown)."""
-    if hasattr(market, "price_text") and hasattr(market, "quantity_text"):
-        return market.price_text, market.quantity_text
-    return str, str
