@@ -17,7 +17,7 @@ from .dry_run import DryRunTrader  # noqa: E402
 from .errors import (  # noqa: E402
     BatchIncomplete, ExperimentalWarning, InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NonceWindowFull,
     NotFound, O2ConnectionError, O2Error, OrderRejected, RateLimited, SessionInvalid, StreamError,
-    StreamTimeout, SubmissionUnknown, TransactionReverted, ValidationError,
+    StreamTimeout, SubmissionUnknown, TransactionReverted, TriggerRejected, ValidationError,
 )
 from .market import Asset, Market  # noqa: E402
 from .signing import EvmWallet, Wallet  # noqa: E402
@@ -27,5 +27,6 @@ __all__ = [
     "__version__", "Client", "check_body", "CheckReport", "DryRunTrader", "Market", "Asset", "Wallet", "EvmWallet", "Trader", "Batch", "Chain",
     "O2Error", "ValidationError", "O2ConnectionError", "RateLimited", "InvalidRequest", "NotFound",
     "MarketUnavailable", "OrderRejected", "InvalidSignature", "SessionInvalid", "TransactionReverted",
-    "NonceRejected", "SubmissionUnknown", "NonceWindowFull", "StreamError", "StreamTimeout", "BatchIncomplete", "ExperimentalWarning",
+    "NonceRejected", "TriggerRejected", "SubmissionUnknown", "NonceWindowFull", "StreamError", "StreamTimeout",
+    "BatchIncomplete", "ExperimentalWarning",
 ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Type
 
 from ._parse import digits
-from .error_codes import ErrorCode
+from .error_codes import TRIGGER_REJECTION_CODES, TRIGGER_REJECTION_NAMES, ErrorCode
 from .errors import (InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NotFound, O2Error,
-                     OrderRejected, RateLimited, SessionInvalid, TransactionReverted)
+                     OrderRejected, RateLimited, SessionInvalid, TransactionReverted, TriggerRejected)
 from .reverts import describe_revert
 
 __all__ = ["error_from_response"]
@@ -49,6 +49,7 @@ _CODE_CLASSES: Dict[int, Type[O2Error]] = {
     ErrorCode.TOO_MANY_ACTIONS: InvalidRequest,
     ErrorCode.BLOCK_NOT_FOUND: NotFound,
     ErrorCode.EVENTS_NOT_FOUND: NotFound,
+    **{code: TriggerRejected for code in TRIGGER_REJECTION_CODES},  # both official numberings (PROTOCOL §14)
 }
 
 _STATUS_CLASSES: Dict[int, Type[O2Error]] = {400: InvalidRequest, 404: NotFound, 429: RateLimited}
@@ -122,4 +123,6 @@ def error_from_response(
         retryable = any(t in f"{message} {reason}".lower() for t in _RETRYABLE_NONCE_TEXTS)
         retryable = retryable or "is less than the nonce in the database" in message.lower()
         return NonceRejected(message, retryable=retryable, **kw)
+    if cls is TriggerRejected:
+        return TriggerRejected(message, names=TRIGGER_REJECTION_NAMES.get(code or 0, ()), **kw)
     return cls(message, **kw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
+from ._hex import b256_hex
 from .errors import BatchIncomplete, O2Error, SubmissionUnknown
 from .market import Market
 from .models import Order, TxResult
@@ -17,7 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Batch"]
 
 # Good batch order (PROTOCOL §5): stale cancels, then settles, then new orders.
-_KIND_ORDER = {"CancelOrder": 0, "SettleBalance": 1, "RegisterReferer": 1, "CreateOrder": 2}
+_KIND_ORDER = {"CancelOrder": 0, "CancelTriggerOrder": 0, "SettleBalance": 1, "RegisterReferer": 1, "CreateOrder": 2,
+               "CreateOrderWithTriggers": 2, "CreateTriggerOrder": 2, "CreateTriggerOrders": 2}
 
 class Batch:
     """Mixed actions across markets, sent as few valid requests (≤ 5 actions, ≤ 5 markets each).
@@ -41,6 +43,12 @@ class Batch:
         """Add a ``CancelOrder``."""
         order_id, market_id = self._trader._order_ref(order, market)
         self._actions.append((market_id, {"CancelOrder": {"order_id": order_id}}))
+        return self
+
+    def cancel_trigger(self, trigger_id: str, market: Union[str, Market]) -> "Batch":
+        """Add a ``CancelTriggerOrder`` (PROTOCOL §14)."""
+        self._actions.append((self._trader.client.markets.get(market).market_id,
+                              {"CancelTriggerOrder": {"order_id": b256_hex(trigger_id, "trigger order id")}}))
         return self
 
     def settle(self, market: Union[str, Market]) -> "Batch":

@@ -2,7 +2,8 @@
 
 ``Trader(client, owner, dry_run=True)`` (or ``DryRunTrader(client, owner)``) has the Trader's
 signing methods — ``open_session``, ``submit``, ``place``, ``cancel``, ``settle``,
-``register_referer``, ``withdraw``, ``upgrade`` — each returning the
+``register_referer``, ``withdraw``, ``upgrade``, and the trigger orders' ``place_with_triggers``,
+``place_trigger``, ``place_oco``, ``cancel_trigger`` — each returning the
 :class:`~o2lite.signed.SignedRequest` it would have sent: ``print(request.explain())`` shows every
 signed byte, ``request.send()`` submits it unchanged. Reads (markets, the account, balances, the
 nonce) still go to the exchange; nothing is written.
@@ -64,6 +65,25 @@ class DryRunTrader:
     def cancel(self, order: Union[str, Order], market: Optional[MarketRef] = None) -> SignedRequest:
         """The request :meth:`Trader.cancel` would send."""
         return cast(SignedRequest, self.trader.cancel(order, market))
+
+    def place_with_triggers(self, market: MarketRef, side: Side, price: Number, quantity: Number,
+                            order_type: str = "Spot", **options: Any) -> SignedRequest:
+        """The request :meth:`Trader.place_with_triggers` would send."""
+        return cast(SignedRequest, self.trader.place_with_triggers(market, side, price, quantity, order_type, **options))
+
+    def place_trigger(self, market: MarketRef, side: Side, trigger: Any, quantity: Optional[Number] = None,
+                      **options: Any) -> SignedRequest:
+        """The request :meth:`Trader.place_trigger` would send."""
+        return cast(SignedRequest, self.trader.place_trigger(market, side, trigger, quantity, **options))
+
+    def place_oco(self, market: MarketRef, side: Side, first: Any, second: Any, quantity: Optional[Number] = None,
+                  **options: Any) -> SignedRequest:
+        """The request :meth:`Trader.place_oco` would send."""
+        return cast(SignedRequest, self.trader.place_oco(market, side, first, second, quantity, **options))
+
+    def cancel_trigger(self, trigger_id: str, market: MarketRef) -> SignedRequest:
+        """The request :meth:`Trader.cancel_trigger` would send."""
+        return cast(SignedRequest, self.trader.cancel_trigger(trigger_id, market))
 
     def settle(self, market: MarketRef) -> SignedRequest:
         """The request :meth:`Trader.settle` would send."""

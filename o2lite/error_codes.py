@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["ErrorCode"]
+__all__ = ["ErrorCode", "TRIGGER_REJECTION_CODES", "TRIGGER_REJECTION_NAMES"]
 
 
 class ErrorCode(IntEnum):
@@ -35,5 +35,29 @@ class ErrorCode(IntEnum):
     INVALID_PAGINATION = 7002
     NO_ACTIONS_PROVIDED = 7003
     TOO_MANY_ACTIONS = 7004
+    # Trigger-order pre-flight rejections (PROTOCOL §14). Two official lines disagree on the
+    # numbers: these follow the current one (TypeScript SDK 0.4.0 errors.ts and CHANGELOG); an
+    # earlier line ("verified against the backend") has the same names one higher, 7006–7012,
+    # plus 7013. Key no behaviour on the exact number: every code in TRIGGER_REJECTION_CODES is
+    # a trigger rejection (o2lite.errors.TriggerRejected).
+    PARENT_ORDER_ALREADY_HAS_FILLS = 7005
+    TRIGGER_PAIR_SAME_DIRECTION = 7006
+    PARENT_QUANTITY_MISMATCH = 7007
+    INVALID_TRIGGER_ORDER_ARGS = 7008
+    TRIGGER_CONFLICTS_WITH_PARENT = 7009
+    TRIGGER_ORDER_QUOTA_EXCEEDED = 7010
+    ACTIVE_SPOT_ORDER_LIMIT_EXCEEDED = 7011
+    PARENT_ORDER_ID_MISMATCH = 7013  # earlier line only
     BLOCK_NOT_FOUND = 8000
     EVENTS_NOT_FOUND = 8001
+
+
+#: Every code either official line uses for a trigger-order pre-flight rejection.
+TRIGGER_REJECTION_CODES = range(7005, 7014)
+_CURRENT_LINE = {7005: "ParentOrderAlreadyHasFills", 7006: "TriggerPairSameDirection", 7007: "ParentQuantityMismatch",
+                 7008: "InvalidTriggerOrderArgs", 7009: "TriggerConflictsWithParent",
+                 7010: "TriggerOrderQuotaExceeded", 7011: "ActiveSpotOrderLimitExceeded"}
+_EARLIER_LINE = {**{code + 1: name for code, name in _CURRENT_LINE.items()}, 7013: "ParentOrderIdMismatch"}
+#: code → what it may mean: the current line's name first, then the earlier line's (PROTOCOL §14).
+TRIGGER_REJECTION_NAMES = {code: tuple(dict.fromkeys(name for name in (_CURRENT_LINE.get(code), _EARLIER_LINE.get(code))
+                                                     if name)) for code in TRIGGER_REJECTION_CODES}

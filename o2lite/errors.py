@@ -22,6 +22,7 @@ __all__ = [
     "SessionInvalid",
     "TransactionReverted",
     "NonceRejected",
+    "TriggerRejected",
     "SubmissionUnknown",
     "NonceWindowFull",
     "StreamError",
@@ -151,6 +152,26 @@ class NonceRejected(InvalidRequest):
     def __init__(self, message: str, *, retryable: bool = False, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retryable = retryable
+
+
+class TriggerRejected(InvalidRequest):
+    """The exchange refused a trigger order before running it (codes 7005–7013, PROTOCOL §14):
+    nothing ran and no nonce was consumed.
+
+    ``message`` is the server's own message, unchanged. ``names`` says what the code may mean —
+    two official lines number these differently (7005–7011 vs 7006–7013), so o2lite keys nothing
+    on the exact number and gives both readings, the current line's first. (An on-chain trigger
+    *revert* is a :class:`TransactionReverted` whose ``revert.error`` is
+    ``TriggerOrderCreationError`` or ``TriggerOrderCancelError``.)
+    """
+
+    def __init__(self, message: str, *, names: Any = (), **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.names = tuple(names)
+
+    def __str__(self) -> str:
+        meaning = f" [{' or '.join(self.names)}]" if self.names else ""
+        return f"trigger order refused{meaning}: {super().__str__()}"
 
 
 class SubmissionUnknown(O2Error):

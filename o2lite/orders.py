@@ -10,6 +10,7 @@ from .errors import ValidationError
 from .markets import MarketRef, Markets, ms_of
 from .models import Order, OrdersPage
 from .transport import Transport
+from .trigger_models import ActiveOrders
 
 __all__ = ["Orders", "MAX_ORDERS"]
 
@@ -17,7 +18,8 @@ MAX_ORDERS = 200  # orders `count` limit (PROTOCOL §4)
 
 
 class Orders:
-    """``GET /v1/orders`` and ``GET /v1/order``. Markets are resolved through ``markets``."""
+    """``GET /v1/orders``, ``GET /v1/order`` and ``GET /v1/orders/active``. Markets are resolved
+    through ``markets``."""
 
     def __init__(self, transport: Transport, markets: Markets) -> None:
         self._t = transport
@@ -56,6 +58,27 @@ class Orders:
                                                           "order_id": b256_hex(order_id, "order_id")},
                                parse=lambda body: Order.from_json(body, "GET /v1/order", m.market_id,
                                                                   {m.market_id: m}))
+
+    def active(self, market: MarketRef, trade_account_id: str, *, count: int = MAX_ORDERS,
+               direction: str = "desc") -> ActiveOrders:
+        """``GET /v1/orders/active?market_id&contract&direction&count`` (PROTOCOL §14): resting
+        orders with their take-profit/stop-loss triggers, and standalone triggers — the only
+        way to see triggers made before a stream was opened.
+
+        Both official shapes are read (``triggers`` or ``active_trigger_orders``), and a cursor
+        (``next_timestamp``/``next_id``/``next_kind``) is returned on ``.cursor`` when present; how
+        to send it back is unpublished, so one page is read.
+
+        Returns:
+            :class:`~o2lite.trigger_models.ActiveOrders`.
+        """
+        if not isinstance(direction, str) or direction not in ("asc", "desc"):
+            raise ValidationError("direction must be 'asc' or 'desc'")
+        m = self._markets.get(market)
+        params = {"market_id": m.market_id, "contract": b256_hex(trade_account_id, "trade_account_id"),
+                  "direction": direction, "count": str(to_int(count, "count", low=1, high=MAX_ORDERS))}
+        return self._t.request("GET", "/v1/orders/active", params=params,
+                               parse=lambda body: ActiveOrders.from_json(body, "GET /v1/orders/active", m))
 
     def iter_orders(self, market: MarketRef, trade_account_id: str, *, is_open: Optional[bool] = None,
                     direction: str = "desc", page_size: int = MAX_ORDERS,

@@ -13,7 +13,9 @@ structured receipts carry what failed, in one of these forms, tried in order:
 4. the literal ``No upgrade available`` of the proxy's require.
 
 Facts: the log ids and variant lists are those of the contracts' ABI ``loggedTypes``, as the
-official o2-sdk 0.5.0 ships them (``onchain_revert.py``); the signal codes are
+official o2-sdk 0.5.0 ships them (``onchain_revert.py``), and for trigger orders
+(``TriggerOrderCreationError``, ``TriggerOrderCancelError``) the official TypeScript SDK 0.4.0's
+(PROTOCOL §14, *read*: not yet seen from a live server); the signal codes are
 ``sway-lib-std``'s ``error_signals.sw``. The descriptions are o2lite's own words.
 
 >>> describe_revert("Revert(123)", None).name
@@ -87,6 +89,38 @@ ERROR_ENUMS: Dict[int, Tuple[str, List[Tuple[str, str]]]] = {
         ("AmountIsZero", "the withdrawal amount is zero"), ("NotEnoughBalance", "not enough balance to withdraw")]),
     17376141311665587813: ("AccessError", [("NotOwner", "only the contract owner may do this")]),
     17909535172322737929: ("NonceError", [("InvalidNonce", "the nonce is stale or out of order: re-read it")]),
+    # Trigger orders (PROTOCOL §14): the official TypeScript SDK 0.4.0's refreshed order-book ABI.
+    1559614116885970782: ("TriggerOrderCreationError", [
+        ("InvalidArgs", "the trigger's arguments are invalid"),
+        ("PricePrecision", "a trigger or limit price is not a multiple of the market's price step"),
+        ("InvalidOrderType", "this order type cannot carry or become a trigger"),
+        ("InvalidMarketOrderArgs", "invalid bounds for the trigger's bounded market order"),
+        ("FractionalPrice", "quantity × a trigger's price is not a whole quote amount"),
+        ("InvalidAsset", "wrong asset forwarded for the trigger's side"),
+        ("InvalidInputAmount", "the forwarded lock does not match the trigger's escrow: check the balance"),
+        ("ZeroTriggerPrice", "the trigger price is zero"),
+        ("ZeroLimitPrice", "the trigger's limit price is zero"),
+        ("QuantityMustBeParentOrder", "a leg attached at placement must inherit the order's quantity (ParentOrder)"),
+        ("ZeroResolvedQtyOrPrice", "the trigger resolved to a zero quantity or price"),
+        ("InvalidParentOrderId", "the parent order id is invalid"),
+        ("ParentOrderIsNotSpot", "triggers attach only to resting Spot orders"),
+        ("ParentOrderFilled", "the parent order is already filled"),
+        ("ParentOrderNotFound", "no such parent order"),
+        ("ParentTriggerSlotsExhausted", "the parent order already carries its maximum number of triggers"),
+        ("ParentOrderOwnerMismatch", "the parent order belongs to another account"),
+        ("TriggerPriceSameAsParent", "a trigger price equals the parent order's price"),
+        ("TriggerSideSameAsParent", "a protective leg must take the closing side (opposite to the parent)"),
+        ("SlippageExceedsMax", "the bounded market leg's band is wider than the contract allows"),
+        ("OcoSameTriggerPrice", "the two OCO legs have the same trigger price"),
+        ("OcoNotStopAndTakeProfit", "an OCO pair must be one stop and one take-profit"),
+        ("LimitPriceCrossesParent", "the trigger's limit price crosses the parent order's price"),
+        ("ParentQuantityMismatch", "the parent's quantity is not the expected_quantity signed"),
+        ("TraderNotWhiteListed", "the account is not whitelisted"),
+        ("TraderBlackListed", "the account is blacklisted on this market")]),
+    11872035487494935780: ("TriggerOrderCancelError", [
+        ("NotOrderOwner", "only the trigger's owner can cancel it"),
+        ("TraderNotBlacklisted", "the trader is not blacklisted"),
+        ("OrderDoesNotExist", "no such active trigger order")]),
 }
 #: Variants of the contract's ExtendedNonceError (parallel nonces), not in the bundled ABI.
 NONCE_VARIANTS = ("ReservedBitsSet", "BitmapPositionOutOfRange", "NonceSessionIdOutOfRange", "Expired",
@@ -147,10 +181,16 @@ def describe_revert(reason: Any, receipts: Any, message: str = "") -> Optional[R
     codes = _codes(text, receipts)
     code = codes[-1] if codes else None
     names = [n for n in _OK.findall(text) if n in _BY_VARIANT]
+    logged = _LOGDATA.findall(text)
     if names:
+        # a name several enums share (FractionalPrice…) is told apart by the logged enum's id
+        for log_id, _ in reversed(logged):
+            variants = dict(ERROR_ENUMS.get(int(log_id), ("", []))[1])
+            if names[-1] in variants:
+                return RevertInfo(ERROR_ENUMS[int(log_id)][0], names[-1], variants[names[-1]], code)
         error, description = _BY_VARIANT[names[-1]]
         return RevertInfo(error, names[-1], description, code)
-    for log_id, data in reversed(_LOGDATA.findall(text)):
+    for log_id, data in reversed(logged):
         entry = ERROR_ENUMS.get(int(log_id))
         if entry:
             index = int(data[:16], 16)

@@ -39,6 +39,7 @@ from .session import TradeSession, warn_parallel_registration
 from .session_files import read_session, write_session
 from .signed import SignedRequest
 from .signing import Signer, Wallet
+from .triggers import TriggerTrading
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
@@ -52,9 +53,10 @@ _MAX_EXPIRY = 2**32 - 1  # sessions expire in u64 seconds; beyond u32 is no real
 MarketRef = Union[str, Market]
 
 
-class Trader(AccountViews):
+class Trader(AccountViews, TriggerTrading):
     """Trade as ``owner`` (a :class:`~o2lite.signing.Wallet`, :class:`~o2lite.signing.EvmWallet`
-    or any :class:`~o2lite.signing.Signer`). Thread-safe.
+    or any :class:`~o2lite.signing.Signer`). Thread-safe. Trigger orders (take-profit, stop-loss,
+    OCO): :class:`~o2lite.triggers.TriggerTrading`.
 
     Args:
         client: an :class:`o2lite.Client`.
