@@ -23,6 +23,7 @@ from .. import encoding
 from .._hex import b256_hex
 from .._parse import digits
 from ..actions import canonical_action, canonical_action_to_call
+from ..trigger_encoding import TRIGGER_ACTION_KINDS
 from ..errors import ValidationError
 from ..market import Market
 from ..typed_data import DOMAIN_VERSION, parallel_session_digest
@@ -35,6 +36,7 @@ from .matching import create_order, seed
 from .nonces import check_nonce, consume, parse_nonce
 from .verify import BadSignature, Verifier
 from .hub import Hub
+from .triggers import TriggerBook
 from ..error_codes import ErrorCode
 
 __all__ = ["ExchangeCore", "Route", "Routes"]
@@ -70,6 +72,7 @@ class ExchangeCore:
         self.verifier = Verifier()
         self.hub = Hub()  # WebSocket subscribers (o2lite.sandbox.hub)
         self.touched_orders: Optional[List[Order]] = None  # orders changed by the running transaction
+        self.touched_triggers: Optional[List[Dict[str, Any]]] = None  # triggers it changed (their JSON)
         self.registry = {"books_registry_id": named_id("books-registry"),
                          "accounts_registry_id": named_id("accounts-registry"),
                          "trade_account_oracle_id": named_id("oracle"), "base_asset_id": named_id("asset:ETH")}
@@ -77,6 +80,7 @@ class ExchangeCore:
         self.by_market_id = {m["market_id"]: m for m in self.markets}
         self._specs: Dict[str, Market] = {}
         self.books = {m["market_id"]: Book(m["market_id"]) for m in self.markets}
+        self.triggers = TriggerBook(self)  # take-profit / stop-loss orders (o2lite.sandbox.triggers)
         self.ledger = Ledger()
         self.accounts: Dict[str, Dict[str, Any]] = {}  # trade_account_id -> {owner, nonce, session, windows, version, referer}
         self.by_owner: Dict[str, str] = {}
@@ -194,7 +198,7 @@ class ExchangeCore:
             raise revert_error(str(exc)) from None
         except BaseException:
             journal.rollback()  # a malformed action: nothing ran, nothing consumed
-            self.touched_orders = None
+            self.touched_orders = self.touched_triggers = None
             raise
         journal.commit()
         consume(account, kind, value, self.now_ms())
@@ -289,6 +293,7 @@ class ExchangeCore:
                     order = self._apply_action(journal, account, market, action)
                     if order is not None:
                         created.append(order.to_json(market["base"]["decimals"]))
+            self.triggers.fire(journal, markets)  # trades may have reached trigger prices
             return {"orders": created} if body.get("collect_orders") is True else {}
 
         with self.lock:
@@ -302,6 +307,7 @@ class ExchangeCore:
             for market in markets:
                 if market["contract_id"] not in session["contract_ids"]:
                     raise api_error(ErrorCode.INVALID_SESSION, f"Invalid session: market {market['market_id']} is not in its contract ids")
+            self.triggers.preflight(account["id"], markets, groups)
             return self.transact(account, kind, value, bad, run, markets)
 
     # --- actions and matching --------------------------------------------------------------
@@ -310,8 +316,10 @@ class ExchangeCore:
         (kind, args), = action.items()
         if kind == "CreateOrder":
             return create_order(self, journal, account["id"], market, args)
+        if kind in TRIGGER_ACTION_KINDS:
+            return self.triggers.apply(journal, account["id"], market, kind, args)
         if kind == "CancelOrder":
-            self._cancel(journal, account["id"], market, args["order_id"])
+            self.cancel_order(journal, account["id"], market, args["order_id"])
         elif kind == "SettleBalance":
             self._settle(journal, account["id"], market, args["to"])
         elif kind == "RegisterReferer":
@@ -320,7 +328,11 @@ class ExchangeCore:
             journal.record(lambda: account.__setitem__("referer", old))
         return None
 
-    def _cancel(self, journal: Journal, account_id: str, market: Dict[str, Any], order_id: str) -> None:
+    def cancel_order(self, journal: Journal, account_id: str, market: Dict[str, Any], order_id: str) -> None:
+        """``cancel_order``: an order (its triggers end with it) or a trigger order — one contract call."""
+        if order_id in self.triggers.all:
+            self.triggers.cancel(journal, account_id, market, order_id)
+            return
         order = self.orders.get(order_id)
         if order is None or order.account != account_id or order.market_id != market["market_id"]:
             raise Revert("NotOrderOwner: no such order of this account in this market")
@@ -330,6 +342,7 @@ class ExchangeCore:
         self.release(journal, order, market)
         set_attr(journal, order, "cancel", True)
         self.touch(order)
+        self.triggers.parent_closed(journal, order)
 
     def release(self, journal: Optional[Journal], order: Order, market: Dict[str, Any]) -> None:
         """Close an order and return what it still has locked to its unlocked balance."""

@@ -23,6 +23,7 @@ from typing import Any, Dict, Tuple
 
 from ..error_codes import ErrorCode
 from ..errors import ValidationError
+from .active_orders import active_routes
 from .aggregated import aggregated_routes
 from .bridge import BRIDGE_PREFIX, BridgeProxy
 from .config import DEFAULT_MARKETS
@@ -53,7 +54,7 @@ class Exchange(ExchangeCore):
             ("POST", "/v1/accounts"): self.locked(self.create_account),
             ("PUT", "/v1/session"): self.put_session,
             ("POST", "/v1/session/actions"): self.post_actions,
-            **read_routes(self), **aggregated_routes(self), **owner_routes(self),
+            **read_routes(self), **aggregated_routes(self), **owner_routes(self), **active_routes(self),
         }
 
     def handle(self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str],

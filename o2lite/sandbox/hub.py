@@ -81,7 +81,7 @@ class _Watch:
         self.markets = {m["market_id"]: m for m in markets}
         self.books = {mid: self._levels(mid) for mid in self.markets}
         self.trades = {mid: len(ex.trades[mid]) for mid in self.markets}
-        ex.touched_orders = []
+        ex.touched_orders, ex.touched_triggers = [], []
 
     def _levels(self, market_id: str) -> Dict[str, Dict[int, int]]:
         book = self.ex.books[market_id]
@@ -90,8 +90,8 @@ class _Watch:
     def publish(self) -> None:
         ex, now = self.ex, self.ex.clock()
         stamps = {"onchain_timestamp": str(int(now)), "seen_timestamp": str(int(now * 1e9))}
-        orders = ex.touched_orders or []
-        ex.touched_orders = None
+        orders, triggers = ex.touched_orders or [], ex.touched_triggers or []
+        ex.touched_orders = ex.touched_triggers = None
         self.accounts |= {o.account for o in orders}
         for market_id, before in self.books.items():
             after = self._levels(market_id)
@@ -116,9 +116,14 @@ class _Watch:
                                     "trades": [trade_json(t) for t in new_trades]}, **stamps))
         for conn in list(self.hub._conns):
             mine = [o for o in orders if o.account in conn.accounts["orders"]]
-            if mine:
-                conn.send(dict({"action": "subscribe_orders", "orders": [
-                    o.to_json(ex.by_market_id[o.market_id]["base"]["decimals"]) for o in mine]}, **stamps))
+            # trigger orders ride beside them, as the earlier official line names it (PROTOCOL §14)
+            my_triggers = [t for t in triggers if t["owner"]["ContractId"] in conn.accounts["orders"]]
+            if mine or my_triggers:
+                message = {"action": "subscribe_orders", "orders": [
+                    o.to_json(ex.by_market_id[o.market_id]["base"]["decimals"]) for o in mine]}
+                if my_triggers:
+                    message["standalone_trigger_orders"] = my_triggers
+                conn.send(dict(message, **stamps))
             for account in self.accounts & conn.accounts["balances"]:
                 conn.send(dict({"action": "subscribe_balances", "balance": balances(ex, account)}, **stamps))
             for account in self.accounts & conn.accounts["nonce"]:

@@ -29,6 +29,7 @@ def dump(ex: Any) -> Dict[str, Any]:
                         fill_value=str(o.fill_value), locked=str(o.locked)) for o in ex.orders.values()],
         "trades": ex.trades,
         "faucet_log": ex.faucet_log,
+        "triggers": ex.triggers.dump(),
     }
 
 
@@ -60,6 +61,7 @@ def load(ex: Any, data: Dict[str, Any]) -> None:
             ex.books[order.market_id].insert(None, order)
     ex.trades = {m["market_id"]: list(data["trades"].get(m["market_id"], [])) for m in ex.markets}
     ex.faucet_log = dict(data["faucet_log"])
+    ex.triggers.load(data.get("triggers"))  # absent from files written before trigger orders
 
 
 def save_file(ex: Any, path: str) -> None:

@@ -21,6 +21,7 @@ class ExchangeView(Protocol):
     accounts: Dict[str, Dict[str, Any]]
     ledger: Ledger
     touched_orders: Optional[List[Order]]
+    touched_triggers: Optional[List[Dict[str, Any]]]
 
     def assets(self) -> Dict[str, Tuple[str, int]]:
         """Every asset id → (symbol, decimals)."""
