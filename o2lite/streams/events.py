@@ -2,7 +2,8 @@
 local order book kept from a depth stream.
 
 Trades and orders arrive as the same :class:`~o2lite.models.Trade` / :class:`~o2lite.models.Order`
-as over REST (chain integers as ``int``, ``.raw`` kept). Depth, balances and nonces have their
+as over REST (chain integers as ``int``, ``.raw`` kept); trigger orders on an orders
+subscription as :class:`TriggerUpdate` (PROTOCOL §14). Depth, balances and nonces have their
 own small frozen dataclasses here. :class:`Reconnected` is put into every subscription after the
 connection was re-established, so a caller knows to re-read balances and orders over REST
 (messages in flight while disconnected are lost).
@@ -17,9 +18,10 @@ from typing import Any, Dict, List, Optional, Tuple
 from .._parse import chain_int, identity_id, mapping, opt_id, req_int, require, unwrap_list
 from ..errors import O2Error
 from ..market_data import DepthLevel
+from ..trigger_models import TriggerOrder
 
-__all__ = ["Reconnected", "DepthUpdate", "BalanceUpdate", "NonceUpdate", "OrderBook", "parse_depth",
-           "parse_balances", "parse_nonce"]
+__all__ = ["Reconnected", "DepthUpdate", "BalanceUpdate", "NonceUpdate", "TriggerUpdate", "OrderBook", "parse_depth",
+           "parse_balances", "parse_nonce", "split_orders_message"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,59 @@ class NonceUpdate:
     contract_id: Optional[str]
     nonce: int
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class TriggerUpdate:
+    """A trigger order's news on an orders subscription: ``trigger`` is the parsed
+    :class:`~o2lite.trigger_models.TriggerOrder` (its ``status`` says Active, Activated,
+    CanceledBySibling, …), or ``None`` when the entry has a shape o2lite does not know — then
+    ``problem`` says why and ``raw`` keeps it; such an entry never fails the subscription."""
+
+    trigger: Optional[TriggerOrder]
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    problem: Optional[str] = None
+    owner: Optional[str] = None  # the trade account it belongs to, when the entry names one readably
+
+
+_NESTED_TRIGGERS = ("triggers", "active_trigger_orders")  # the two official lines' names
+
+
+def _trigger_update(entry: Any) -> TriggerUpdate:
+    raw = entry if isinstance(entry, Mapping) else {"entry": entry}
+    try:
+        owner = identity_id(raw.get("owner"), "stream orders", "owner")
+    except O2Error:
+        owner = None
+    try:
+        return TriggerUpdate(TriggerOrder.from_json(entry, "stream orders"), raw, owner=owner)
+    except O2Error as exc:
+        return TriggerUpdate(None, raw, exc.message, owner)
+
+
+def split_orders_message(message: Mapping[str, Any]) -> Tuple[List[Any], List[TriggerUpdate]]:
+    """A ``subscribe_orders`` message → (its plain order entries, its trigger updates).
+
+    Triggers come as entries of ``standalone_trigger_orders`` (the earlier official line, *read*),
+    as entries of ``orders`` with ``kind: "trigger"``, or nested in an order under ``triggers`` /
+    ``active_trigger_orders``. Never raises for a trigger: unknown shapes become updates with a
+    ``problem``.
+    """
+    orders = message.get("orders") or []
+    plain = [o for o in orders if not (isinstance(o, Mapping) and o.get("kind") == "trigger")] \
+        if isinstance(orders, list) else orders
+    entries: List[Any] = [o for o in orders if isinstance(o, Mapping) and o.get("kind") == "trigger"] \
+        if isinstance(orders, list) else []
+    for order in plain if isinstance(plain, list) else []:
+        for key in _NESTED_TRIGGERS:
+            nested = order.get(key) if isinstance(order, Mapping) else None
+            entries += nested if isinstance(nested, list) else []
+    standalone = message.get("standalone_trigger_orders")
+    if isinstance(standalone, list):
+        entries += standalone
+    elif standalone is not None:
+        entries.append({"standalone_trigger_orders": standalone})
+    return plain, [_trigger_update(e) for e in entries[:10_000]]
 
 
 def _signed(value: Any, name: str, where: str) -> int:

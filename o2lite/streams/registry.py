@@ -32,7 +32,7 @@ from ..error_codes import ErrorCode
 from ..errors import StreamError, ValidationError
 from ..market_data import Trade
 from ..models import Order
-from .events import Reconnected, parse_balances, parse_depth, parse_nonce
+from .events import Reconnected, parse_balances, parse_depth, parse_nonce, split_orders_message
 from .subscriptions import MAX_IDENTITIES, DepthSubscription, Subscription
 
 __all__ = ["Registry", "CHANNELS"]
@@ -246,11 +246,11 @@ class Registry:
                     for trade in trades:
                         sub._put(trade)
         elif channel == "orders":
-            raw = _items(message, "orders")
-            orders = [(Order.from_json(o, "stream orders"),
-                       identity_id(o.get("owner"), "stream orders", "owner")) for o in raw]
+            plain, triggers = split_orders_message(message)  # trigger orders ride along (PROTOCOL §14)
+            orders: List[Tuple[Any, Optional[str]]] = [(Order.from_json(o, "stream orders"), identity_id(
+                o.get("owner"), "stream orders", "owner")) for o in _items({"orders": plain}, "orders")]
             for sub in mine:
-                for order, owner in orders:
+                for order, owner in orders + [(t, t.owner) for t in triggers]:
                     if owner is None or owner in sub.key:
                         sub._put(order)
         elif channel == "balances":

@@ -1,0 +1,199 @@
+"""Trigger orders end to end: the client's trading API against the sandbox over loopback."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import o2lite
+from o2lite import TransactionReverted, TriggerRejected, ValidationError
+from o2lite.error_codes import ErrorCode
+from o2lite.sandbox import Sandbox
+from o2lite.streams.events import TriggerUpdate
+from o2lite.triggers import TriggerSpec
+
+PAIR = "FUEL/USDC"  # seeded: bids 0.0124 … 0.0120 (2000, 4000 … 10000 FUEL), asks 0.0126 … 0.0130
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox() as sx:
+        yield sx
+
+
+@pytest.fixture
+def client(sandbox):
+    with o2lite.Client(sandbox.url) as c:
+        yield c
+
+
+def trader_in(client):
+    trader = client.trader(o2lite.Wallet.generate())
+    trader.setup_account(fund=True)
+    trader.open_session([PAIR])
+    return trader
+
+
+def statuses(sandbox, account):
+    return {t.order_id: t.status for t in sandbox.exchange.triggers.all.values() if t.account == account}
+
+
+def locked(trader, symbol):
+    return trader.balances()[symbol].total_locked
+
+
+def test_a_stop_loss_fires_and_its_take_profit_is_cancelled(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    placed = me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", take_profit="0.0140", stop_loss="0.0123")
+    parent = placed.orders[0]
+    assert parent.quantity_fill == 1000 * 10**9  # bought at the best ask
+    legs = {t.trigger_price: t for t in me.active_orders(PAIR).triggers}
+    assert sorted(legs) == [12300, 14000] and {t.side for t in legs.values()} == {"Sell"}
+    assert all(t.parent_order_id == parent.order_id and t.quantity is None for t in legs.values())
+    assert legs[12300].sibling_order == legs[14000].order_id
+    mover.place(PAIR, "Sell", "0.0122", "7000", "Market")  # last trade 0.0122: at or below the stop
+    assert me.active_orders(PAIR).triggers == ()
+    assert statuses(sandbox, me.trade_account_id) == {legs[12300].order_id: "Activated",
+                                                      legs[14000].order_id: "CanceledBySibling"}
+    sold = [f for f in me.fills(PAIR) if f.side == "Sell"]
+    assert sum(f.quantity for f in sold) == 1000 * 10**9 and {f.price for f in sold} == {12200}
+    fuel = me.balances()["FUEL"]
+    assert fuel.total == 100_000 * 10**9 and fuel.total_locked == 0
+
+
+def test_an_oco_pair_escrows_the_first_lock_once_and_one_leg_cancels_the_other(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        me.place_oco(PAIR, "Sell", "0.0127", TriggerSpec("0.0119", limit_price="0.0118"), "500")
+    assert not caught  # nothing to adjust
+    first, second = sorted(me.active_orders(PAIR).standalone, key=lambda t: t.timestamp or 0)
+    assert locked(me, "FUEL") == 500 * 10**9  # one lock (a sell escrows the base) for both legs
+    mover.place(PAIR, "Buy", "0.0127", "3000", "Market")  # takes 0.0126 and 0.0127: the take-profit fires
+    done = statuses(sandbox, me.trade_account_id)
+    fired = next(t for t in (first, second) if t.trigger_price == 12700)
+    other = first if fired is second else second
+    assert done == {fired.order_id: "Activated", other.order_id: "CanceledBySibling"}
+    assert locked(me, "FUEL") == 0 and me.balances()["FUEL"].total == 99_500 * 10**9
+    assert me.active_orders(PAIR).triggers == ()
+
+
+def test_a_buy_entry_stop_escrows_quote_and_becomes_an_order_on_a_rise(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    me.place_trigger(PAIR, "Buy", TriggerSpec("0.0127", limit_price="0.0128"), "100")
+    assert locked(me, "USDC") == 100 * 12_800 * 10**9 // 10**9  # quantity × the limit price
+    mover.place(PAIR, "Buy", "0.0127", "3000", "Market")
+    (status,) = statuses(sandbox, me.trade_account_id).values()
+    assert status == "Activated"
+    bought = [f for f in me.fills(PAIR) if f.side == "Buy"]
+    assert sum(f.quantity for f in bought) == 100 * 10**9 and locked(me, "USDC") == 0
+
+
+def test_cancel_all_removes_every_trigger_and_returns_every_lock(client, sandbox):
+    me = trader_in(client)
+    resting = me.place(PAIR, "Buy", "0.0110", "1000").orders[0]
+    me.place_with_triggers(PAIR, "Buy", "0.0111", "1000", take_profit="0.0150", stop_loss="0.0100")
+    me.place_trigger(PAIR, "Sell", "0.0100", "200")
+    me.place_oco(PAIR, "Sell", "0.0140", "0.0105", "300")
+    me.place_trigger(PAIR, "Sell", TriggerSpec("0.0150"), parent=resting.order_id)
+    before = me.active_orders(PAIR)
+    assert len(before.triggers) == 6 and len(before.orders) == 2
+    assert {len(o.triggers) for o in before.orders} == {1, 2}
+    assert locked(me, "FUEL") == 500 * 10**9
+    results = me.cancel_all_triggers(PAIR)
+    assert len(results) == 2  # six cancels, five per request
+    assert me.active_orders(PAIR).triggers == ()
+    assert set(statuses(sandbox, me.trade_account_id).values()) == {"CanceledByUser"}
+    assert locked(me, "FUEL") == 0
+    assert len(me.open_orders(PAIR)) == 2  # the orders themselves stay
+
+
+def test_cancelling_a_parent_cancels_its_legs(client, sandbox):
+    me = trader_in(client)
+    parent = me.place_with_triggers(PAIR, "Buy", "0.0110", "1000", stop_loss="0.0100").orders[0]
+    me.cancel(parent)
+    assert set(statuses(sandbox, me.trade_account_id).values()) == {"ParentOrderCanceled"}
+
+
+def test_one_trigger_cancelled_and_the_cancel_revert_named(client, sandbox):
+    me = trader_in(client)
+    me.place_trigger(PAIR, "Sell", "0.0100", "200")
+    (trigger,) = me.active_orders(PAIR).triggers
+    me.cancel_trigger(trigger.order_id, PAIR)
+    with pytest.raises(TransactionReverted) as caught:
+        me.cancel_trigger(trigger.order_id, PAIR)
+    assert (caught.value.revert.error, caught.value.revert.name) == ("TriggerOrderCancelError", "OrderDoesNotExist")
+
+
+def test_on_chain_reverts_come_back_by_name(client, sandbox):
+    me = trader_in(client)
+    m = client.markets.get(PAIR)
+    leg = {"order_type": "Market", "quantity": {"Quantity": {"quantity": "1000000000"}}, "trigger_price": "11000",
+           "side": "Sell"}
+    attached = {"CreateOrderWithTriggers": {"side": "Buy", "price": "12600", "quantity": "100000000000",
+                                            "order_type": "Spot", "trigger_1": leg}}
+    for action, name in ((attached, "QuantityMustBeParentOrder"),
+                         ({"CreateTriggerOrder": {"args": dict(leg, trigger_price="0")}}, "ZeroTriggerPrice"),
+                         ({"CreateTriggerOrder": {"args": dict(leg, quantity={"Quantity": {"quantity": "1"}})}},
+                          "FractionalPrice")):
+        with pytest.raises(TransactionReverted) as caught:
+            me.submit([{"market_id": m.market_id, "actions": [action]}])
+        assert (caught.value.revert.error, caught.value.revert.name) == ("TriggerOrderCreationError", name)
+
+
+def test_pre_flight_rejections_are_trigger_rejections_and_spend_no_nonce(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    resting = me.place(PAIR, "Buy", "0.0125", "1000").orders[0]  # the best bid
+    leg = {"order_type": "Market", "quantity": {"ParentOrder": {"parent_order_id": resting.order_id}},
+           "trigger_price": "10000", "side": "Sell"}
+    wrong = {"CreateTriggerOrder": {"args": leg, "parent": {"order_id": resting.order_id, "expected_quantity": "1"}}}
+    nonce = me.refresh_nonce()
+    with pytest.raises(TriggerRejected) as caught:
+        me.submit([{"market_id": resting.market_id, "actions": [wrong]}])
+    assert caught.value.code == ErrorCode.PARENT_QUANTITY_MISMATCH and "ParentQuantityMismatch" in caught.value.names
+    assert "Parent quantity mismatch" in caught.value.message and "trigger order refused" in str(caught.value)
+    assert me.refresh_nonce() == nonce
+    with pytest.raises(TriggerRejected) as caught:  # both legs below the price: the same direction
+        me.place_oco(PAIR, "Sell", "0.0110", "0.0100", "100")
+    assert caught.value.code == ErrorCode.TRIGGER_PAIR_SAME_DIRECTION
+    mover.place(PAIR, "Sell", "0.0125", "10", "Market")  # fills part of the resting order
+    with pytest.raises(TriggerRejected) as caught:
+        me.place_trigger(PAIR, "Sell", "0.0100", parent=resting.order_id)
+    assert caught.value.code == ErrorCode.PARENT_ORDER_ALREADY_HAS_FILLS
+
+
+def test_the_orders_stream_delivers_trigger_updates(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    with client.stream() as stream:
+        sub = stream.orders(me)
+        stream_ready = me.place(PAIR, "Buy", "0.0100", "10")  # a first message proves the subscription
+        assert sub.get(timeout=5).order_id == stream_ready.orders[0].order_id
+        me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", take_profit="0.0140", stop_loss="0.0123")
+        mover.place(PAIR, "Sell", "0.0122", "7000", "Market")
+        seen = {}
+        for _ in range(20):
+            event = sub.get(timeout=5)
+            if isinstance(event, TriggerUpdate):
+                seen[event.trigger.trigger_price] = event.trigger.status
+            if seen.get(12300) == "Activated" and seen.get(14000) == "CanceledBySibling":
+                break
+        assert seen == {12300: "Activated", 14000: "CanceledBySibling"}
+
+
+def test_triggers_survive_a_state_file(tmp_path):
+    path = str(tmp_path / "state.json")
+    with Sandbox(state=path) as sx, o2lite.Client(sx.url) as client:
+        me = trader_in(client)
+        me.place_trigger(PAIR, "Sell", "0.0100", "200")
+        account = me.trade_account_id
+    with Sandbox(state=path) as sx, o2lite.Client(sx.url) as client:
+        (trigger,) = client.orders.active(PAIR, account).triggers
+        assert trigger.trigger_price == 10_000 and trigger.quantity == 200 * 10**9
+        assert client.accounts.balance(client.markets.get(PAIR).base.asset, contract=account).total_locked == 200 * 10**9
+
+
+def test_a_limit_order_with_triggers_is_refused_before_anything_is_sent(client):
+    me = client.trader(o2lite.Wallet.generate())
+    with pytest.raises(ValidationError, match="Limit order cannot carry triggers"):
+        me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", "Limit", stop_loss="0.0120")
