@@ -22,6 +22,7 @@ from .bridge import COMMANDS as BRIDGE_COMMANDS, NO_EXCHANGE as BRIDGE_NO_EXCHAN
 from .market import COMMANDS as MARKET_COMMANDS
 from .output import Output, error_line
 from .trading import COMMANDS as TRADING_COMMANDS
+from .triggers import COMMANDS as TRIGGER_COMMANDS, add_trigger_parsers
 from .watch import COMMANDS as WATCH_COMMANDS
 from ..errors import BatchIncomplete, O2Error
 from ..transport import NETWORKS
@@ -30,7 +31,8 @@ from .demo import run as run_demo
 __all__ = ["main", "build_parser"]
 
 COMMANDS: Dict[str, Callable[..., None]] = {**MARKET_COMMANDS, **ACCOUNT_COMMANDS, **TRADING_COMMANDS,
-                                            **WATCH_COMMANDS, **BRIDGE_COMMANDS}
+                                            **TRIGGER_COMMANDS, **WATCH_COMMANDS,
+                                            **BRIDGE_COMMANDS}  # triggers own "order place"
 OFFLINE = {"wallet new", "wallet import", "wallet show", "session close", "sandbox", "demo"} | BRIDGE_NO_EXCHANGE
 
 
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("pair")
     cancel.add_argument("order_id")
     add(order, "cancel-all", "order cancel-all", "cancel every open order in a market").add_argument("pair")
+    add_trigger_parsers(order, place, add)
     add(sub, "settle", "settle", "settle a market's unlocked funds").add_argument("pair")
     withdraw = add(sub, "withdraw", "withdraw", "withdraw to the owner or --to")
     withdraw.add_argument("asset")
