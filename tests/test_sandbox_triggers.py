@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+import re
 import warnings
 
 import pytest
@@ -197,3 +199,15 @@ def test_a_limit_order_with_triggers_is_refused_before_anything_is_sent(client):
     me = client.trader(o2lite.Wallet.generate())
     with pytest.raises(ValidationError, match="Limit order cannot carry triggers"):
         me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", "Limit", stop_loss="0.0120")
+
+
+def test_the_readme_take_profit_and_stop_loss_sample_runs(capsys):
+    readme = (pathlib.Path(__file__).parent.parent / "README.rst").read_text()
+    section = readme.split("Take-profit and stop-loss\n-------------------------\n", 1)[1]
+    block = re.search(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section).group(1)
+    script = re.sub(r"^    ", "", block, flags=re.M)
+    assert "Sandbox()" in script and "place_with_triggers" in script
+    exec(compile(script, "README.rst", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == [
+        "Sell at 0.0123 Active", "Sell at 0.014 Active", "still active: 0",
+        "Sell 1000 FUEL at 0.0122", "Buy 1000 FUEL at 0.0126"]
