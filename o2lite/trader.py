@@ -39,7 +39,7 @@ from .session import TradeSession, warn_parallel_registration
 from .session_files import read_session, write_session
 from .signed import SignedRequest
 from .signing import Signer, Wallet
-from .triggers import TriggerTrading
+from .trigger_trading import TriggerTrading
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
@@ -56,7 +56,7 @@ MarketRef = Union[str, Market]
 class Trader(AccountViews, TriggerTrading):
     """Trade as ``owner`` (a :class:`~o2lite.signing.Wallet`, :class:`~o2lite.signing.EvmWallet`
     or any :class:`~o2lite.signing.Signer`). Thread-safe. Trigger orders (take-profit, stop-loss,
-    OCO): :class:`~o2lite.triggers.TriggerTrading`.
+    OCO): :class:`~o2lite.trigger_trading.TriggerTrading`.
 
     Args:
         client: an :class:`o2lite.Client`.

@@ -1,4 +1,4 @@
-"""Take-profit, stop-loss and OCO in human units: building trigger actions, then sending them.
+"""Take-profit, stop-loss and OCO in human units: building the trigger actions (no I/O).
 
 A trigger order rests off the book until the market reaches its trigger price, then becomes an
 order (PROTOCOL §14): a ``Market`` order (the default), a limit (``Spot``) order at
@@ -20,29 +20,26 @@ band = trigger × bps ÷ 10000, max = floor(trigger + band), min = ceil(trigger 
 to the tick); a quantity is fitted down (FractionalPrice) against every price it is judged at —
 the order price and each leg's lock and trigger price.
 
-Proven against the official TypeScript encoder's output (``tests/vectors/triggers.json``); not
-yet checked against a live exchange.
+A :class:`TriggerPlan` is what will be signed; :mod:`o2lite.trigger_trading` sends plans for a
+:class:`~o2lite.Trader`. Proven against the official TypeScript encoder's output
+(``tests/vectors/triggers.json``, whose official-client cases these builders reproduce from the
+same human input); not yet checked against a live exchange.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from math import gcd
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ._hex import b256_hex
 from .actions import canonical_action, canonical_side
 from .errors import ValidationError
 from .market import Market, to_decimal
-from .models import Order, TxResult
+from .models import Order
 from .order_building import Chain, Number
 from .trigger_encoding import PARENT_ORDER_PLACEHOLDER, leg_lock, leg_lock_price
-from .trigger_models import ActiveOrders
 
-__all__ = ["TriggerSpec", "TriggerPlan", "TriggerTrading", "order_with_triggers", "standalone_trigger", "oco_pair",
-           "place_with_triggers", "place_trigger", "place_oco", "cancel_trigger", "cancel_all_triggers",
-           "active_orders"]
+__all__ = ["TriggerSpec", "TriggerPlan", "Protection", "order_with_triggers", "standalone_trigger", "oco_pair"]
 
 MAX_SLIPPAGE_BPS = 10_000  # 100 %: a wider band is no bound at all
 _ORDER_TYPES = ("Spot", "Market", "FillOrKill", "PostOnly", "BoundedMarket")  # Limit cannot carry triggers
@@ -254,133 +251,3 @@ def oco_pair(m: Market, side: str, first: Protection, second: Protection, quanti
     if parent is not None:
         body["parent"] = _parent_ref(parent)
     return TriggerPlan(m, canonical_action({"CreateTriggerOrders": body}), tuple(notes.items))
-
-
-# --- sending, for a Trader ------------------------------------------------------------------
-
-
-class _Trading(Protocol):
-    """What these functions use of a :class:`~o2lite.Trader`."""
-
-    client: Any
-
-    def submit(self, groups: Sequence[Any], *, collect_orders: bool = True) -> Any: ...  # noqa: E704
-
-    def settle_action(self) -> Dict[str, Any]: ...  # noqa: E704
-
-    def batch(self) -> Any: ...  # noqa: E704
-
-    def _account(self) -> str: ...  # noqa: E704
-
-
-def _send(trader: _Trading, plan: TriggerPlan, settle_first: bool) -> Any:
-    for note in plan.adjustments:
-        warnings.warn(note, stacklevel=4)
-    if not isinstance(settle_first, bool):
-        raise ValidationError("settle_first must be True or False")
-    actions = [trader.settle_action(), plan.action] if settle_first else [plan.action]
-    return trader.submit([{"market_id": plan.market.market_id, "actions": actions}])
-
-
-def _parent(trader: _Trading, m: Market, parent: Union[None, str, Order]) -> Optional[Order]:
-    if parent is None or isinstance(parent, Order):
-        return parent
-    found: Order = trader.client.orders.get(m, b256_hex(parent, "parent order id"))
-    return found
-
-
-def place_with_triggers(trader: _Trading, market: Any, side: str, price: Number, quantity: Number,
-                        order_type: str = "Spot", *, take_profit: Optional[Protection] = None,
-                        stop_loss: Optional[Protection] = None, slippage_bps: Optional[int] = None,
-                        max_price: Optional[Number] = None, min_price: Optional[Number] = None,
-                        settle_first: bool = True) -> TxResult:
-    """Place an order with a take-profit and/or stop-loss attached (see :func:`order_with_triggers`)."""
-    m = trader.client.markets.get(market)
-    plan = order_with_triggers(m, side, price, quantity, order_type, take_profit=take_profit, stop_loss=stop_loss,
-                               slippage_bps=slippage_bps, max_price=max_price, min_price=min_price)
-    result: TxResult = _send(trader, plan, settle_first)
-    return result
-
-
-def place_trigger(trader: _Trading, market: Any, side: str, trigger: Protection, quantity: Optional[Number] = None,
-                  *, parent: Union[None, str, Order] = None, slippage_bps: Optional[int] = None,
-                  settle_first: bool = True) -> TxResult:
-    """Place a standalone trigger (see :func:`standalone_trigger`); ``parent`` may be an order id."""
-    m = trader.client.markets.get(market)
-    plan = standalone_trigger(m, side, trigger, quantity, parent=_parent(trader, m, parent), slippage_bps=slippage_bps)
-    result: TxResult = _send(trader, plan, settle_first)
-    return result
-
-
-def place_oco(trader: _Trading, market: Any, side: str, first: Protection, second: Protection,
-              quantity: Optional[Number] = None, *, parent: Union[None, str, Order] = None,
-              slippage_bps: Optional[int] = None, settle_first: bool = True) -> TxResult:
-    """Place an OCO pair (see :func:`oco_pair`); ``parent`` may be an order id."""
-    m = trader.client.markets.get(market)
-    plan = oco_pair(m, side, first, second, quantity, parent=_parent(trader, m, parent), slippage_bps=slippage_bps)
-    result: TxResult = _send(trader, plan, settle_first)
-    return result
-
-
-def cancel_trigger(trader: _Trading, trigger_id: str, market: Any) -> TxResult:
-    """Cancel one trigger order (``CancelTriggerOrder``, the contract's ``cancel_order``)."""
-    m = trader.client.markets.get(market)
-    action = {"CancelTriggerOrder": {"order_id": b256_hex(trigger_id, "trigger order id")}}
-    result: TxResult = trader.submit([{"market_id": m.market_id, "actions": [action]}])
-    return result
-
-
-def active_orders(trader: _Trading, market: Any) -> ActiveOrders:
-    """This account's resting orders with their triggers, and its standalone triggers, in ``market``."""
-    found: ActiveOrders = trader.client.orders.active(market, trader._account())
-    return found
-
-
-def cancel_all_triggers(trader: _Trading, market: Any) -> List[Any]:
-    """Cancel every active trigger of this account in ``market`` (nested and standalone), five
-    per request, paced; stops with :class:`~o2lite.errors.BatchIncomplete` if one fails."""
-    ids = list(dict.fromkeys(t.order_id for t in active_orders(trader, market).triggers if t.is_active))
-    batch = trader.batch()
-    for trigger_id in ids:
-        batch.cancel_trigger(trigger_id, market)
-    sent: List[Any] = batch.send() if ids else []
-    return sent
-
-
-
-class TriggerTrading:
-    """The trigger-order methods of :class:`o2lite.Trader` (which inherits them); each delegates
-    to the function of this module with the same name."""
-
-    client: Any
-    submit: Callable[..., Any]  # the Trader's
-    settle_action: Callable[[], Dict[str, Any]]
-    batch: Callable[[], Any]
-    _account: Callable[[], str]
-
-    def place_with_triggers(self, market: Any, side: str, price: Number, quantity: Number, order_type: str = "Spot",
-                            **options: Any) -> TxResult:
-        """An order with a take-profit and/or stop-loss attached (:func:`place_with_triggers`)."""
-        return place_with_triggers(self, market, side, price, quantity, order_type, **options)
-
-    def place_trigger(self, market: Any, side: str, trigger: Protection, quantity: Optional[Number] = None,
-                      **options: Any) -> TxResult:
-        """A standalone trigger: an entry stop, or protection of ``parent=`` (:func:`place_trigger`)."""
-        return place_trigger(self, market, side, trigger, quantity, **options)
-
-    def place_oco(self, market: Any, side: str, first: Protection, second: Protection,
-                  quantity: Optional[Number] = None, **options: Any) -> TxResult:
-        """Two triggers where one firing cancels the other (:func:`place_oco`)."""
-        return place_oco(self, market, side, first, second, quantity, **options)
-
-    def cancel_trigger(self, trigger_id: str, market: Any) -> TxResult:
-        """Cancel one trigger order (:func:`cancel_trigger`)."""
-        return cancel_trigger(self, trigger_id, market)
-
-    def cancel_all_triggers(self, market: Any) -> List[Any]:
-        """Cancel every active trigger of this account in ``market`` (:func:`cancel_all_triggers`)."""
-        return cancel_all_triggers(self, market)
-
-    def active_orders(self, market: Any) -> ActiveOrders:
-        """``GET /v1/orders/active`` for this account (:func:`active_orders`)."""
-        return active_orders(self, market)

@@ -15,6 +15,7 @@ from o2lite.market import Market
 from o2lite.reverts import describe_revert
 from o2lite.streams.events import TriggerUpdate, split_orders_message
 from o2lite.trigger_models import ActiveOrders
+from o2lite.trigger_trading import place_trigger
 from o2lite.triggers import TriggerSpec, oco_pair, order_with_triggers, standalone_trigger
 
 from .conftest import BASE, VECTORS
@@ -73,7 +74,7 @@ def test_sending_warns_each_adjustment(monkeypatch):
             return "sent"
 
     with pytest.warns(UserWarning, match="fitted from 0.123456789"):
-        assert o2lite.triggers.place_trigger(FakeTrader(), "ETH/USDC", "Buy", TriggerSpec("2600", limit_price="2605"),
+        assert place_trigger(FakeTrader(), "ETH/USDC", "Buy", TriggerSpec("2600", limit_price="2605"),
                                              "0.123456789") == "sent"
     assert sent[0][0]["actions"] == CASES["client-cto-entry-stop-buy"]["actions"][0]["actions"]
 
