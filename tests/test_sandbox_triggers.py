@@ -211,3 +211,28 @@ def test_the_readme_take_profit_and_stop_loss_sample_runs(capsys):
     assert capsys.readouterr().out.splitlines() == [
         "Sell at 0.0123 Active", "Sell at 0.014 Active", "still active: 0",
         "Sell 1000 FUEL at 0.0122", "Buy 1000 FUEL at 0.0126"]
+
+
+def test_a_slippage_bounded_stop_becomes_a_bounded_market_order(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", stop_loss="0.0123", slippage_bps=100)
+    (leg,) = me.active_orders(PAIR).triggers
+    assert leg.order_type == {"MarketBounded": {"max_price": "12423", "min_price": "12177"}}
+    mover.place(PAIR, "Sell", "0.0122", "7000", "Market")
+    (trigger,) = [t for t in sandbox.exchange.triggers.all.values() if t.account == me.trade_account_id]
+    made = sandbox.exchange.orders[trigger.order]
+    assert trigger.status == "Activated" and made.order_type == {"BoundedMarket": {"max_price": "12423",
+                                                                                    "min_price": "12177"}}
+    assert made.filled == 1000 * 10**9 and made.fill_value == 1000 * 12_200  # inside the band, at 0.0122
+
+
+def test_a_short_is_protected_by_buy_legs_and_a_market_buy_pays_from_its_funds(client, sandbox):
+    me, mover = trader_in(client), trader_in(client)
+    me.place_with_triggers(PAIR, "Sell", "0.0124", "1000", take_profit="0.0110", stop_loss="0.0127")
+    assert {t.side for t in me.active_orders(PAIR).triggers} == {"Buy"}
+    mover.place(PAIR, "Buy", "0.0127", "3000", "Market")  # the price rises to 0.0127: the stop fires
+    assert sorted(statuses(sandbox, me.trade_account_id).values()) == ["Activated", "CanceledBySibling"]
+    bought = [f for f in me.fills(PAIR) if f.side == "Buy"]
+    assert [(f.quantity, f.price) for f in bought] == [(1000 * 10**9, 12_700)]
+    usdc = me.balances()["USDC"]
+    assert usdc.total_locked == 0 and usdc.total == 9_999_700_000  # 10000 + 12.4 − 12.7 USDC

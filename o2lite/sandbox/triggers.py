@@ -11,7 +11,10 @@ the other (status ``CanceledBySibling``); a cancelled parent cancels its legs
 (``ParentOrderCanceled``); ``cancel_order`` cancels orders and triggers alike; the revert names
 and log ids of ``TriggerOrderCreationError`` / ``TriggerOrderCancelError``; the status names.
 
-What the official source does not state, and the sandbox chose (say so wherever it matters):
+What the official source does not state, and the sandbox chose (say so wherever it matters) —
+the official TypeScript SDK says only that a trigger "rests off-book until the market reaches
+its trigger_price" (``triggers.ts``), and neither it nor PROTOCOL §14 names the price or the
+direction:
 
 - **activation**: a trigger fires when the market's **last trade price** reaches its trigger
   price. The direction is fixed when it is made, by where the price stands then: a trigger price
@@ -25,7 +28,8 @@ What the official source does not state, and the sandbox chose (say so wherever 
   parent bought (sold) — the parent's filled quantity, at most the funds there are;
 - an activated Market leg is a market order at the market's most generous price that its funds
   (the escrow, the book's unlocked funds and the account's balance) and FractionalPrice allow;
-  when the funds are short the trigger ends ``NotEnoughFunds``;
+  when the funds are short the trigger ends ``NotEnoughFunds``, and one that cannot make a valid
+  order at all (below the market's minimum order) ends ``ForceCanceled``;
 - limits: 2 active legs per parent (``ParentTriggerSlotsExhausted``),
   :data:`MAX_ACTIVE_TRIGGERS` per account and market (7010), a MarketBounded band of at most
   :data:`MAX_SLIPPAGE_BPS` either side of the trigger (``SlippageExceedsMax``);
