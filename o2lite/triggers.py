@@ -29,7 +29,7 @@ same human input); not yet checked against a live exchange.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
+from math import gcd, lcm
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .actions import canonical_action, canonical_side
@@ -139,10 +139,7 @@ def _judged_prices(leg: Dict[str, Any]) -> List[int]:
 def _fit(m: Market, quantity: int, prices: Sequence[int], what: str, notes: _Notes) -> int:
     """The largest quantity ≤ ``quantity`` for which quantity × each price is a whole quote amount."""
     unit = 10 ** m.base.decimals
-    quantum = 1
-    for price in prices:
-        step = unit // gcd(price, unit)
-        quantum = quantum * step // gcd(quantum, step)
+    quantum = lcm(*(unit // gcd(price, unit) for price in prices))
     fitted = quantity - quantity % quantum
     if fitted <= 0:
         raise ValidationError(f"{m.pair}: {what} {m.format_quantity(quantity)} is too small: at these prices a "

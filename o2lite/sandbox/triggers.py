@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from math import gcd
+from math import gcd, lcm
 from typing import Any, Dict, List, Optional, Tuple
 
 from .._hex import U64_MAX
@@ -371,7 +371,7 @@ class TriggerBook:
         if not quantity:
             return 0, "Market"
         unit, buy, kind = 10 ** spec.base.decimals, leg["side"] == "Buy", leg_kind(leg)
-        fits = _lcm(spec.price_step, unit // gcd(quantity, unit))  # every price quantity fits is a multiple
+        fits = lcm(spec.price_step, unit // gcd(quantity, unit))  # every price quantity fits is a multiple
         floor = -(-spec.min_order * unit // quantity)  # below this the order is under the market's minimum
         lowest = max(fits, -(-floor // fits) * fits)
         if kind == "Spot":
@@ -396,7 +396,3 @@ class TriggerBook:
         data = data or {}
         self.all = {t["order_id"]: Trigger(**t) for t in data.get("triggers", [])}
         self.escrow = {group: (asset, int(amount)) for group, (asset, amount) in data.get("escrow", {}).items()}
-
-
-def _lcm(a: int, b: int) -> int:
-    return a * b // gcd(a, b)
