@@ -39,7 +39,7 @@ from .trigger_encoding import (TRIGGER_ACTION_KINDS, canonical_trigger_action, l
                                option_u64_segments, toa_segments)
 
 __all__ = ["ACTION_KINDS", "ORDER_TYPE_NAMES", "canonical_action", "canonical_order_type", "canonical_side",
-           "chain_u64", "action_to_call", "canonical_action_to_call"]
+           "chain_u64", "action_to_call", "canonical_action_to_call", "sent_as_canonical"]
 
 ACTION_KINDS = ("CreateOrder", "CancelOrder", "SettleBalance", "RegisterReferer") + TRIGGER_ACTION_KINDS
 #: The contract function each trigger action calls (PROTOCOL §14).
@@ -92,6 +92,19 @@ def canonical_action(action: Any) -> Dict[str, Any]:
     if len(identities) != 1:
         raise ValidationError("RegisterReferer carries both to and referer, and they differ")
     return {kind: {"to": identity_json(body.get("to", body.get("referer")))}}
+
+
+def sent_as_canonical(sent: Any, canonical: Mapping[str, Any]) -> bool:
+    """Whether an action as sent is its canonical form: equal, or a trigger action that differs
+    only by ``null`` optionals (``parent``, ``trigger_2``), which an older official SDK line sends
+    — the signed bytes are the same (PROTOCOL §14)."""
+    if sent == canonical:
+        return True
+    (kind, body), = canonical.items()
+    if kind not in TRIGGER_ACTION_KINDS or not isinstance(sent, Mapping) or not isinstance(sent.get(kind), Mapping):
+        return False
+    return {k: v for k, v in sent[kind].items() if v is not None} == body and set(sent[kind]) <= {
+        *body, "parent", "trigger_2"}
 
 
 def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id: BytesLike) -> Call:

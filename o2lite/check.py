@@ -21,7 +21,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ._hex import b256_hex
 from ._parse import digits
-from .actions import canonical_action, canonical_action_to_call
+from .actions import canonical_action, canonical_action_to_call, sent_as_canonical
 from .encoding import (Segment, actions_segments, calls_from_json, identity_json, join, owner_calls_segments,
                        session_segments, upgrade_segments, withdraw_segments)
 from .errors import ValidationError
@@ -211,7 +211,7 @@ def _actions(body: Mapping[str, Any], report: CheckReport, client: Any, nonce: i
             except ValidationError as exc:
                 report.problems.append(f"actions[{g}].actions[{a}]: {exc.message}")
                 continue
-            if canonical != action:
+            if not sent_as_canonical(action, canonical):
                 report.problems.append(f"actions[{g}].actions[{a}] is not canonical: sent {json.dumps(action)[:90]}, "
                                        f"canonical {json.dumps(canonical)[:90]}")
             calls.append(canonical_action_to_call(canonical, market, info.accounts_registry_id or bytes(32)))

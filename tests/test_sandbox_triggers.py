@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 import warnings
@@ -236,3 +237,26 @@ def test_a_short_is_protected_by_buy_legs_and_a_market_buy_pays_from_its_funds(c
     assert [(f.quantity, f.price) for f in bought] == [(1000 * 10**9, 12_700)]
     usdc = me.balances()["USDC"]
     assert usdc.total_locked == 0 and usdc.total == 9_999_700_000  # 10000 + 12.4 − 12.7 USDC
+
+
+def test_null_optionals_of_the_older_sdk_line_are_accepted_as_absent(client, sandbox):
+    """An older official line sends "parent": null / "trigger_2": null; the signed bytes are the same."""
+    me = trader_in(client)
+    m = client.markets.get(PAIR)
+    leg = {"order_type": "Market", "quantity": {"Quantity": {"quantity": "200000000000"}}, "trigger_price": "10000",
+           "side": "Sell"}
+    attached = {"side": "Buy", "price": "11000", "quantity": "100000000000", "order_type": "Spot",
+                "trigger_1": dict(leg, quantity={"ParentOrder": {"parent_order_id": "0x" + "00" * 32}})}
+    groups = [{"market_id": m.market_id, "actions": [{"CreateTriggerOrder": {"args": leg}},
+                                                      {"CreateOrderWithTriggers": attached}]}]
+    prepared = client.session.prepare_actions(me.session, groups)
+    prepared.groups[0]["actions"][0]["CreateTriggerOrder"]["parent"] = None
+    prepared.groups[0]["actions"][1]["CreateOrderWithTriggers"]["trigger_2"] = None
+    request = client.session.actions_request(me.session, prepared, nonce=me.refresh_nonce())
+    assert o2lite.check_body(request.body, client=client).ok
+    request.send()
+    assert len(me.active_orders(PAIR).triggers) == 2
+    bad = dict(request.body)  # a null where no optional exists is still refused
+    bad_groups = json.loads(json.dumps(bad["actions"]))
+    bad_groups[0]["actions"][0]["CreateTriggerOrder"]["extra"] = None
+    assert not o2lite.check_body(dict(bad, actions=bad_groups), client=client).ok

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from .. import encoding
 from .._hex import b256_hex
 from .._parse import digits
-from ..actions import canonical_action, canonical_action_to_call
+from ..actions import canonical_action, canonical_action_to_call, sent_as_canonical
 from ..trigger_encoding import TRIGGER_ACTION_KINDS
 from ..errors import ValidationError
 from ..market import Market
@@ -273,7 +273,7 @@ class ExchangeCore:
                     canonical = canonical_action(action)
                 except ValidationError as exc:
                     raise parse_fail(str(exc)) from None
-                if canonical != action:
+                if not sent_as_canonical(action, canonical):
                     raise parse_fail(f"action is not in its canonical form: expected {canonical}")
         try:
             calls = [canonical_action_to_call(a, m, self.registry["accounts_registry_id"])

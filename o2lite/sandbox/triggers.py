@@ -152,11 +152,11 @@ class TriggerBook:
                 if kind not in ("CreateTriggerOrder", "CreateTriggerOrders", "CreateOrderWithTriggers"):
                     continue
                 count += 1 if kind == "CreateTriggerOrder" else 2 if kind == "CreateTriggerOrders" else \
-                    1 + ("trigger_2" in body)
+                    1 + (body.get("trigger_2") is not None)
                 if count > MAX_ACTIVE_TRIGGERS:
                     raise api_error(ErrorCode.TRIGGER_ORDER_QUOTA_EXCEEDED, "Trigger order quota exceeded: at most "
                                     f"{MAX_ACTIVE_TRIGGERS} active trigger orders per account and market")
-                parent = self.ex.orders.get(body.get("parent", {}).get("order_id", ""))
+                parent = self.ex.orders.get((body.get("parent") or {}).get("order_id", ""))
                 if parent is not None and parent.account == account:
                     if parent.filled:
                         raise api_error(ErrorCode.PARENT_ORDER_ALREADY_HAS_FILLS, "Parent order already has fills")
@@ -182,7 +182,7 @@ class TriggerBook:
             return None
         if kind == "CreateOrderWithTriggers":
             order = create_order(self.ex, journal, account, market, body)
-            legs = [body["trigger_1"]] + ([body["trigger_2"]] if "trigger_2" in body else [])
+            legs = [body["trigger_1"]] + ([body["trigger_2"]] if body.get("trigger_2") is not None else [])
             for leg in legs:
                 if "ParentOrder" not in leg["quantity"]:
                     raise trigger_revert("QuantityMustBeParentOrder", "a leg attached at placement inherits the "
@@ -195,7 +195,7 @@ class TriggerBook:
                 self.parent_closed(journal, order)
             return order
         parent = None
-        if "parent" in body:
+        if body.get("parent") is not None:  # null is absent (an older official SDK line sends it)
             parent = self.ex.orders.get(body["parent"]["order_id"])
             if parent is None or parent.market_id != market["market_id"]:
                 raise trigger_revert("ParentOrderNotFound", "no such order in this market")
