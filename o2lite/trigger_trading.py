@@ -18,7 +18,8 @@ from .market import Market
 from .models import Order, TxResult
 from .order_building import Number
 from .trigger_models import ActiveOrders
-from .triggers import Protection, TriggerPlan, oco_pair, order_with_triggers, standalone_trigger
+from .triggers import (Protection, TriggerPlan, attached_order_type, oco_pair, order_with_triggers,
+                       standalone_trigger)
 
 __all__ = ["TriggerTrading", "place_with_triggers", "place_trigger", "place_oco", "cancel_trigger",
            "cancel_all_triggers", "active_orders"]
@@ -59,6 +60,7 @@ def place_with_triggers(trader: _Trading, market: Any, side: str, price: Number,
                         max_price: Optional[Number] = None, min_price: Optional[Number] = None,
                         settle_first: bool = True) -> TxResult:
     """Place an order with a take-profit and/or stop-loss attached (see :func:`order_with_triggers`)."""
+    attached_order_type(order_type, take_profit, stop_loss)  # before the first read
     m = trader.client.markets.get(market)
     plan = order_with_triggers(m, side, price, quantity, order_type, take_profit=take_profit, stop_loss=stop_loss,
                                slippage_bps=slippage_bps, max_price=max_price, min_price=min_price)

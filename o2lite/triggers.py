@@ -39,7 +39,7 @@ from .models import Order
 from .order_building import Chain, Number
 from .trigger_encoding import PARENT_ORDER_PLACEHOLDER, leg_lock, leg_lock_price
 
-__all__ = ["TriggerSpec", "TriggerPlan", "Protection", "order_with_triggers", "standalone_trigger", "oco_pair"]
+__all__ = ["TriggerSpec", "TriggerPlan", "Protection", "attached_order_type", "order_with_triggers", "standalone_trigger", "oco_pair"]
 
 MAX_SLIPPAGE_BPS = 10_000  # 100 %: a wider band is no bound at all
 _ORDER_TYPES = ("Spot", "Market", "FillOrKill", "PostOnly", "BoundedMarket")  # Limit cannot carry triggers
@@ -154,6 +154,21 @@ def _quantity(m: Market, value: Number) -> int:
     return int(value) if isinstance(value, Chain) else m.scale_quantity(value)
 
 
+def attached_order_type(order_type: Any, take_profit: Any, stop_loss: Any) -> str:
+    """The order type's name if it can carry triggers and at least one leg is given — checked
+    before anything is read or signed (a ``Limit`` order cannot carry triggers)."""
+    wanted = order_type.strip().lower() if isinstance(order_type, str) else None
+    if wanted == "limit":
+        raise ValidationError("a Limit order cannot carry triggers (PROTOCOL §14): use Spot, Market, FillOrKill, "
+                              "PostOnly or BoundedMarket")
+    name = next((t for t in _ORDER_TYPES if t.lower() == wanted), None)
+    if name is None:
+        raise ValidationError(f"order_type must be one of {', '.join(_ORDER_TYPES)}")
+    if take_profit is None and stop_loss is None:
+        raise ValidationError("give a take_profit, a stop_loss or both")
+    return name
+
+
 def order_with_triggers(m: Market, side: str, price: Number, quantity: Number, order_type: str = "Spot", *,
                         take_profit: Optional[Protection] = None, stop_loss: Optional[Protection] = None,
                         slippage_bps: Optional[int] = None, max_price: Optional[Number] = None,
@@ -163,14 +178,7 @@ def order_with_triggers(m: Market, side: str, price: Number, quantity: Number, o
     ``slippage_bps`` applies to a leg given as a bare price. ``order_type``: Spot, Market,
     FillOrKill, PostOnly or BoundedMarket (with ``max_price``/``min_price``); Limit is refused.
     """
-    if not isinstance(order_type, str) or order_type.strip().lower() not in {t.lower() for t in _ORDER_TYPES}:
-        if isinstance(order_type, str) and order_type.strip().lower() == "limit":
-            raise ValidationError("a Limit order cannot carry triggers (PROTOCOL §14): use Spot, Market, FillOrKill, "
-                                  "PostOnly or BoundedMarket")
-        raise ValidationError(f"order_type must be one of {', '.join(_ORDER_TYPES)}")
-    if take_profit is None and stop_loss is None:
-        raise ValidationError("give a take_profit, a stop_loss or both")
-    name = next(t for t in _ORDER_TYPES if t.lower() == order_type.strip().lower())
+    name = attached_order_type(order_type, take_profit, stop_loss)
     side = canonical_side(side)
     closing = "Sell" if side == "Buy" else "Buy"
     notes = _Notes(m)

@@ -196,10 +196,13 @@ def test_triggers_survive_a_state_file(tmp_path):
         assert client.accounts.balance(client.markets.get(PAIR).base.asset, contract=account).total_locked == 200 * 10**9
 
 
-def test_a_limit_order_with_triggers_is_refused_before_anything_is_sent(client):
-    me = client.trader(o2lite.Wallet.generate())
+def test_a_limit_order_with_triggers_is_refused_before_anything_is_sent():
+    unreachable = o2lite.Client("http://127.0.0.1:9")  # any request would fail with a connection error
+    me = unreachable.trader(o2lite.Wallet.generate())
     with pytest.raises(ValidationError, match="Limit order cannot carry triggers"):
         me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", "Limit", stop_loss="0.0120")
+    with pytest.raises(ValidationError, match="take_profit, a stop_loss or both"):
+        me.place_with_triggers(PAIR, "Buy", "0.0126", "1000")
 
 
 def test_the_readme_take_profit_and_stop_loss_sample_runs(capsys):
