@@ -16,9 +16,9 @@ Imports run one way: stream → connection → handshake → frames; stream → 
 subscriptions → events.
 """
 
-from .events import BalanceUpdate, DepthUpdate, NonceUpdate, OrderBook, Reconnected
+from .events import BalanceUpdate, DepthUpdate, NonceUpdate, OrderBook, Reconnected, TriggerUpdate
 from .stream import Stream
 from .subscriptions import DepthSubscription, Subscription
 
 __all__ = ["Stream", "Subscription", "DepthSubscription", "Reconnected", "DepthUpdate", "BalanceUpdate",
-           "NonceUpdate", "OrderBook"]
+           "NonceUpdate", "OrderBook", "TriggerUpdate"]

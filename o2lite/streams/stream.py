@@ -146,7 +146,8 @@ class Stream:
 
     def orders(self, *who: Any) -> Subscription:
         """Orders of trade accounts (ids, :class:`~o2lite.Trader` objects or Identities):
-        yields :class:`~o2lite.models.Order` one by one."""
+        yields :class:`~o2lite.models.Order` one by one, and their trigger orders as
+        :class:`~o2lite.streams.events.TriggerUpdate` (PROTOCOL §14)."""
         return self._subscribe(self._by_identity("orders", who))
 
     def balances(self, *who: Any) -> Subscription:
