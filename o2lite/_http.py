@@ -15,7 +15,7 @@ from ._parse import digits
 from .errors import ValidationError
 
 __all__ = ["MAX_RESPONSE_BYTES", "MAX_RETRY_AFTER", "SNIPPET", "TooLarge", "retry_after_seconds", "check_timeout",
-           "read_deadline", "read_capped", "coded", "snippet", "describe", "refused", "says_failure"]
+           "read_deadline", "read_capped", "coded", "snippet", "describe", "refused", "timed_out", "says_failure"]
 
 Timeout = Union[float, Tuple[float, float]]
 MAX_RESPONSE_BYTES = 8 << 20  # the largest real answer (5000 bars) is under 1 MiB
@@ -111,9 +111,21 @@ def describe(exc: Exception, url: str) -> str:
         return f"cannot reach {host}: connect timed out"
     if isinstance(exc, requests.ReadTimeout):
         return f"{host} did not answer in time (read timeout)"
+    if timed_out(exc):
+        return f"{host} did not answer in time (timeout)"
     if isinstance(exc, requests.exceptions.SSLError):
         return f"TLS error talking to {host}: {str(exc)[:120]}"
     return f"{type(exc).__name__} talking to {host}: {str(exc)[:120]}"
+
+
+def timed_out(exc: Exception) -> bool:
+    """True for a timeout that ``requests`` reports as a ``ConnectionError``: urllib3's
+    Emscripten (Pyodide) connection raises its bare ``TimeoutError`` — ``fetch`` cannot tell
+    connecting from reading — which ``requests`` does not map to ``Timeout``."""
+    import urllib3
+
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.TimeoutError)
 
 
 def refused(exc: Exception) -> bool:

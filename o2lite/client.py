@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
+from ._in_process import EMSCRIPTEN, is_in_process
 from .accounts import Accounts
 from .aggregated import Aggregated
 from .analytics import Analytics
+from .errors import O2Error
 from .faucet import Faucet
 from .markets import Markets
 from .orders import Orders
@@ -65,7 +67,19 @@ class Client:
 
     def stream(self, **options: Any) -> Any:
         """A :class:`~o2lite.streams.Stream`: live depth, trades, orders, balances and nonces over
-        ``wss://<host>/v1/ws`` (``ws://`` for an ``http://`` base URL). The module loads on first use."""
+        ``wss://<host>/v1/ws`` (``ws://`` for an ``http://`` base URL). The module loads on first use.
+
+        Raises :class:`~o2lite.errors.O2Error` before any thread or socket is tried under Pyodide
+        (a stream reads its socket from a thread, and Pyodide has neither) and for an in-process
+        sandbox (it serves no WebSocket).
+        """
+        if EMSCRIPTEN:
+            raise O2Error("live streams need a regular Python: under Pyodide (a browser or JupyterLite) "
+                          "there is no thread or socket to read a WebSocket with; poll over REST instead "
+                          "(client.markets.depth, trader.open_orders, trader.balances)")
+        if is_in_process(self.transport.base_url) and not options.get("url"):
+            raise O2Error("an in-process sandbox serves no WebSocket: stream from a served one "
+                          "(Sandbox(in_process=False), in a regular Python)")
         from .streams import Stream
 
         return Stream(self, **options)

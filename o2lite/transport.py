@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ._version import __version__
 from ._adapter import Templates, lean_adapter
+from ._in_process import EMSCRIPTEN, in_process_session
 from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, TooLarge, check_timeout, coded, describe,
                     read_capped, read_deadline, refused, retry_after_seconds, says_failure, snippet)
 from ._json import loads as json_loads
@@ -139,6 +140,8 @@ class Transport:
             raise ValidationError("pool_size must be an integer from 1 to 1024")
         self.attempts = retries
         self.backoff, self.max_backoff, self._sleep = backoff, max_backoff, sleep
+        if session is None:  # a sandbox in this process is reached through its own session's adapter
+            session = in_process_session(self.network.base_url)
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
@@ -244,7 +247,9 @@ class Transport:
                 finally:
                     response.close()
             except requests.RequestException as exc:
-                sent = not isinstance(exc, requests.ConnectTimeout) and not refused(exc)
+                # Under Emscripten (Pyodide) a refused connection and an abort after sending raise
+                # the same error: a failed write may have been sent.
+                sent = EMSCRIPTEN or (not isinstance(exc, requests.ConnectTimeout) and not refused(exc))
                 log.debug("%s %s -> %s after %.1f ms", method, path, type(exc).__name__,
                           (time.monotonic() - started) * 1000)
                 if attempt + 1 < attempts and isinstance(exc, (requests.ConnectionError, requests.Timeout)):
@@ -307,6 +312,16 @@ class Transport:
         status = response.status_code
         where = f"{method} {urlsplit(url).path}"
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        if response.history and method != "GET":
+            # Someone else's HTTP stack followed a redirect and re-sent the write (a caller's
+            # session, a browser's fetch where it reports it): it may have run at the target.
+            hop = response.history[0]
+            target = str(hop.headers.get("Location", response.url))[:SNIPPET]
+            message = (f"{where}: HTTP {hop.status_code} redirect to {target} was followed and the request re-sent "
+                       "there by the HTTP stack: it may have run")
+            if submission is not None:
+                raise _unknown(submission, message, status=status, method=method, url=url)
+            raise O2Error(message, status=status, method=method, url=url)
         if 300 <= status < 400 and method != "GET":
             target = str(response.headers.get("Location", "?"))[:SNIPPET]
             raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "

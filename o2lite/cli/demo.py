@@ -6,7 +6,7 @@ Everything below uses the public API only — the same calls a script against te
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Optional
 
 from .. import Client, Trader, Wallet
 from ..market import Market
@@ -24,12 +24,19 @@ def _depth_lines(market: Market, depth: Depth) -> str:
     return "\n".join(rows)
 
 
-def run(say: Callable[[str], None] = print) -> int:
-    """Run the story; returns the process exit code (0)."""
+def run(say: Callable[[str], None] = print, in_process: Optional[bool] = None) -> int:
+    """Run the story; returns the process exit code (0).
+
+    ``in_process``: as :class:`o2lite.sandbox.Sandbox` takes it — by default the sandbox is
+    served on loopback, and runs in process (no socket, no thread) under Pyodide.
+    """
     from ..sandbox import Sandbox  # the sandbox is never imported by `import o2lite`
 
-    with Sandbox() as sandbox, Client(sandbox.url) as client:
-        say(f"sandbox exchange listening on {sandbox.url}")
+    with Sandbox(in_process=in_process) as sandbox, Client(sandbox.url) as client:
+        if sandbox.in_process:
+            say(f"sandbox exchange running in this process as {sandbox.url} (no socket, no thread)")
+        else:
+            say(f"sandbox exchange listening on {sandbox.url}")
         owner = Wallet.generate()
         say(f"1. new owner key; its address is {owner.address}")
         trader = Trader(client, owner)

@@ -19,18 +19,22 @@ backlog sized for bursts of new connections.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Optional, Tuple
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Dict, Optional, Tuple, Union
+from urllib.parse import urlsplit
 
 from ..streams import frames
-from .._json import loads as json_loads
+from .._in_process import EMSCRIPTEN, IN_PROCESS_DOMAIN, register, unregister
 from .._parse import digits
+from ..errors import O2Error
+from .dispatch import ALLOW, MAX_BODY, Answer, answer, cors_headers, error_answer, preflight_headers
 from .exchange import Exchange
+from .in_process import InProcessAdapter
 from .state import load_file, save_file
 from .ws import IDLE_TIMEOUT, serve_websocket
 from ..error_codes import ErrorCode
@@ -39,9 +43,8 @@ __all__ = ["Sandbox", "MAX_BODY", "READ_TIMEOUT"]
 
 log = logging.getLogger("o2lite.sandbox")
 
-MAX_BODY = 1 << 20  # bytes: the largest real request (5 actions) is a few kB
 READ_TIMEOUT = 10.0  # seconds a connection may stay silent mid-request (or idle between requests)
-_METHODS = ("GET", "POST", "PUT")
+_IN_PROCESS_IDS = itertools.count(1)  # each in-process sandbox gets a host name of its own
 _POLL = 0.05  # seconds between shutdown checks: stop() returns this fast
 _STATUS_TEXT = {400: "bad request", 404: "not found", 405: "method not allowed", 408: "request timeout",
                 411: "length required", 413: "request body too large", 414: "request line too long",
@@ -105,8 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _body(self) -> Tuple[Optional[int], Any]:
-        """``(error status, error message)`` or ``(None, parsed body)``."""
+    def _raw_body(self) -> Tuple[Optional[int], Union[str, bytes]]:
+        """``(error status, error message)`` or ``(None, body bytes)``."""
         if self.headers.get("Transfer-Encoding"):
             return 411, "send a Content-Length (chunked bodies are not accepted)"
         declared = self.headers.get_all("Content-Length") or []
@@ -120,12 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if len(raw) != length:
             return 400, "request body shorter than its Content-Length"
-        if not raw:
-            return None, None
-        try:
-            return None, json_loads(raw.decode("utf-8"))
-        except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
-            return 400, f"Parse error: body is not JSON within limits ({str(exc)[:80]})"
+        return None, raw
 
     def _serve(self) -> None:
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
@@ -138,16 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
                     log.exception("sandbox: WebSocket connection failed")
                     self.close_connection = True
                 return
-            status, body = self._body()
-            if status is not None:
+            status, raw = self._raw_body()
+            if status is not None or isinstance(raw, str):
                 self.close_connection = True
-                self._reply(status, {"code": ErrorCode.PARSE_ERROR if status == 400 else ErrorCode.INVALID_REQUEST, "message": body}, {})
+                self._reply(*error_answer(status or 400, str(raw)))
                 return
-            query = dict(parse_qsl(url.query, max_num_fields=50))
-            status, payload, headers = sandbox.exchange.handle(self.command, url.path, query,
-                                                               dict(self.headers.items()), body)
-            if self.command != "GET" and status < 500:
-                sandbox.persist()
+            status, payload, headers = sandbox.answer(self.command, self.path, dict(self.headers.items()), raw)
         except (socket.timeout, ConnectionError):
             self.close_connection = True
             return
@@ -182,7 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._body_discard()
         self._reply(405, {"code": ErrorCode.INVALID_REQUEST, "message": f"method {self.command} not allowed"},
-                    {"Allow": ", ".join(_METHODS)})
+                    {"Allow": ALLOW})
+
+    def _preflight(self) -> None:
+        """``OPTIONS`` (a browser's CORS preflight): 204 with what the real request may carry."""
+        self._body_discard()
+        self._reply(204, None, preflight_headers(dict(self.headers.items())))
 
     def _body_discard(self) -> None:
         length = digits((self.headers.get("Content-Length") or "0").strip(), 12)
@@ -193,20 +192,22 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
 
     def _reply(self, status: int, payload: Any, headers: Dict[str, str]) -> None:
-        data = json.dumps(payload, separators=(",", ":")).encode()
+        data = b"" if status == 204 else json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if status != 204:  # a 204 carries no body and no Content-Length (RFC 9110 §8.6)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        for key, value in headers.items():
+        for key, value in {**cors_headers(), **headers}.items():
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = _serve
-    do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_TRACE = do_CONNECT = _not_allowed
+    do_OPTIONS = _preflight
+    do_DELETE = do_PATCH = do_HEAD = do_TRACE = do_CONNECT = _not_allowed
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
         if getattr(self.server, "verbose", False):
@@ -214,7 +215,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Sandbox:
-    """Serve an :class:`Exchange` on ``host:port`` (port 0 picks a free one).
+    """Serve an :class:`Exchange` on ``host:port`` (port 0 picks a free one), or in this process.
+
+    In process (``in_process=True``; the default under Pyodide, which cannot listen on a
+    socket) no socket is opened and no thread started: :attr:`url` is a host under
+    ``.sandbox.invalid`` that a :class:`o2lite.Client` made *after* :meth:`start` reaches
+    through a ``requests`` adapter calling the exchange directly
+    (:mod:`o2lite.sandbox.in_process`). The same verification of signatures and nonces, the same
+    answers and the same rate limits as over HTTP (:func:`o2lite.sandbox.dispatch.answer`);
+    no WebSocket streams (they need a served sandbox), and only o2lite (or a ``requests``
+    session with :attr:`adapter` mounted) can reach it.
 
     Args:
         state: a JSON file; loaded on start if present and rewritten atomically after every
@@ -223,32 +233,56 @@ class Sandbox:
             (``rate_limits``, ``faucet_cooldown``, ``seed_book``, …).
         read_timeout: seconds an HTTP connection may stay silent before it is closed.
         idle_timeout: seconds a WebSocket may stay silent (no client message) before it is closed.
+        in_process: ``True`` for no socket and no thread; ``False`` to serve on ``host:port``;
+            ``None`` (default): in process under Pyodide (``sys.platform == "emscripten"``),
+            served elsewhere.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, state: Optional[str] = None,
                  exchange: Optional[Exchange] = None, verbose: bool = False, read_timeout: float = READ_TIMEOUT,
-                 idle_timeout: float = IDLE_TIMEOUT, **exchange_options: Any) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT, in_process: Optional[bool] = None,
+                 **exchange_options: Any) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0–65535, got {port!r}")
         if not 0 < read_timeout <= 3600 or not 0 < idle_timeout <= 3600:
             raise ValueError("read_timeout and idle_timeout must be seconds in (0, 3600]")
+        self.in_process = EMSCRIPTEN if in_process is None else bool(in_process)
+        if self.in_process and (host, port) != ("127.0.0.1", 0):
+            raise ValueError("an in-process sandbox listens nowhere: leave host and port out")
+        if not self.in_process and EMSCRIPTEN:
+            raise O2Error("this Python (Pyodide) cannot listen on a socket: use Sandbox(in_process=True)")
         self.idle_timeout = idle_timeout
         self.exchange = exchange or Exchange(**exchange_options)
         self.state = state
         if state:
             load_file(self.exchange, state)
-        handler = type("_Handler", (_Handler,), {"timeout": read_timeout})
-        self._httpd = _Server((host, port), handler)
-        self._httpd.sandbox = self  # type: ignore[attr-defined]
-        self._httpd.verbose = verbose  # type: ignore[attr-defined]
         self._thread: Optional[threading.Thread] = None
         self._persist_lock = threading.Lock()
+        self._httpd: Optional[_Server] = None
+        self.adapter: Optional[InProcessAdapter] = None
+        if self.in_process:
+            self._url = f"http://exchange-{next(_IN_PROCESS_IDS)}.{IN_PROCESS_DOMAIN}"
+            self.adapter = InProcessAdapter(self.answer)
+        else:
+            handler = type("_Handler", (_Handler,), {"timeout": read_timeout})
+            self._httpd = _Server((host, port), handler)
+            self._httpd.sandbox = self  # type: ignore[attr-defined]
+            self._httpd.verbose = verbose  # type: ignore[attr-defined]
+            bound_host, bound_port = self._httpd.server_address[:2]
+            self._url = f"http://{bound_host!s}:{bound_port}"
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        """``http://127.0.0.1:<port>``, or ``http://exchange-<n>.sandbox.invalid`` in process."""
+        return self._url
+
+    def answer(self, method: str, target: str, headers: Dict[str, str], raw: bytes) -> Answer:
+        """Answer one request (``target`` is the path and query, ``raw`` the body bytes) and
+        write the state file after a write; shared by the server and the in-process adapter."""
+        status, payload, extra = answer(self.exchange, method, target, headers, raw)
+        if method.upper() != "GET" and status < 500:
+            self.persist()
+        return status, payload, extra
 
     def persist(self) -> None:
         """Write the state file now (no-op without one)."""
@@ -257,18 +291,26 @@ class Sandbox:
                 save_file(self.exchange, self.state)
 
     def start(self) -> "Sandbox":
-        """Serve in a background thread."""
+        """Serve in a background thread; in process, make :attr:`url` reachable by new clients."""
+        if self._httpd is None:
+            register(self._url, self.adapter)
+            return self
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(_POLL,), name="o2lite-sandbox",
                                         daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until interrupted."""
+        """Serve in this thread until interrupted (a served sandbox only)."""
+        if self._httpd is None:
+            raise O2Error("an in-process sandbox has no server to run: use it from this process by its url")
         self._httpd.serve_forever(_POLL)
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket; in process, forget the URL."""
+        if self._httpd is None:
+            unregister(self._url)
+            return
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:

@@ -1,0 +1,89 @@
+"""One HTTP request → the sandbox's answer, the same whichever way the request arrived.
+
+The loopback server (:mod:`o2lite.sandbox.server`) and the in-process adapter
+(:mod:`o2lite.sandbox.in_process`) both hand the request's bytes to :func:`answer`, so a body,
+a signature, a nonce or a rate limit gets one verdict, served or in process. CORS headers
+(:func:`cors_headers`) are for the server: a notebook page in a browser may call a sandbox
+running on the same machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import parse_qsl, urlsplit
+
+from .._json import loads as json_loads
+from ..error_codes import ErrorCode
+from .exchange import Exchange
+
+__all__ = ["MAX_BODY", "METHODS", "ALLOW", "Answer", "answer", "decode_body", "error_answer", "cors_headers",
+           "preflight_headers"]
+
+log = logging.getLogger("o2lite.sandbox")
+
+MAX_BODY = 1 << 20  # bytes: the largest real request (5 actions) is a few kB
+METHODS = ("GET", "POST", "PUT")
+ALLOW = ", ".join(METHODS + ("OPTIONS",))  # OPTIONS: CORS preflights
+CORS_MAX_AGE = 600  # seconds a browser may reuse a preflight answer
+_TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$")  # RFC 9110 tokens
+
+Answer = Tuple[int, Any, Dict[str, str]]  # (status, JSON body, extra headers)
+
+
+def error_answer(status: int, message: str) -> Answer:
+    """A transport-level refusal: 400 is a parse error (1002), anything else an invalid request."""
+    code = ErrorCode.PARSE_ERROR if status == 400 else ErrorCode.INVALID_REQUEST
+    return status, {"code": code, "message": message}, {}
+
+
+def decode_body(raw: bytes) -> Tuple[Optional[int], Any]:
+    """``(None, parsed JSON)`` (``None`` for an empty body) or ``(400, message)``."""
+    if len(raw) > MAX_BODY:
+        return 413, f"request body over {MAX_BODY} bytes"
+    if not raw:
+        return None, None
+    try:
+        return None, json_loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
+        return 400, f"Parse error: body is not JSON within limits ({str(exc)[:80]})"
+
+
+def answer(exchange: Exchange, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Answer:
+    """The exchange's answer to ``method target`` (path and query) with body bytes ``raw``.
+    Never raises: a bug costs this one request a 500."""
+    try:
+        status, body = decode_body(raw)
+        if status is not None:
+            return error_answer(status, body)
+        url = urlsplit(target)
+        query = dict(parse_qsl(url.query, max_num_fields=50))
+        return exchange.handle(method, url.path, query, headers, body)
+    except Exception:
+        log.exception("sandbox: internal error on %s %s", method, target[:200])
+        return 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
+
+
+def cors_headers() -> Dict[str, str]:
+    """Headers on every answer so a page of any origin may read it (no cookies are involved,
+    hence ``*``). ``Retry-After`` is exposed so a browser client can honour a 429."""
+    return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+
+
+def preflight_headers(request: Mapping[str, str]) -> Dict[str, str]:
+    """The answer to a CORS preflight (``OPTIONS`` with ``Access-Control-Request-*``): the
+    methods the sandbox serves and the request headers asked for (``O2-Owner-Id``,
+    ``Content-Type``, …) when they are a well-formed token list. A page on a public origin
+    asking for loopback (Chrome's Private Network Access) is allowed too: the sandbox is a
+    local test exchange."""
+    lowered = {str(k).lower(): str(v) for k, v in request.items()}
+    asked = lowered.get("access-control-request-headers", "").strip()
+    allowed = asked if asked and len(asked) <= 1000 and _TOKEN_LIST.match(asked) else "Content-Type, O2-Owner-Id"
+    headers = dict(cors_headers(), **{"Access-Control-Allow-Methods": ", ".join(METHODS),
+                                      "Access-Control-Allow-Headers": allowed,
+                                      "Access-Control-Max-Age": str(CORS_MAX_AGE), "Allow": ALLOW})
+    if lowered.get("access-control-request-private-network", "").lower() == "true":
+        headers["Access-Control-Allow-Private-Network"] = "true"
+    return headers
