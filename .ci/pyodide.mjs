@@ -68,6 +68,10 @@ try {
   }
   pyodide.FS.mkdirTree("/ci");
   pyodide.FS.writeFile("/ci/README.rst", fs.readFileSync(path.join(root, "README.rst")));
+  pyodide.FS.mkdirTree("/ci/examples");
+  for (const name of fs.readdirSync(path.join(root, "examples")).filter((n) => n.endsWith(".py"))) {
+    pyodide.FS.writeFile(`/ci/examples/${name}`, fs.readFileSync(path.join(root, "examples", name)));
+  }
   await pyodide.runPythonAsync(fs.readFileSync(path.join(here, "pyodide_checks.py"), "utf8"));
   console.log(`pyodide: runtime loaded in ${loaded - started} ms, checks done in ${Date.now() - loaded} ms`);
 } catch (error) {

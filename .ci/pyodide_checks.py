@@ -1,6 +1,7 @@
 """Checks run inside Pyodide by .ci/pyodide.mjs (issue 23). Any failure raises; the runner exits 1.
 
-1. The README's browser sample and ``python -m o2lite demo`` run with no socket and no thread
+1. The README's browser sample, ``python -m o2lite demo`` and the examples that use neither
+   streams nor threads (quickstart, dca_bot) run unchanged with no socket and no thread
    opened (socket and thread constructors are made to fail and every call is recorded).
 2. The README's trading story against a sandbox server that CPython serves on loopback.
 3. The transport's Emscripten rules: a failed signed write is SubmissionUnknown, a timeout is
@@ -9,7 +10,7 @@
 4. ``client.stream()`` refuses with an O2Error before any thread or socket.
 
 URLs come from the environment the runner sets: O2_SANDBOX_URL, O2_SLOW_URL, O2_REDIRECT_URL,
-O2_REFUSED_URL, O2_HITS_URL; the README is at /ci/README.rst.
+O2_REFUSED_URL, O2_HITS_URL; the README is at /ci/README.rst, the examples under /ci/examples.
 """
 
 import _thread
@@ -101,6 +102,21 @@ def demo():
         assert main(["demo"]) == 0
     text = out.getvalue()
     assert "in this process" in text and "done: every request" in text, text[-500:]
+
+
+@check("examples/quickstart.py and dca_bot.py, unchanged, in process: no socket, no thread")
+def examples():
+    import runpy
+
+    for name, says in (("quickstart.py", "owner address: 0x"), ("dca_bot.py", "holding ")):
+        out, argv = io.StringIO(), sys.argv
+        sys.argv = [name]
+        try:
+            with no_socket_no_thread(), contextlib.redirect_stdout(out):
+                runpy.run_path(f"/ci/examples/{name}", run_name="__main__")
+        finally:
+            sys.argv = argv
+        assert says in out.getvalue(), (name, out.getvalue()[-300:])
 
 
 @check("trading story against a sandbox served by CPython on loopback")
