@@ -176,6 +176,16 @@ def test_state_file_is_written_in_process(tmp_path):
     assert json.loads(pathlib.Path(path).read_text())
 
 
+def test_a_state_file_that_cannot_be_written_is_a_500_not_a_stray_exception(tmp_path):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    with Sandbox(in_process=True, state=str(folder / "state.json")) as sandbox, o2lite.Client(sandbox.url) as client:
+        folder.rmdir()  # from now on the state file cannot be written
+        with pytest.raises(o2lite.O2Error) as caught:
+            client.accounts.create(o2lite.Wallet.generate().address)
+        assert caught.value.status == 500 and caught.value.code == 1000
+
+
 # --- how a client reaches it -----------------------------------------------------------------
 
 def test_the_client_mounts_the_sandbox_adapter_and_never_takes_the_lean_path():

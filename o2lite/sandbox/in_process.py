@@ -18,13 +18,17 @@ from __future__ import annotations
 import http
 import io
 import json
+import logging
 from typing import Any, Callable, Dict, Mapping, Tuple
 from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from ..error_codes import ErrorCode
 from .dispatch import error_answer
+
+log = logging.getLogger("o2lite.sandbox")
 
 __all__ = ["InProcessAdapter"]
 
@@ -58,7 +62,11 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             status, payload, headers = error_answer(411, "send a Content-Length (chunked bodies are not accepted)")
         else:
             sent = {str(k): v if isinstance(v, str) else v.decode("latin-1") for k, v in request.headers.items()}
-            status, payload, headers = self._respond(str(request.method), target, sent, body or b"")
+            try:
+                status, payload, headers = self._respond(str(request.method), target, sent, body or b"")
+            except Exception:  # e.g. the state file cannot be written: the server answers 500 too
+                log.exception("sandbox: internal error on %s %s", request.method, target[:200])
+                status, payload, headers = 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
         return self._response(request, status, payload, headers)
 
     def _response(self, request: requests.PreparedRequest, status: int, payload: Any,
