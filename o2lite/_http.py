@@ -115,6 +115,9 @@ def describe(exc: Exception, url: str) -> str:
         return f"{host} did not answer in time (timeout)"
     if isinstance(exc, requests.exceptions.SSLError):
         return f"TLS error talking to {host}: {str(exc)[:120]}"
+    if "failed to fetch" in str(exc).lower():  # a browser's fetch (Pyodide) tells no more than this
+        return (f"the browser could not fetch from {host}: unreachable, or its answer lacks the CORS "
+                "headers that let this page read it")
     return f"{type(exc).__name__} talking to {host}: {str(exc)[:120]}"
 
 

@@ -261,6 +261,12 @@ def test_an_emscripten_timeout_is_described_as_a_timeout():
     assert "in time" not in describe(requests.ConnectionError(other), "http://h/")
 
 
+def test_a_failed_browser_fetch_mentions_cors():
+    cause = urllib3.exceptions.ProtocolError("Connection aborted.", Exception("Failed to fetch"))
+    text = describe(requests.ConnectionError(cause), "http://127.0.0.1:8080/v1/markets")
+    assert text.startswith("the browser could not fetch from 127.0.0.1:8080") and "CORS" in text
+
+
 class _Redirected(requests.adapters.BaseAdapter):
     """An HTTP stack that followed a 307 by itself (as a browser's fetch does) and says so."""
 
