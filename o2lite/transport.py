@@ -110,6 +110,15 @@ class Transport:
     twice or burn a nonce. A signed request (``submission=``) whose outcome is unclear raises
     :class:`~o2lite.errors.SubmissionUnknown` with its nonce.
 
+    Under Emscripten (Pyodide; ``requests`` over urllib3's ``fetch`` support) a refused
+    connection and an abort after sending raise the same error, so a signed write that fails
+    there is always ``SubmissionUnknown``; a timeout is still described as one. A redirect that
+    an HTTP stack followed by itself on a write (``response.history``: a caller's session, or a
+    stack that reports a browser's ``fetch`` following one) raises ``SubmissionUnknown`` naming
+    it, since the write was re-sent; urllib3 in a browser does not report it (README, "In the
+    browser"). An in-process sandbox's URL gets a session with its adapter mounted
+    (:mod:`o2lite._in_process`), used like a caller's session.
+
     Every answer is read with bounded cost: at most :data:`MAX_RESPONSE_BYTES`, within twice
     the read timeout overall, parsed by :func:`o2lite._json.loads` (nesting, number length,
     no floats), and every parser error becomes an :class:`~o2lite.errors.O2Error` naming the
