@@ -24,6 +24,7 @@ skip() {
 fail() { echo "pyodide check FAILED: $1" >&2; exit 1; }
 
 command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed (node >= 20)"
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || fail "node >= 20 is needed, found $(node --version)"
 mkdir -p "$cache"
 npm_fast=(--fetch-retries=1 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 --loglevel=error)
 pip_fast=(--retries 1 --timeout 20)
