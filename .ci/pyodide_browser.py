@@ -33,7 +33,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGE = """<!doctype html><meta charset="utf-8"><title>o2lite in Pyodide</title><pre id="log"></pre>
 <script type="module">
 const lines = [];
-const log = (s) => { lines.push(s); document.getElementById("log").textContent += s + "\\n"; };
+const log = (s) => {
+  lines.push(s);
+  document.getElementById("log").textContent += s + "\\n";
+  fetch("/log", {method: "POST", body: s});  // progress, shown if the page never finishes
+};
+log("page loaded");
 const report = (ok, error) => fetch("/result", {method: "POST", body: JSON.stringify({ok, error, lines})});
 try {
   const { loadPyodide } = await import("/pyodide/pyodide.mjs");
@@ -74,6 +79,7 @@ def main() -> int:
     runtime, wheels = pathlib.Path(args.runtime), pathlib.Path(args.wheels)
     hits = {"elsewhere": 0}
     done: Dict[str, Any] = {}
+    progress: List[str] = []
     finished = threading.Event()
     env: Dict[str, str] = {}
 
@@ -135,7 +141,10 @@ def main() -> int:
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             path = self.path.split("?")[0]
-            if path == "/result":
+            if path == "/log":
+                progress.append(body.decode("utf-8", "replace"))
+                self._json(200, {})
+            elif path == "/result":
                 done.update(json.loads(body))
                 self._json(200, {})
                 finished.set()
@@ -171,7 +180,7 @@ def main() -> int:
             server.shutdown()
             shutil.rmtree(profile, ignore_errors=True)
     if not done:
-        print(f"no result from the browser within {args.timeout} s")
+        print(f"no result from the browser within {args.timeout} s; it said:", *progress, sep="\n")
         return 1
     print("\n".join(done.get("lines", [])))
     if done.get("error"):
