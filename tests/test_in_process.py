@@ -300,3 +300,10 @@ def test_a_followed_redirect_on_a_write_is_named():
         assert not isinstance(unsigned.value, o2lite.SubmissionUnknown)
         assert client.transport.request("GET", "/v1/markets") == {"tx_id": "0x01"}  # a read may follow them
     assert adapter.sent == ["POST", "POST", "GET"]
+
+
+def test_ci_runs_the_pyodide_check():
+    ci = (pathlib.Path(__file__).parent.parent / ".ci")
+    assert "\n.ci/pyodide.sh\n" in (ci / "run").read_text()
+    checks = (ci / "pyodide_checks.py").read_text()
+    assert "In the browser (Pyodide / JupyterLite)" in checks and 'main(["demo"])' in checks
