@@ -92,3 +92,13 @@ def test_errors_are_one_line(sx, keys, capsys):
     code, _, err = run(capsys, "--network", "devnet", "bridge", "info")
     assert code == 1 and "--bridge-url" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_absurd_decimals_are_a_clear_error_not_a_decimal_exception():
+    from o2lite.cli.bridge import base_units
+    from o2lite.errors import ValidationError
+
+    for decimals in (10**7, 10**50, -5):  # before: decimal.InvalidOperation (a traceback), or -5 taken as a shift
+        with pytest.raises(ValidationError, match="decimals"):
+            base_units("1.5", decimals)
+    assert base_units("1.5", 77) == 15 * 10**76

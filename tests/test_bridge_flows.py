@@ -378,3 +378,54 @@ def test_a_permit_deposit_embeds_your_permit_and_eth_takes_none(world):
         deposit(client, DEPOSITOR, dry_run=True, **_deposit_args(exchange, proxy, permit=permit,
                                                                    asset_id=_asset(exchange, "ETH")))
     assert len(mock.posts("/v1/deposit/prepare")) == 1
+
+
+# --- review: hostile route data, and what send_plan re-checks -------------------------------------
+
+@pytest.mark.parametrize("field,value", [("tokenDecimals", 10**8), ("fuelDecimals", 10**40), ("tokenDecimals", -1)])
+def test_absurd_decimals_from_the_proxy_are_refused_at_once(world, field, value):
+    exchange, proxy, mock, client, clock = world
+
+    def tamper(path: str, payload: Any) -> Any:
+        if path.endswith("/assets"):
+            for asset in payload["assets"]:
+                target = asset if field == "fuelDecimals" else asset["routes"][0]
+                target[field] = value
+        return payload
+
+    mock.tamper = tamper
+    with pytest.raises(ValidationError, match="decimals"):
+        deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy))  # before: 10**8 decimals computed 10**(10**8)
+    assert not mock.posts("/prepare")
+    for bad in ((1, 78, 0), (1, 0, 78), (1, -1, 0)):
+        with pytest.raises(ValidationError, match="decimals"):
+            evm_amount(*bad)
+
+
+def test_send_plan_refuses_a_plan_whose_proof_has_expired_since(world):
+    exchange, proxy, mock, client, clock = world
+    usdc = _fund_fuel(exchange, "USDC", 10_000_000)
+    plan = plan_withdraw(client, FUEL_OWNER, **_withdraw_args(exchange, usdc))
+    deposit_plan = plan_deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy))
+    clock.now += 10_000
+    for p, wallet in ((plan, FUEL_OWNER), (deposit_plan, DEPOSITOR)):
+        with pytest.raises(ValidationError, match="expired"):
+            send_plan(client, p, wallet, now=clock)
+    assert not mock.posts("/submit")
+
+
+def test_send_plan_signs_only_the_digest_the_plan_was_checked_for(world):
+    import dataclasses
+
+    exchange, proxy, mock, client, clock = world
+    checked = plan_deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy))
+    other = plan_deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy, amount=1_000_000, to="0x" + "66" * 32,
+                                                             to_type="address"))
+    swapped = dataclasses.replace(checked, unsigned_transaction=other.unsigned_transaction)
+    with pytest.raises(ValidationError, match="digest"):
+        send_plan(client, swapped, DEPOSITOR, now=clock)
+    usdc = _fund_fuel(exchange, "USDC", 10_000_000)
+    fuel_plan = plan_withdraw(client, FUEL_OWNER, **_withdraw_args(exchange, usdc))
+    with pytest.raises(ValidationError, match="digest"):
+        send_plan(client, dataclasses.replace(fuel_plan, fuel_chain_id=0), FUEL_OWNER, now=clock)
+    assert not mock.posts("/submit")

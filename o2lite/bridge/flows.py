@@ -35,6 +35,7 @@ MAINNET_MESSENGER = "0x2b1c1e133f832efb1e168de6102304b03c4ba653"
 OFFICIAL_MESSENGERS = {1: MAINNET_MESSENGER, 8453: MAINNET_MESSENGER}  # Ethereum, Base
 
 Checks = List[Tuple[str, str]]
+MAX_DECIMALS = 77  # 10^77 < 2^256 < 10^78: no uint256 amount has more decimal places
 
 
 def _need(ok: bool, what: str) -> None:
@@ -75,14 +76,23 @@ def _route(client: FastBridgeClient, chain_id: int, asset_id: str) -> Tuple[Opti
     raise ValidationError(f"the proxy lists no route for asset {asset_id} on chain {chain_id}")
 
 
+def check_decimals(value: Any, what: str) -> int:
+    """A token's decimals as the proxy lists them, refused outside 0–77 (a hostile answer must not
+    make o2lite compute ``10 ** 10**8``)."""
+    if type(value) is not int or not 0 <= value <= MAX_DECIMALS:
+        raise ValidationError(f"{what} {value!r} is not a number of decimals (0–{MAX_DECIMALS})")
+    return value
+
+
 def evm_amount(amount: int, token_decimals: int, fuel_decimals: int) -> int:
     """Fuel base units → EVM base units: ``amount × 10^(tokenDecimals − fuelDecimals)`` (*derived*:
-    the proxy's own conversion is not published). Refuses an amount finer than the token.
+    the proxy's own conversion is not published). Refuses an amount finer than the token, and
+    decimals outside 0–77.
 
     >>> evm_amount(1_500_000_000, 18, 9)
     1500000000000000000
     """
-    shift = token_decimals - fuel_decimals
+    shift = check_decimals(token_decimals, "token decimals") - check_decimals(fuel_decimals, "Fuel decimals")
     factor = int(10 ** abs(shift))
     if shift >= 0:
         return amount * factor
@@ -228,17 +238,30 @@ def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain
                       trusted=trusted)
 
 
-def send_plan(client: FastBridgeClient, plan: BridgePlan, wallet: Wallet) -> BridgeTransfer:
+def send_plan(client: FastBridgeClient, plan: BridgePlan, wallet: Wallet,
+              now: Callable[[], float] = time.time) -> BridgeTransfer:
     """Sign the plan's digest and submit once (``POST /v1/deposit/submit`` or ``/v1/withdraw/submit``).
 
+    Before signing, the plan is checked again from its own bytes: the proof must name this key and
+    not have expired since the plan was made, and the digest computed from the transaction (and,
+    for a withdrawal, the plan's chain id and ``maxInputs``) must be the digest the plan was checked
+    for — a plan altered after :func:`plan_deposit`/:func:`plan_withdraw` is refused.
+
     Raises:
+        ValidationError: the plan is for another key, its proof has expired, or it was altered.
         BridgeSubmissionUnknown: it may have been accepted — poll the status with the id it carries.
         BridgeApiError: the proxy refused it.
     """
+    claims = parse_preparation_proof(plan.preparation_proof)
+    moment = now()
+    _need(claims.expires_at > moment, f"the preparation proof expired at {claims.expires_at} (now {int(moment)}): "
+                                      "prepare again")
     if plan.operation == "deposit":
-        _need(isinstance(wallet, EvmWallet) and wallet.evm_address == plan.claims.signer,
+        _need(isinstance(wallet, EvmWallet) and wallet.evm_address == claims.signer,
               "the plan was prepared for another key")
         assert isinstance(wallet, EvmWallet)
+        digest = parse_evm_unsigned_transaction(plan.unsigned_transaction).signing_digest
+        _need(digest == plan.digest, f"the transaction's digest {digest} is not the plan's {plan.digest}")
         signature = sign_deposit(wallet, plan.unsigned_transaction)
         tx_id = deposit_transaction_hash(plan.unsigned_transaction, signature)
         answer: Any = client.submit_deposit(SubmitRequest(preparation_proof=plan.preparation_proof,
@@ -246,8 +269,13 @@ def send_plan(client: FastBridgeClient, plan: BridgePlan, wallet: Wallet) -> Bri
                                                           signature=signature))
         reported = answer.evm_tx_hash.lower()
     else:
-        _need(wallet.address == plan.claims.signer, "the plan was prepared for another key")
+        _need(plan.operation == "withdraw" and wallet.address == claims.signer, "the plan was prepared for another key")
+        _need(plan.fuel_chain_id is not None and plan.fuel_max_inputs is not None,
+              "a withdrawal plan needs its Fuel chain id and maxInputs")
         assert plan.fuel_chain_id is not None and plan.fuel_max_inputs is not None
+        digest = parse_fuel_unsigned_transaction(plan.unsigned_transaction, plan.fuel_chain_id,
+                                                 plan.fuel_max_inputs).transaction_id
+        _need(digest == plan.digest, f"the transaction's digest {digest} is not the plan's {plan.digest}")
         signature = sign_withdraw(wallet, plan.unsigned_transaction, plan.fuel_chain_id, plan.fuel_max_inputs)
         tx_id = plan.digest
         try:
@@ -273,11 +301,11 @@ def deposit(client: FastBridgeClient, wallet: EvmWallet, *, dry_run: bool = Fals
     returned and nothing is signed or submitted.
     """
     plan = plan_deposit(client, wallet, **request)
-    return plan if dry_run else send_plan(client, plan, wallet)
+    return plan if dry_run else send_plan(client, plan, wallet, now=request.get("now", time.time))
 
 
 def withdraw(client: FastBridgeClient, wallet: Wallet, *, dry_run: bool = False,
              **request: Any) -> Union[BridgePlan, BridgeTransfer]:
     """Withdraw to an EVM chain: :func:`plan_withdraw`, then (unless ``dry_run``) :func:`send_plan`."""
     plan = plan_withdraw(client, wallet, **request)
-    return plan if dry_run else send_plan(client, plan, wallet)
+    return plan if dry_run else send_plan(client, plan, wallet, now=request.get("now", time.time))

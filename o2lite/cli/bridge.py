@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from .. import Client
 from ..bridge import FastBridgeClient, deposit, withdraw
 from ..bridge.client import NETWORKS as BRIDGE_NETWORKS
+from ..bridge.flows import check_decimals
 from ..bridge.models import Asset as BridgeAsset
 from ..bridge.plan import BridgePlan, BridgeTransfer
 from ..errors import ValidationError
@@ -93,7 +94,7 @@ def base_units(human: str, decimals: int, what: str = "amount") -> int:
     1250000
     """
     number = to_decimal(human, what)
-    scaled = number.scaleb(decimals)
+    scaled = number.scaleb(check_decimals(decimals, "the asset's decimals"))
     if scaled != scaled.to_integral_value():
         raise ValidationError(f"{what} {human} has more than {decimals} decimals")
     return int(scaled)
