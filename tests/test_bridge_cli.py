@@ -67,7 +67,7 @@ def test_withdraw_and_status(sx, keys, capsys):
     sx.exchange.credit_wallet(None, address, usdc, 10_000_000)
     code, out, err = run(capsys, "--url", sx.url, "--key-file", fuel, "--json", "bridge", "withdraw", "USDC", "4",
                          "--chain", "84532", "--to", "0x" + "ab" * 20, "--max-inputs", str(MAX_INPUTS),
-                         "--max-bridge-fee", "0.01")
+                         "--max-bridge-fee", "0.01", "--asset-registry", sx.exchange.bridge.contracts["assetRegistry"])
     assert code == 0, err
     sent = json.loads(out)
     assert sent["operation"] == "withdraw" and sent["amount_human"] == "4"
@@ -86,7 +86,10 @@ def test_errors_are_one_line(sx, keys, capsys):
     assert code == 1 and "more than 6 decimals" in err
     code, _, err = run(capsys, "--url", sx.url, "--key-file", evm, "bridge", "deposit", "USDC", "1", "--chain",
                        "84532", "--to", "0x" + "11" * 32)
-    assert code == 1 and "messenger" in err
+    assert code == 1 and "pass --messenger" in err
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", fuel, "bridge", "withdraw", "USDC", "1", "--chain",
+                       "84532", "--to", "0x" + "ab" * 20, "--max-inputs", "255")
+    assert code == 1 and "pass --asset-registry" in err  # no default off the mainnet chains
     code, _, err = run(capsys, "--url", sx.url, "bridge", "status", "withdraw", "0x" + "00" * 32)
     assert code == 1 and "TRANSACTION_NOT_FOUND" in err
     code, _, err = run(capsys, "--network", "devnet", "bridge", "info")

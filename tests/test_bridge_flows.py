@@ -141,7 +141,8 @@ def _fund_fuel(exchange: Exchange, symbol: str, amount: int) -> str:
 
 def _withdraw_args(exchange: Exchange, asset: str, **over: Any) -> dict:
     args = dict(destination_chain_id=CHAIN, asset_id=asset, amount=4_000_000, to=EVM_RECIPIENT,
-                fuel_chain_id=exchange.chain_id, max_inputs=MAX_INPUTS, now=exchange.clock)
+                fuel_chain_id=exchange.chain_id, max_inputs=MAX_INPUTS, now=exchange.clock,
+                asset_registry=exchange.bridge.contracts["assetRegistry"])
     args.update(over)
     return args
 
@@ -429,3 +430,35 @@ def test_send_plan_signs_only_the_digest_the_plan_was_checked_for(world):
     with pytest.raises(ValidationError, match="digest"):
         send_plan(client, dataclasses.replace(fuel_plan, fuel_chain_id=0), FUEL_OWNER, now=clock)
     assert not mock.posts("/submit")
+
+
+def test_a_withdrawal_calling_another_registry_is_refused(world):
+    """The script forwards the whole gross amount to the contract named in its data: a proxy naming
+    its own contract (with a matching contract input) would have it keep the coins."""
+    exchange, proxy, mock, client, clock = world
+    usdc = _fund_fuel(exchange, "USDC", 10_000_000)
+    thief = "0x" + "66" * 32
+    tx = "0x" + build_withdraw_transaction(
+        owner=bytes.fromhex(FUEL_OWNER.address[2:]), coin_amount=10_000_000, asset_id=bytes.fromhex(usdc[2:]),
+        amount=4_000_000, registry=bytes.fromhex(thief[2:]), sub_id=bytes(32), destination_chain_id=CHAIN,
+        recipient=bytes.fromhex(EVM_RECIPIENT[2:]), fee=100, max_inputs=MAX_INPUTS, expiration=2**32 - 1).hex()
+    mock.tamper = _rewrite_prepare("unsignedTransaction", lambda _: tx)
+    with pytest.raises(ValidationError, match="refusing to sign: it calls"):
+        withdraw(client, FUEL_OWNER, **_withdraw_args(exchange, usdc))
+    assert not mock.posts("/submit") and exchange.wallets[FUEL_OWNER.address][usdc] == 10_000_000
+
+
+def test_the_asset_registry_defaults_to_the_official_one_on_mainnet_chains_only(world):
+    from o2lite.bridge.flows import MAINNET_ASSET_REGISTRY
+
+    exchange, proxy, mock, client, clock = world
+    # o2-exchange/skills, skills/fast-bridge/withdrawals/SKILL.md ("Mainnet Contracts", Fuel mainnet)
+    assert MAINNET_ASSET_REGISTRY == "0x91cfcbef2caad02996cdcb5b897222170e85a91cd2db8f23f07ea7d9ca030c19"
+    usdc = _fund_fuel(exchange, "USDC", 10_000_000)
+    args = _withdraw_args(exchange, usdc)
+    del args["asset_registry"]
+    with pytest.raises(ValidationError, match="asset_registry="):
+        withdraw(client, FUEL_OWNER, **args)  # a testnet chain: no default
+    with pytest.raises(ValidationError, match="refusing to sign: it calls"):
+        withdraw(client, FUEL_OWNER, **dict(args, asset_registry="0x" + "91" * 32))
+    assert mock.posts("/prepare") and not mock.posts("/submit")

@@ -39,7 +39,8 @@ def test_deposit_trade_withdraw_round_trip_on_the_sandbox_server():
 
         plan = bridge.withdraw(proxy, owner, dry_run=True, destination_chain_id=chain, asset_id=usdc.asset_id,
                                amount=60_000_000, to=depositor.evm_address, fuel_chain_id=int(info.fuel.chain_id),
-                               max_inputs=MAX_INPUTS, max_bridge_fee=1_000)
+                               max_inputs=MAX_INPUTS, asset_registry=info.fuel.contracts.asset_registry,
+                               max_bridge_fee=1_000)
         assert isinstance(plan, bridge.BridgePlan) and "✓ recipient" in plan.explain()
         back = bridge.send_plan(proxy, plan, owner)
         assert back.status().fuel.status == "success"

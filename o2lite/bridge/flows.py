@@ -27,12 +27,18 @@ from .plan import BridgePlan, BridgeTransfer
 from .proof import PreparationProofClaims, parse_preparation_proof
 from .signatures import sign_deposit, sign_withdraw
 
-__all__ = ["MAINNET_MESSENGER", "OFFICIAL_MESSENGERS", "plan_deposit", "plan_withdraw", "send_plan", "deposit",
+__all__ = ["MAINNET_MESSENGER", "OFFICIAL_MESSENGERS", "MAINNET_ASSET_REGISTRY", "OFFICIAL_ASSET_REGISTRIES",
+           "check_decimals", "plan_deposit", "plan_withdraw", "send_plan", "deposit",
            "withdraw"]
 
 #: The Fast Bridge Messenger on Base and Ethereum mainnet (PROTOCOL §15; read in o2-exchange/skills).
 MAINNET_MESSENGER = "0x2b1c1e133f832efb1e168de6102304b03c4ba653"
 OFFICIAL_MESSENGERS = {1: MAINNET_MESSENGER, 8453: MAINNET_MESSENGER}  # Ethereum, Base
+#: The Fast Bridge Asset Registry on Fuel mainnet, the contract a withdrawal's script calls with the
+#: coins (read in o2-exchange/skills, skills/fast-bridge/withdrawals/SKILL.md, "Mainnet Contracts").
+MAINNET_ASSET_REGISTRY = "0x91cfcbef2caad02996cdcb5b897222170e85a91cd2db8f23f07ea7d9ca030c19"
+#: destination EVM chain → registry: a withdrawal to Ethereum or Base mainnet leaves Fuel mainnet.
+OFFICIAL_ASSET_REGISTRIES = {1: MAINNET_ASSET_REGISTRY, 8453: MAINNET_ASSET_REGISTRY}
 
 Checks = List[Tuple[str, str]]
 MAX_DECIMALS = 77  # 10^77 < 2^256 < 10^78: no uint256 amount has more decimal places
@@ -176,8 +182,9 @@ def plan_deposit(client: FastBridgeClient, wallet: EvmWallet, *, source_chain_id
 
 
 def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain_id: int, asset_id: str,
-                  amount: Any, to: str, fuel_chain_id: int, max_inputs: int, max_bridge_fee: Optional[int] = None,
-                  max_network_fee: Optional[int] = None, now: Callable[[], float] = time.time) -> BridgePlan:
+                  amount: Any, to: str, fuel_chain_id: int, max_inputs: int, asset_registry: Optional[str] = None,
+                  max_bridge_fee: Optional[int] = None, max_network_fee: Optional[int] = None,
+                  now: Callable[[], float] = time.time) -> BridgePlan:
     """Prepare a withdrawal and check it offline (``POST /v1/withdraw/prepare``).
 
     Args:
@@ -187,6 +194,9 @@ def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain
         asset_id: the Fuel asset id; amount: Fuel base units, the gross amount (the fee comes out).
         to: the EVM recipient (20 bytes).
         fuel_chain_id, max_inputs: the Fuel chain id and consensus ``maxInputs`` you trust.
+        asset_registry: the Asset Registry contract you trust — the script hands it the whole
+            amount, so a wrong one keeps the coins; default: the official one for chains 1 and 8453,
+            required elsewhere.
         max_bridge_fee: cap on the embedded bridge fee (Fuel base units of the asset).
         max_network_fee: cap on the Fuel ``maxFee`` policy (base-asset units).
     """
@@ -196,6 +206,10 @@ def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain
     _need(type(fuel_chain_id) is int and 0 <= fuel_chain_id <= U64_MAX, "fuel_chain_id must be a u64")
     _need(type(max_inputs) is int and 0 < max_inputs <= 0xFFFF, "max_inputs must be 1–65535")
     asset, recipient, gross = b256_hex(asset_id, "asset_id"), _evm_address(to, "to"), _amount(amount)
+    registry = (b256_hex(asset_registry, "asset_registry") if asset_registry is not None
+                else OFFICIAL_ASSET_REGISTRIES.get(chain))
+    if registry is None:
+        raise ValidationError(f"pass asset_registry= (the Fast Bridge Asset Registry you trust for chain {chain})")
     caps = [None if c is None else to_int(c, name) for c, name in ((max_bridge_fee, "max_bridge_fee"),
                                                                   (max_network_fee, "max_network_fee"))]
     request = WithdrawPrepareRequest(destination_chain_id=chain, from_address=wallet.address, to=recipient,
@@ -207,6 +221,9 @@ def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain
                                                                      max_inputs)
     checks: Checks = [("shape", "the proxy's withdraw_via_fast_bridge_with_fee script, inputs and outputs parsed"),
                       ("Fuel chain", f"fuelChainId {fuel_chain_id} (yours), maxInputs {max_inputs} (yours)")]
+    _need(got.asset_registry_contract_id == registry, f"it calls {got.asset_registry_contract_id} with the coins, not "
+                                                       f"the Asset Registry {registry}")
+    checks.append(("asset registry", f"hands the coins to {registry}, the Asset Registry you trust"))
     _need(got.destination_chain_id == chain, f"it withdraws to chain {got.destination_chain_id}, not {chain}")
     checks.append(("destination chain", str(chain)))
     _need(got.recipient == recipient, f"it pays {got.recipient}, not {recipient}")
@@ -228,7 +245,8 @@ def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain
     checks.append(("coins", "every coin/message input is yours and every change output returns to you"))
     claims = _proof(prepared.preparation_proof, wallet.address, now(), checks)
     trusted = ("the Fuel chain id and maxInputs you passed — the id signed depends on both",
-               f"the Asset Registry contract {got.asset_registry_contract_id} named by the transaction",
+               "the Asset Registry address " + ("(official default)" if asset_registry is None else "(yours)")
+               + " — a wrong one would keep the coins",
                "the bridge fee quote may drift within the contract's tolerance; net amount is expected, not guaranteed",
                "the EVM side: the Outpost/Messenger deliver to the recipient")
     return BridgePlan(operation="withdraw", request=request.to_json(), unsigned_transaction=prepared.unsigned_transaction,

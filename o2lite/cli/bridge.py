@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from .. import Client
 from ..bridge import FastBridgeClient, deposit, withdraw
 from ..bridge.client import NETWORKS as BRIDGE_NETWORKS
-from ..bridge.flows import check_decimals
+from ..bridge.flows import OFFICIAL_ASSET_REGISTRIES, OFFICIAL_MESSENGERS, check_decimals
 from ..bridge.models import Asset as BridgeAsset
 from ..bridge.plan import BridgePlan, BridgeTransfer
 from ..errors import ValidationError
@@ -52,6 +52,8 @@ def add_commands(group: Callable[[str, str], Any], add: Callable[[Any, str, str,
     wd.add_argument("--max-inputs", type=int, required=True, help="the Fuel chain's consensus maxInputs (trusted)")
     wd.add_argument("--fuel-chain-id", type=int, help="the Fuel chain id you trust (default: the exchange's "
                                                       "/v1/markets chain_id)")
+    wd.add_argument("--asset-registry", help="the Fuel Asset Registry contract you trust (default: the official one "
+                                             "on 1 and 8453); it receives the coins")
     wd.add_argument("--max-bridge-fee", help="cap on the bridge fee, human units")
     status = add(bridge, "status", "bridge status", "a deposit's or withdrawal's status")
     status.add_argument("kind", choices=["deposit", "withdraw"])
@@ -144,6 +146,9 @@ def cmd_deposit(_: Any, args: argparse.Namespace, out: Output) -> None:
     wallet = load_key(args.key_file)
     if not isinstance(wallet, EvmWallet):
         raise ValidationError("a deposit is signed by an EVM key: use a key file made with `wallet new --evm`")
+    if args.messenger is None and args.chain not in OFFICIAL_MESSENGERS:
+        raise ValidationError(f"pass --messenger: the Fast Bridge Messenger you trust on chain {args.chain} "
+                              "(`o2lite bridge info` shows the proxy's)")
     to, to_type = args.to, args.to_type or "contract"
     if to is None:
         with Client(args.target, timeout=(5.0, args.timeout)) as client:
@@ -165,6 +170,9 @@ def cmd_withdraw(_: Any, args: argparse.Namespace, out: Output) -> None:
     wallet = load_key(args.key_file)
     if isinstance(wallet, EvmWallet) or not isinstance(wallet, Wallet):
         raise ValidationError("a withdrawal is signed by the Fuel key of a funded wallet (not an EVM key)")
+    if args.asset_registry is None and args.chain not in OFFICIAL_ASSET_REGISTRIES:
+        raise ValidationError(f"pass --asset-registry: the Fuel Asset Registry you trust for chain {args.chain} "
+                              "(`o2lite bridge info` shows the proxy's)")
     fuel_chain = args.fuel_chain_id
     if fuel_chain is None:
         with Client(args.target, timeout=(5.0, args.timeout)) as client:
@@ -176,7 +184,7 @@ def cmd_withdraw(_: Any, args: argparse.Namespace, out: Output) -> None:
                                                                         "--max-bridge-fee")
         result = withdraw(proxy, wallet, dry_run=args.dry_run, destination_chain_id=args.chain,
                           asset_id=asset.asset_id, amount=amount, to=args.to, fuel_chain_id=fuel_chain,
-                          max_inputs=args.max_inputs, max_bridge_fee=fee_cap)
+                          max_inputs=args.max_inputs, asset_registry=args.asset_registry, max_bridge_fee=fee_cap)
     _show(out, result, asset.fuel_decimals, asset.symbol)
 
 
