@@ -105,3 +105,11 @@ def test_absurd_decimals_are_a_clear_error_not_a_decimal_exception():
         with pytest.raises(ValidationError, match="decimals"):
             base_units("1.5", decimals)
     assert base_units("1.5", 77) == 15 * 10**76
+
+
+def test_a_bad_fee_cap_is_named_before_any_request(sx, keys, capsys):
+    evm, _ = keys
+    code, _, err = run(capsys, "--url", "http://127.0.0.1:9", "--key-file", evm, "bridge", "deposit", "USDC", "1",
+                       "--chain", "8453", "--to", "0x" + "11" * 32, "--max-network-fee", "abc")
+    # before: a request first ("cannot reach"), then int()'s "invalid literal" once a proxy answered
+    assert code == 1 and "--max-network-fee" in err and "cannot reach" not in err

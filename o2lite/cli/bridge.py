@@ -18,6 +18,7 @@ from ..bridge.client import NETWORKS as BRIDGE_NETWORKS
 from ..bridge.flows import OFFICIAL_ASSET_REGISTRIES, OFFICIAL_MESSENGERS, check_decimals
 from ..bridge.models import Asset as BridgeAsset
 from ..bridge.plan import BridgePlan, BridgeTransfer
+from .._hex import to_int
 from ..errors import ValidationError
 from ..market import format_units, to_decimal
 from ..signing import EvmWallet, Wallet
@@ -146,6 +147,7 @@ def cmd_deposit(_: Any, args: argparse.Namespace, out: Output) -> None:
     wallet = load_key(args.key_file)
     if not isinstance(wallet, EvmWallet):
         raise ValidationError("a deposit is signed by an EVM key: use a key file made with `wallet new --evm`")
+    fee_cap = None if args.max_network_fee is None else to_int(args.max_network_fee, "--max-network-fee (wei)")
     if args.messenger is None and args.chain not in OFFICIAL_MESSENGERS:
         raise ValidationError(f"pass --messenger: the Fast Bridge Messenger you trust on chain {args.chain} "
                               "(`o2lite bridge info` shows the proxy's)")
@@ -159,7 +161,6 @@ def cmd_deposit(_: Any, args: argparse.Namespace, out: Output) -> None:
     with _proxy(args) as proxy:
         asset, _ = _asset(proxy, args.chain, args.asset)
         amount = base_units(args.amount, asset.fuel_decimals)
-        fee_cap = None if args.max_network_fee is None else int(args.max_network_fee)
         result = deposit(proxy, wallet, dry_run=args.dry_run, source_chain_id=args.chain, asset_id=asset.asset_id,
                          amount=amount, to=to, to_type=to_type, messenger=args.messenger, max_network_fee=fee_cap)
     _show(out, result, asset.fuel_decimals, asset.symbol)
