@@ -462,3 +462,22 @@ def test_the_asset_registry_defaults_to_the_official_one_on_mainnet_chains_only(
     with pytest.raises(ValidationError, match="refusing to sign: it calls"):
         withdraw(client, FUEL_OWNER, **dict(args, asset_registry="0x" + "91" * 32))
     assert mock.posts("/prepare") and not mock.posts("/submit")
+
+
+@pytest.mark.parametrize("permit", [
+    {"deadline": "9" * 100, "v": 27, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32},
+    {"deadline": "1", "v": 10**80, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32},
+    {"deadline": "-1", "v": 27, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32},
+    {"deadline": "1", "v": -1, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32},
+    {"deadline": "1", "v": 27, "r": "-0x1", "s": "0x" + "22" * 32},
+    {"deadline": "1", "v": 27, "r": "0x" + "11" * 40, "s": "0x" + "22" * 32},
+    {"deadline": "1", "v": True, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32},
+    {"deadline": 1, "v": 27, "r": "0x" + "11" * 32, "s": "0x" + "22" * 32},
+    "not an object",
+])
+def test_the_sandbox_answers_a_malformed_permit_as_a_validation_error(world, permit):
+    exchange, proxy, mock, client, clock = world
+    body = {"sourceChainId": CHAIN, "from": DEPOSITOR.evm_address, "to": "0x" + "22" * 32, "toType": "contract",
+            "assetId": _asset(exchange, "USDC"), "amount": "1000", "permit": permit}
+    status, payload = proxy.handle("POST", "/v1/deposit/prepare", {}, body)  # before: OverflowError escaped (a 500)
+    assert status == 400 and payload["error"]["code"] == "VALIDATION_ERROR"

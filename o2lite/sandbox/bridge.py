@@ -278,19 +278,34 @@ class BridgeProxy:
             raise BridgeError(400, "INSUFFICIENT_BALANCE", f"{sender} holds less than {amount} {symbol} on {chain}")
         flag = int(body["toType"] == "contract")
         token = self.token(symbol)
-        permit = body.get("permit")
+        permit = self._permit(body.get("permit"))
         if token is None:
             method, words, value = "depositETH", [int.from_bytes(recipient, "big"), flag], amount
-        elif isinstance(permit, dict):
+        elif permit is not None:
             method, value = "depositWithPermit", 0
-            words = [int.from_bytes(recipient, "big"), int(token, 16), amount, int(str(permit["deadline"])),
-                     int(permit["v"]), int(str(permit["r"]), 16), int(str(permit["s"]), 16), flag]
+            words = [int.from_bytes(recipient, "big"), int(token, 16), amount, *permit, flag]
         else:
             method, words, value = "deposit", [int.from_bytes(recipient, "big"), int(token, 16), amount, flag], 0
         raw = build_deposit_transaction(chain_id=chain, nonce=self.nonces.get((chain, sender), 0),
                                         messenger=bytes.fromhex(self.messenger[2:]), method=method, words=words,
                                         value=value)
         return 200, {"unsignedTransaction": "0x" + raw.hex(), "preparationProof": self._proof("deposit", sender, raw)}
+
+    @staticmethod
+    def _permit(permit: Any) -> Optional[Tuple[int, int, int, int]]:
+        """A prepare's ``permit`` as ABI words ``(deadline, v, r, s)``: a uint256 decimal string, a
+        uint8 and two 32-byte hex words (o2-sdk's ``DepositPermit``), or ``None`` when absent."""
+        if permit is None:
+            return None
+        if not isinstance(permit, dict):
+            raise BridgeError(400, "VALIDATION_ERROR", "permit must be an object {deadline, v, r, s}")
+        deadline, v = permit.get("deadline"), permit.get("v")
+        if not (isinstance(deadline, str) and deadline.isascii() and deadline.isdigit() and int(deadline) < 2**256):
+            raise BridgeError(400, "VALIDATION_ERROR", "permit.deadline must be a uint256 decimal string")
+        if type(v) is not int or not 0 <= v <= 255:
+            raise BridgeError(400, "VALIDATION_ERROR", "permit.v must be an integer 0-255")
+        r, s = (int.from_bytes(to_bytes(str(permit.get(k)), 32, "permit." + k), "big") for k in ("r", "s"))
+        return int(deadline), v, r, s
 
     def deposit_submit(self, query: Dict[str, str], body: Any) -> Reply:
         """``POST /v1/deposit/submit`` (202): verify, then debit EVM and credit Fuel."""
