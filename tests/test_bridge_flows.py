@@ -481,3 +481,20 @@ def test_the_sandbox_answers_a_malformed_permit_as_a_validation_error(world, per
             "assetId": _asset(exchange, "USDC"), "amount": "1000", "permit": permit}
     status, payload = proxy.handle("POST", "/v1/deposit/prepare", {}, body)  # before: OverflowError escaped (a 500)
     assert status == 400 and payload["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_amounts_over_u64_and_malformed_permits_are_refused_before_any_request(world):
+    from o2lite.bridge import DepositPermit
+
+    exchange, proxy, mock, client, clock = world
+    usdc = _fund_fuel(exchange, "USDC", 10_000_000)
+    with pytest.raises(ValidationError, match="amount"):
+        plan_withdraw(client, FUEL_OWNER, **_withdraw_args(exchange, usdc, amount=2**64))  # Fuel amounts are u64
+    with pytest.raises(ValidationError, match="amount"):
+        plan_deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy, amount=2**64))
+    good = dict(deadline="1900000000", v=27, r="0x" + "11" * 32, s="0x" + "22" * 32)
+    for bad in (dict(deadline="soon"), dict(deadline="-1"), dict(deadline=str(2**256)), dict(v=256), dict(v=-1),
+                dict(r="0x11"), dict(s="0x" + "zz" * 32)):
+        with pytest.raises(ValidationError, match="permit"):
+            plan_deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy, permit=DepositPermit(**dict(good, **bad))))
+    assert mock.sent == []  # before: each was sent to the proxy first

@@ -59,7 +59,27 @@ def _chain(value: Any, what: str) -> int:
 
 
 def _amount(value: Any) -> int:
-    return to_int(value, "amount", low=1, high=2**256 - 1)
+    return to_int(value, "amount", low=1, high=U64_MAX)  # Fuel base units: a Fuel amount is a u64
+
+
+def _permit(permit: Optional[DepositPermit]) -> Optional[DepositPermit]:
+    """The permit's fields as the Messenger's ABI takes them: ``deadline`` a uint256 in decimal
+    digits, ``v`` a uint8, ``r`` and ``s`` 32-byte hex words."""
+    if permit is None:
+        return None
+    _need(isinstance(permit, DepositPermit), "permit must be a DepositPermit")
+    deadline = permit.deadline
+    if not (deadline.isascii() and deadline.isdigit() and len(deadline) <= 78 and int(deadline) < 2**256):
+        raise ValidationError(f"permit deadline must be a uint256 in decimal digits, got {deadline[:80]!r}")
+    if not 0 <= permit.v <= 255:
+        raise ValidationError(f"permit v must be 0-255, got {permit.v}")
+    _b32(permit.r, "permit r")
+    _b32(permit.s, "permit s")
+    return permit
+
+
+def _b32(value: str, what: str) -> str:
+    return "0x" + to_bytes(value, 32, what).hex()
 
 
 def _proof(prepared_proof: str, signer: str, now: float, checks: Checks) -> PreparationProofClaims:
@@ -135,6 +155,7 @@ def plan_deposit(client: FastBridgeClient, wallet: EvmWallet, *, source_chain_id
         raise ValidationError(f"pass messenger= (the Messenger address you trust on chain {chain})")
     if max_network_fee is not None:
         max_network_fee = to_int(max_network_fee, "max_network_fee", high=2**512)
+    permit = _permit(permit)
     token, token_decimals, fuel_decimals = _route(client, chain, asset)
     _need(permit is None or token is not None, "a permit is for an ERC-20 token, not native ETH")
     expected_amount = evm_amount(fuel_amount, token_decimals, fuel_decimals)
@@ -157,8 +178,8 @@ def plan_deposit(client: FastBridgeClient, wallet: EvmWallet, *, source_chain_id
     checks.append(("asset", f"{got.method}, token {got.token_address or 'ETH (native)'}"))
     if permit is not None:
         p = got.permit
-        _need(p is not None and (str(p.deadline), p.v, p.r, p.s) == (permit.deadline, permit.v, permit.r.lower(),
-                                                                      permit.s.lower()), "the embedded permit is not yours")
+        mine = (int(permit.deadline), permit.v, _b32(permit.r, "permit r"), _b32(permit.s, "permit s"))
+        _need(p is not None and (p.deadline, p.v, p.r, p.s) == mine, "the embedded permit is not yours")
         checks.append(("permit", "the embedded permit is the one you signed"))
     _need(got.amount == expected_amount, f"it moves {got.amount} EVM units, expected {expected_amount} "
                                          f"({fuel_amount} Fuel units, decimals {token_decimals}/{fuel_decimals})")
