@@ -290,3 +290,36 @@ def test_hostile_answers_give_a_result_or_a_bridge_error_only():
                 assert exc.bridge_code and exc.status == status
                 outcomes["error"] += 1
     assert outcomes["ok"] > 20 and outcomes["error"] > 200
+
+
+def test_threads_sharing_a_fresh_client_share_one_session(monkeypatch):
+    import time
+
+    import requests
+
+    made: List[Any] = []
+    original = requests.Session.__init__
+
+    def slow_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        time.sleep(0.005)  # widens the window the lazy creation must guard; not a timing assertion
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "__init__", slow_init)
+    for _ in range(5):
+        made.clear()
+        client = FastBridgeClient("http://127.0.0.1:9")
+        barrier = threading.Barrier(4)
+        sessions: List[Any] = []
+
+        def first_use() -> None:
+            barrier.wait()
+            sessions.append(client._http())
+
+        threads = [threading.Thread(target=first_use) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        client.close()
+        assert len(made) == 1 and all(s is made[0] for s in sessions)  # before: a session per thread, leaked

@@ -10,6 +10,7 @@ It is a separate service from the trading API and shares nothing with :class:`o2
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Dict, Optional, Type, TypeVar
 from urllib.parse import urlsplit
 
@@ -61,26 +62,29 @@ class FastBridgeClient:
         self.timeout = check_timeout(timeout)
         self._session = session
         self._owns_session = session is None
+        self._session_lock = threading.Lock()  # threads sharing a fresh client make one session, not one each
 
     # --- plumbing ---------------------------------------------------------------------------
 
     def _http(self) -> Any:
-        if self._session is None:
-            import requests  # lazy like o2lite.Client: `import o2lite.bridge` stays cheap
-            from requests.adapters import HTTPAdapter
+        with self._session_lock:
+            if self._session is None:
+                import requests  # lazy like o2lite.Client: `import o2lite.bridge` stays cheap
+                from requests.adapters import HTTPAdapter
 
-            session = requests.Session()
-            for prefix in ("http://", "https://"):
-                session.mount(prefix, HTTPAdapter(max_retries=0))  # one attempt, not even a connect retry
-            session.headers.update({"User-Agent": f"o2lite/{__version__}", "Accept": "application/json"})
-            self._session = session
-        return self._session
+                session = requests.Session()
+                for prefix in ("http://", "https://"):
+                    session.mount(prefix, HTTPAdapter(max_retries=0))  # one attempt, not even a connect retry
+                session.headers.update({"User-Agent": f"o2lite/{__version__}", "Accept": "application/json"})
+                self._session = session
+            return self._session
 
     def close(self) -> None:
         """Close the session this client made (a borrowed one is left open)."""
-        if self._owns_session and self._session is not None:
-            self._session.close()
-            self._session = None
+        with self._session_lock:
+            if self._owns_session and self._session is not None:
+                self._session.close()
+                self._session = None
 
     def __enter__(self) -> "FastBridgeClient":
         return self
