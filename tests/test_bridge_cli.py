@@ -113,3 +113,17 @@ def test_a_bad_fee_cap_is_named_before_any_request(sx, keys, capsys):
                        "--chain", "8453", "--to", "0x" + "11" * 32, "--max-network-fee", "abc")
     # before: a request first ("cannot reach"), then int()'s "invalid literal" once a proxy answered
     assert code == 1 and "--max-network-fee" in err and "cannot reach" not in err
+
+
+def test_withdraw_takes_a_network_fee_cap(sx, keys, capsys):
+    _, fuel = keys
+    address = json.loads(open(fuel).read())["address"]
+    sx.exchange.credit_wallet(None, address, sx.exchange.assets()["USDC"][0], 1_000_000)
+    base = ["--url", sx.url, "--key-file", fuel, "bridge", "withdraw", "USDC", "1", "--chain", "84532", "--to",
+            "0x" + "ab" * 20, "--max-inputs", "255", "--asset-registry", sx.exchange.bridge.contracts["assetRegistry"],
+            "--dry-run"]
+    code, out, err = run(capsys, *base, "--max-network-fee", "0")  # before: no such option for a withdrawal
+    assert code == 0, err
+    assert "✓ network fee: maxFee 0 ≤ 0" in out
+    code, _, err = run(capsys, *base, "--max-network-fee", "lots")
+    assert code == 1 and "--max-network-fee" in err

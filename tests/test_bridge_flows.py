@@ -498,3 +498,13 @@ def test_amounts_over_u64_and_malformed_permits_are_refused_before_any_request(w
         with pytest.raises(ValidationError, match="permit"):
             plan_deposit(client, DEPOSITOR, **_deposit_args(exchange, proxy, permit=DepositPermit(**dict(good, **bad))))
     assert mock.sent == []  # before: each was sent to the proxy first
+
+
+def test_an_uncapped_withdrawal_network_fee_is_listed_as_trusted_with_its_value(world):
+    exchange, proxy, mock, client, clock = world
+    usdc = _fund_fuel(exchange, "USDC", 10_000_000)
+    plan = plan_withdraw(client, FUEL_OWNER, **_withdraw_args(exchange, usdc))
+    assert any("maxFee 0" in t and "capped only by the transaction" in t for t in plan.trusted)  # before: not shown
+    capped = plan_withdraw(client, FUEL_OWNER, **_withdraw_args(exchange, usdc, max_network_fee=0))
+    assert ("network fee", "maxFee 0 ≤ 0") in capped.checks
+    assert not any("capped only" in t for t in capped.trusted)

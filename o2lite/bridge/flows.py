@@ -268,7 +268,10 @@ def plan_withdraw(client: FastBridgeClient, wallet: Wallet, *, destination_chain
     trusted = ("the Fuel chain id and maxInputs you passed — the id signed depends on both",
                "the Asset Registry address " + ("(official default)" if asset_registry is None else "(yours)")
                + " — a wrong one would keep the coins",
-               "the bridge fee quote may drift within the contract's tolerance; net amount is expected, not guaranteed",
+               "the bridge fee quote may drift within the contract's tolerance; net amount is expected, not guaranteed"
+               + ("" if caps[1] is not None else
+                  f"; the network fee is capped only by the transaction: maxFee {got.network_fee.max_fee} "
+                  f"(base-asset units, tip {got.policies.get('tip', 0)} included)"),
                "the EVM side: the Outpost/Messenger deliver to the recipient")
     return BridgePlan(operation="withdraw", request=request.to_json(), unsigned_transaction=prepared.unsigned_transaction,
                       preparation_proof=prepared.preparation_proof, claims=claims, inspection=got,

@@ -56,6 +56,7 @@ def add_commands(group: Callable[[str, str], Any], add: Callable[[Any, str, str,
     wd.add_argument("--asset-registry", help="the Fuel Asset Registry contract you trust (default: the official one "
                                              "on 1 and 8453); it receives the coins")
     wd.add_argument("--max-bridge-fee", help="cap on the bridge fee, human units")
+    wd.add_argument("--max-network-fee", help="cap on the Fuel maxFee policy, in base-asset base units")
     status = add(bridge, "status", "bridge status", "a deposit's or withdrawal's status")
     status.add_argument("kind", choices=["deposit", "withdraw"])
     status.add_argument("id", help="the EVM transaction hash (deposit) or Fuel transaction id (withdraw)")
@@ -174,6 +175,7 @@ def cmd_withdraw(_: Any, args: argparse.Namespace, out: Output) -> None:
     if args.asset_registry is None and args.chain not in OFFICIAL_ASSET_REGISTRIES:
         raise ValidationError(f"pass --asset-registry: the Fuel Asset Registry you trust for chain {args.chain} "
                               "(`o2lite bridge info` shows the proxy's)")
+    network_cap = None if args.max_network_fee is None else to_int(args.max_network_fee, "--max-network-fee")
     fuel_chain = args.fuel_chain_id
     if fuel_chain is None:
         with Client(args.target, timeout=(5.0, args.timeout)) as client:
@@ -185,7 +187,8 @@ def cmd_withdraw(_: Any, args: argparse.Namespace, out: Output) -> None:
                                                                         "--max-bridge-fee")
         result = withdraw(proxy, wallet, dry_run=args.dry_run, destination_chain_id=args.chain,
                           asset_id=asset.asset_id, amount=amount, to=args.to, fuel_chain_id=fuel_chain,
-                          max_inputs=args.max_inputs, asset_registry=args.asset_registry, max_bridge_fee=fee_cap)
+                          max_inputs=args.max_inputs, asset_registry=args.asset_registry, max_bridge_fee=fee_cap,
+                          max_network_fee=network_cap)
     _show(out, result, asset.fuel_decimals, asset.symbol)
 
 
