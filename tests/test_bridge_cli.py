@@ -127,3 +127,46 @@ def test_withdraw_takes_a_network_fee_cap(sx, keys, capsys):
     assert "✓ network fee: maxFee 0 ≤ 0" in out
     code, _, err = run(capsys, *base, "--max-network-fee", "lots")
     assert code == 1 and "--max-network-fee" in err
+
+
+def test_an_ambiguous_submit_says_may_have_been_accepted_and_how_to_check(sx, keys, capsys, monkeypatch):
+    evm, _ = keys
+    assert main(["--url", sx.url, "--key-file", evm, "setup"]) in (0, 1)
+    capsys.readouterr()
+    proxy = sx.exchange.bridge
+    real = proxy.deposit_submit
+
+    def accepted_then_crashed(query, body):
+        real(query, body)  # the deposit goes through...
+        raise RuntimeError("the answer is lost")  # ...and the server answers 500
+
+    monkeypatch.setitem(proxy.routes, ("POST", "/v1/deposit/submit"), accepted_then_crashed)
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", evm, "bridge", "deposit", "USDC", "1", "--chain", "84532",
+                       "--messenger", proxy.messenger)
+    assert code == 1
+    # before: "Internal error (account None)" — no hint, no id
+    assert "may have been accepted" in err and "o2lite bridge status deposit 0x" in err and "--chain 84532" in err
+    tx_hash = err.split("o2lite bridge status deposit ")[1].split()[0]
+    code, out, _ = run(capsys, "--url", sx.url, "bridge", "status", "deposit", tx_hash, "--chain", "84532")
+    assert code == 0 and "confirmed" in out
+
+
+def test_an_ambiguous_withdraw_names_the_status_command_with_its_id(sx, keys, capsys, monkeypatch):
+    _, fuel = keys
+    address = json.loads(open(fuel).read())["address"]
+    sx.exchange.credit_wallet(None, address, sx.exchange.assets()["USDC"][0], 1_000_000)
+    proxy = sx.exchange.bridge
+    real = proxy.withdraw_submit
+
+    def accepted_then_crashed(query, body):
+        real(query, body)
+        raise RuntimeError("the answer is lost")
+
+    monkeypatch.setitem(proxy.routes, ("POST", "/v1/withdraw/submit"), accepted_then_crashed)
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", fuel, "bridge", "withdraw", "USDC", "1", "--chain",
+                       "84532", "--to", "0x" + "ab" * 20, "--max-inputs", "255", "--asset-registry",
+                       proxy.contracts["assetRegistry"])
+    assert code == 1 and "may have been accepted" in err and "o2lite bridge status withdraw 0x" in err
+    fuel_tx_id = err.split("o2lite bridge status withdraw ")[1].split("`")[0]
+    code, out, _ = run(capsys, "--url", sx.url, "bridge", "status", "withdraw", fuel_tx_id)
+    assert code == 0 and "fuel success" in out

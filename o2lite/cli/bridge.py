@@ -13,13 +13,13 @@ import argparse
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import Client
-from ..bridge import FastBridgeClient, deposit, withdraw
+from ..bridge import BridgeSubmissionUnknown, FastBridgeClient, deposit, withdraw
 from ..bridge.client import NETWORKS as BRIDGE_NETWORKS
 from ..bridge.flows import OFFICIAL_ASSET_REGISTRIES, OFFICIAL_MESSENGERS, check_decimals
 from ..bridge.models import Asset as BridgeAsset
 from ..bridge.plan import BridgePlan, BridgeTransfer
 from .._hex import to_int
-from ..errors import ValidationError
+from ..errors import O2Error, ValidationError
 from ..market import format_units, to_decimal
 from ..signing import EvmWallet, Wallet
 from .account import load_key
@@ -126,6 +126,18 @@ def cmd_assets(_: Any, args: argparse.Namespace, out: Output) -> None:
     out.show(assets, rows, ("symbol", "asset", "fuel dec", "chain", "token", "token dec"))
 
 
+def _may_have_been_accepted(exc: BridgeSubmissionUnknown, chain: int) -> O2Error:
+    """The lost-answer error in CLI terms: the status command to run before trying again."""
+    if exc.operation == "deposit" and exc.evm_tx_hash:
+        check = f"o2lite bridge status deposit {exc.evm_tx_hash} --chain {exc.source_chain_id or chain}"
+    elif exc.operation == "withdraw" and exc.fuel_tx_id:
+        check = f"o2lite bridge status withdraw {exc.fuel_tx_id}"
+    else:
+        check = f"o2lite bridge status {exc.operation} …"
+    return O2Error(f"the {exc.operation} may have been accepted ({exc.message} [{exc.bridge_code}]): check "
+                   f"`{check}` before trying again", status=exc.status, method=exc.method, url=exc.url)
+
+
 def _show(out: Output, result: Any, decimals: int, symbol: str) -> None:
     if isinstance(result, BridgePlan):
         if out.as_json:
@@ -162,8 +174,11 @@ def cmd_deposit(_: Any, args: argparse.Namespace, out: Output) -> None:
     with _proxy(args) as proxy:
         asset, _ = _asset(proxy, args.chain, args.asset)
         amount = base_units(args.amount, asset.fuel_decimals)
-        result = deposit(proxy, wallet, dry_run=args.dry_run, source_chain_id=args.chain, asset_id=asset.asset_id,
-                         amount=amount, to=to, to_type=to_type, messenger=args.messenger, max_network_fee=fee_cap)
+        try:
+            result = deposit(proxy, wallet, dry_run=args.dry_run, source_chain_id=args.chain, asset_id=asset.asset_id,
+                             amount=amount, to=to, to_type=to_type, messenger=args.messenger, max_network_fee=fee_cap)
+        except BridgeSubmissionUnknown as exc:
+            raise _may_have_been_accepted(exc, args.chain) from exc
     _show(out, result, asset.fuel_decimals, asset.symbol)
 
 
@@ -185,10 +200,13 @@ def cmd_withdraw(_: Any, args: argparse.Namespace, out: Output) -> None:
         amount = base_units(args.amount, asset.fuel_decimals)
         fee_cap = None if args.max_bridge_fee is None else base_units(args.max_bridge_fee, asset.fuel_decimals,
                                                                         "--max-bridge-fee")
-        result = withdraw(proxy, wallet, dry_run=args.dry_run, destination_chain_id=args.chain,
-                          asset_id=asset.asset_id, amount=amount, to=args.to, fuel_chain_id=fuel_chain,
-                          max_inputs=args.max_inputs, asset_registry=args.asset_registry, max_bridge_fee=fee_cap,
-                          max_network_fee=network_cap)
+        try:
+            result = withdraw(proxy, wallet, dry_run=args.dry_run, destination_chain_id=args.chain,
+                              asset_id=asset.asset_id, amount=amount, to=args.to, fuel_chain_id=fuel_chain,
+                              max_inputs=args.max_inputs, asset_registry=args.asset_registry, max_bridge_fee=fee_cap,
+                              max_network_fee=network_cap)
+        except BridgeSubmissionUnknown as exc:
+            raise _may_have_been_accepted(exc, args.chain) from exc
     _show(out, result, asset.fuel_decimals, asset.symbol)
 
 
