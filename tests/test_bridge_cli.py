@@ -170,3 +170,11 @@ def test_an_ambiguous_withdraw_names_the_status_command_with_its_id(sx, keys, ca
     fuel_tx_id = err.split("o2lite bridge status withdraw ")[1].split("`")[0]
     code, out, _ = run(capsys, "--url", sx.url, "bridge", "status", "withdraw", fuel_tx_id)
     assert code == 0 and "fuel success" in out
+
+
+def test_to_type_address_without_to_is_refused_not_overridden(sx, keys, capsys):
+    evm, _ = keys
+    code, _, err = run(capsys, "--url", sx.url, "--key-file", evm, "bridge", "deposit", "USDC", "1", "--chain", "84532",
+                       "--messenger", sx.exchange.bridge.messenger, "--to-type", "address", "--dry-run")
+    # before: silently planned as a deposit to the trade account as a contract
+    assert code == 1 and "--to" in err and "--to-type address" in err

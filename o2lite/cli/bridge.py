@@ -165,6 +165,8 @@ def cmd_deposit(_: Any, args: argparse.Namespace, out: Output) -> None:
         raise ValidationError(f"pass --messenger: the Fast Bridge Messenger you trust on chain {args.chain} "
                               "(`o2lite bridge info` shows the proxy's)")
     to, to_type = args.to, args.to_type or "contract"
+    if to is None and to_type == "address":
+        raise ValidationError("--to-type address needs --to (the default recipient, your trade account, is a contract)")
     if to is None:
         with Client(args.target, timeout=(5.0, args.timeout)) as client:
             account = client.accounts.get(owner=wallet.address).trade_account_id
