@@ -11,7 +11,7 @@ left out when ``None``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Type, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from ..errors import ValidationError
 
@@ -53,6 +53,21 @@ def _convert(typ: Any, value: Any, where: str) -> Any:
     return value
 
 
+_SCHEMAS: Dict[type, List[Tuple[str, str, Any, bool]]] = {}
+
+
+def _schema(cls: type) -> List[Tuple[str, str, Any, bool]]:
+    """``(field, wire key, type, required)`` of a model, worked out once per class: resolving the
+    type hints costs more than reading a small object, and a long answer holds thousands."""
+    schema = _SCHEMAS.get(cls)
+    if schema is None:
+        hints = get_type_hints(cls)
+        schema = [(f.name, wire_name(f.name), hints[f.name], f.default is dataclasses.MISSING)
+                  for f in dataclasses.fields(cls) if f.name != "raw"]
+        _SCHEMAS[cls] = schema
+    return schema
+
+
 class BridgeModel:
     """Base of the wire models (frozen dataclasses)."""
 
@@ -61,16 +76,12 @@ class BridgeModel:
         """Read an answer object; ``ValueError`` naming the field when it is malformed."""
         if not isinstance(data, dict):
             raise ValueError(f"{where or cls.__name__} must be an object")
-        hints = get_type_hints(cls)
         values: Dict[str, Any] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name == "raw":
-                continue
-            key = wire_name(f.name)
+        for name, key, hint, required in _schema(cls):
             path = f"{where}.{key}" if where else key
             if key in data:
-                values[f.name] = _convert(hints[f.name], data[key], path)
-            elif f.default is dataclasses.MISSING:
+                values[name] = _convert(hint, data[key], path)
+            elif required:
                 raise ValueError(f"missing {path}")
         return cls(raw=data, **values)  # type: ignore[call-arg]
 
