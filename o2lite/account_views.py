@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Union
 
 from ._hex import to_int
+from .endpoint_groups import EndpointGroups
 from .errors import ValidationError
 from .fills import Fill, PnL, fill_of, pnl, sort_fills
 from .market import Asset, Market
@@ -19,8 +20,6 @@ from .models import Balance, Order
 if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
 
-    from .client import Client
-
 __all__ = ["AccountViews"]
 
 MarketRef = Union[str, Market]
@@ -29,7 +28,7 @@ MarketRef = Union[str, Market]
 class AccountViews:
     """Reads about one trade account (needs ``client`` and ``_account()`` from the Trader)."""
 
-    client: "Client"
+    client: EndpointGroups
     _account: Callable[[], str]  # the Trader's: the trade account id, looked up once
 
     def assets(self) -> Dict[str, Asset]:

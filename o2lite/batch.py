@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
 from ._hex import b256_hex
 from .errors import BatchIncomplete, O2Error, SubmissionUnknown
 from .market import Market
 from .models import Order, TxResult
 from .order_building import Number, OrderTypeName, Side
+from .endpoint_groups import EndpointGroups
 from .session import MAX_ACTIONS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .trader import Trader
 
 __all__ = ["Batch"]
 
@@ -21,13 +19,31 @@ __all__ = ["Batch"]
 _KIND_ORDER = {"CancelOrder": 0, "CancelTriggerOrder": 0, "SettleBalance": 1, "RegisterReferer": 1, "CreateOrder": 2,
                "CreateOrderWithTriggers": 2, "CreateTriggerOrder": 2, "CreateTriggerOrders": 2}
 
+class Submitter(Protocol):
+    """What a batch needs of its :class:`~o2lite.Trader`."""
+
+    client: EndpointGroups
+
+    def create_order_action(self, market: Union[str, Market], side: Side, price: Number, quantity: Number,
+                            order_type: Union[OrderTypeName, Dict[str, Any]] = ..., *, post_only: bool = ...,
+                            max_price: Optional[Number] = ..., min_price: Optional[Number] = ...,
+                            limit_timestamp: Optional[int] = ..., round: bool = ...) -> Dict[str, Any]: ...
+
+    def order_ref(self, order: Union[str, Order], market: Optional[Union[str, Market]]) -> Tuple[str, str]: ...
+
+    def settle_action(self) -> Dict[str, Any]: ...
+
+    def submit(self, groups: Sequence[Mapping[str, Any]], *, collect_orders: bool = ...,
+               pace: Optional[bool] = ...) -> TxResult: ...
+
+
 class Batch:
     """Mixed actions across markets, sent as few valid requests (≤ 5 actions, ≤ 5 markets each).
 
     Within each request a market's actions go cancels first, then settles, then new orders.
     """
 
-    def __init__(self, trader: "Trader") -> None:
+    def __init__(self, trader: Submitter) -> None:
         self._trader = trader
         self._actions: List[Tuple[str, Dict[str, Any]]] = []
 
@@ -41,7 +57,7 @@ class Batch:
 
     def cancel(self, order: Union[str, Order], market: Optional[Union[str, Market]] = None) -> "Batch":
         """Add a ``CancelOrder``."""
-        order_id, market_id = self._trader._order_ref(order, market)
+        order_id, market_id = self._trader.order_ref(order, market)
         self._actions.append((market_id, {"CancelOrder": {"order_id": order_id}}))
         return self
 
@@ -68,20 +84,19 @@ class Batch:
         return out
 
     def send(self, *, pace: Optional[bool] = None) -> List[TxResult]:
-        """Send every request in order, paced under the owner's rate limit (5 per second, PROTOCOL
-        §4) unless ``pace=False`` (default: the trader's ``pacing``).
+        """Send every request in order, paced under the owner's rate limit (at most 5 in any
+        second, PROTOCOL §4, shared with the owner's other signed calls) unless ``pace=False``
+        (default: the trader's ``pacing``); a request refused with 429 is resent unchanged after
+        ``Retry-After`` (see :mod:`o2lite.pacing`).
 
         Raises :class:`~o2lite.errors.BatchIncomplete` at the first failure: what landed, what
         was not sent, and the cause.
         """
-        pace = self._trader.pacing if pace is None else pace
         requests = self.requests()
         landed: List[TxResult] = []
         for index, groups in enumerate(requests):
-            if pace:
-                self._trader.pace("session")
             try:
-                landed.append(self._trader.submit(groups))
+                landed.append(self._trader.submit(groups, pace=pace))
             except O2Error as exc:
                 unsent = requests[index:] if not isinstance(exc, SubmissionUnknown) else requests[index + 1:]
                 raise BatchIncomplete(f"batch stopped at request {index + 1} of {len(requests)}: {exc.message} — "

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, overload
 
 from ._in_process import EMSCRIPTEN, is_in_process
 from .accounts import Accounts
 from .aggregated import Aggregated
 from .analytics import Analytics
+from .dry_run import DryRunTrader
 from .errors import O2Error
 from .faucet import Faucet
 from .markets import Markets
 from .orders import Orders
 from .session import PARALLEL_ACTION_SIGNATURE, Session
+from .signing import Signer
+from .trader import Trader
 from .transport import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Network, Timeout, Transport
 from .typed_data import DOMAIN_VERSION
+
+if TYPE_CHECKING:  # pragma: no cover - the stream client loads on first use (it imports no client)
+    from .streams import Stream
 
 __all__ = ["Client"]
 
@@ -59,13 +65,27 @@ class Client:
         """Per-call timeout: ``with client.timeout(2): client.markets.depth(...)`` (this thread only)."""
         return self.transport.timeout_override(timeout)
 
-    def trader(self, owner: Any, **options: Any) -> Any:
-        """A :class:`~o2lite.trader.Trader` for ``owner`` on this client."""
-        from .trader import Trader
+    @overload
+    def trader(self, owner: Signer, *, dry_run: Literal[False] = False, trade_account_id: Optional[str] = None,
+               clock: Optional[Callable[[], float]] = None, pacing: bool = True) -> Trader: ...
 
-        return Trader(self, owner, **options)
+    @overload
+    def trader(self, owner: Signer, *, dry_run: Literal[True], trade_account_id: Optional[str] = None,
+               clock: Optional[Callable[[], float]] = None, pacing: bool = True) -> DryRunTrader: ...
 
-    def stream(self, **options: Any) -> Any:
+    def trader(self, owner: Signer, *, dry_run: bool = False, trade_account_id: Optional[str] = None,
+               clock: Optional[Callable[[], float]] = None, pacing: bool = True) -> Union[Trader, DryRunTrader]:
+        """A :class:`~o2lite.Trader` for ``owner`` on this client — or, with ``dry_run=True``, a
+        :class:`~o2lite.DryRunTrader` whose signing methods return the requests unsent.
+
+        ``trade_account_id``, ``clock`` and ``pacing`` are the Trader's (see :class:`~o2lite.Trader`).
+        """
+        extra: Any = {} if clock is None else {"clock": clock}
+        if dry_run:
+            return DryRunTrader(self, owner, trade_account_id=trade_account_id, **extra)
+        return Trader(self, owner, trade_account_id=trade_account_id, pacing=pacing, **extra)
+
+    def stream(self, **options: Any) -> "Stream":
         """A :class:`~o2lite.streams.Stream`: live depth, trades, orders, balances and nonces over
         ``wss://<host>/v1/ws`` (``ws://`` for an ``http://`` base URL). The module loads on first use.
 

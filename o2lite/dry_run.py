@@ -1,12 +1,14 @@
 """Dry runs: every signed operation of a :class:`~o2lite.Trader`, prepared but not sent.
 
-``Trader(client, owner, dry_run=True)`` (or ``DryRunTrader(client, owner)``) has the Trader's
-signing methods — ``open_session``, ``submit``, ``place``, ``cancel``, ``settle``,
-``register_referer``, ``withdraw``, ``upgrade``, and the trigger orders' ``place_with_triggers``,
-``place_trigger``, ``place_oco``, ``cancel_trigger`` — each returning the
-:class:`~o2lite.signed.SignedRequest` it would have sent: ``print(request.explain())`` shows every
-signed byte, ``request.send()`` submits it unchanged. Reads (markets, the account, balances, the
-nonce) still go to the exchange; nothing is written.
+``DryRunTrader(client, owner)`` (or ``client.trader(owner, dry_run=True)``) plans exactly what a
+Trader plans (:mod:`o2lite.plans`) and *prepares* each plan instead of sending it: ``place``,
+``cancel``, ``cancel_all``, ``settle``, ``register_referer``, ``open_session``, ``submit``,
+``withdraw``, ``upgrade`` and the trigger orders' ``place_with_triggers``, ``place_trigger``,
+``place_oco``, ``cancel_trigger`` return the :class:`~o2lite.signed.SignedRequest`\\ (s) that would be
+sent — ``print(request.explain())`` shows every signed byte, ``request.send()`` submits it
+unchanged. ``setup_account`` returns a :class:`PreparedSetup` naming the requests it would make.
+Reads (markets, the account, balances, orders, fills, the nonce) and the session helpers
+(``load_session``, ``save_session``) work as on a Trader; nothing is written to the exchange.
 
 Nonces. A dry run consumes nothing on the exchange. A parallel nonce is taken from the lane's
 issuer, whose cursor only moves forward: no later real send reuses it. A sequential nonce is the
@@ -17,90 +19,160 @@ database") — at most one of the two can ever land.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Union, cast
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
+from ._hex import b256_hex
+from .errors import ValidationError
 from .models import Order
 from .order_building import Number, OrderTypeName, Side
+from .plans import MarketRef, Plan, Planner
+from .session import MAX_ACTIONS
 from .signed import SignedRequest
+from . import trigger_trading
+from .trigger_models import ActiveOrders
+from .triggers import Protection
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
-    from .market import Market
-    from .signing import Signer
+__all__ = ["DryRunTrader", "PreparedSetup"]
 
-__all__ = ["DryRunTrader"]
-
-MarketRef = Union[str, "Market"]
+T = TypeVar("T")
 
 
-class DryRunTrader:
-    """A Trader that prepares instead of sending (see the module doc). ``trader`` is the real
-    :class:`~o2lite.Trader` underneath, for reads (``balances``, ``open_orders``, …)."""
+@dataclass(frozen=True)
+class PreparedSetup:
+    """What ``setup_account`` would do: the account (``None`` while it does not exist yet) and
+    each request it would make as ``(method, url, JSON body)``; none of them is signed."""
 
-    def __init__(self, client: "Client", owner: "Signer", **options: Any) -> None:
-        from .trader import Trader
+    owner: str
+    trade_account_id: Optional[str]
+    requests: Tuple[Tuple[str, str, Mapping[str, Any]], ...]
 
-        self.trader: "Trader" = Trader(client, owner, **options)
-        self.trader._dry_run = True
+    def explain(self) -> str:
+        """One line per request, or why there is nothing to send."""
+        state = f"trade account {self.trade_account_id}" if self.trade_account_id else "no trade account yet"
+        lines = [f"setup for owner {self.owner}: {state}"]
+        lines += [f"would send: {method} {url} {json.dumps(body, separators=(',', ':'))}"
+                  for method, url, body in self.requests] or ["nothing to send: the account exists"]
+        return "\n".join(lines)
 
-    @property
-    def session(self) -> Any:
-        """The session the prepared actions are signed with (load or set it on ``trader``)."""
-        return self.trader.session
+    def __str__(self) -> str:
+        return self.explain()
+
+
+class DryRunTrader(Planner):
+    """A Trader that prepares instead of sending (see the module doc)."""
+
+    def prepare(self, plan: Plan[Any]) -> SignedRequest:
+        """The plan's signed request with a nonce that consumes nothing (see the module doc)."""
+        field, value = self.nonces.draw(plan.kind, plan.lane)
+        return plan.build(field, value)
+
+    def setup_account(self, *, fund: bool = False) -> PreparedSetup:
+        """The requests :meth:`o2lite.Trader.setup_account` would make (account creation when
+        the owner has none, the faucet mint when ``fund``); reads the account, sends nothing."""
+        if not isinstance(fund, bool):
+            raise ValidationError("fund must be True or False")
+        owner = b256_hex(self.owner.address, "owner")
+        account = self.client.accounts.get(owner=owner)
+        requests: List[Tuple[str, str, Mapping[str, Any]]] = []
+        if account.exists:
+            self.trade_account_id = account.trade_account_id
+        else:
+            requests.append(("POST", self.client.transport.url("/v1/accounts"), {"identity": {"Address": owner}}))
+        if fund:
+            target = self.trade_account_id or "<the new trade account id>"
+            requests.append(("POST", self.client.faucet.url, {"contract": target}))
+        return PreparedSetup(owner, self.trade_account_id, tuple(requests))
 
     def open_session(self, markets: Iterable[MarketRef], **options: Any) -> SignedRequest:
-        """The session registration :meth:`Trader.open_session` would send (the session is not kept)."""
-        return cast(SignedRequest, self.trader.open_session(markets, **options))
+        """The session registration :meth:`o2lite.Trader.open_session` would send (the session is
+        not kept: it exists only once the exchange has it)."""
+        return self.prepare(self.plan_open_session(markets, **options))
 
     def submit(self, groups: Sequence[Mapping[str, Any]], *, collect_orders: bool = True) -> SignedRequest:
-        """The signed actions request :meth:`Trader.submit` would send."""
-        return cast(SignedRequest, self.trader.submit(groups, collect_orders=collect_orders))
+        """The signed actions request :meth:`o2lite.Trader.submit` would send."""
+        return self.prepare(self.plan_submit(groups, collect_orders=collect_orders))
 
     def place(self, market: MarketRef, side: Side, price: Number, quantity: Number,
               order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", **options: Any) -> SignedRequest:
-        """The request :meth:`Trader.place` would send."""
-        return cast(SignedRequest, self.trader.place(market, side, price, quantity, order_type, **options))
+        """The request :meth:`o2lite.Trader.place` would send."""
+        return self.prepare(self.plan_place(market, side, price, quantity, order_type, **options))
 
     def cancel(self, order: Union[str, Order], market: Optional[MarketRef] = None) -> SignedRequest:
-        """The request :meth:`Trader.cancel` would send."""
-        return cast(SignedRequest, self.trader.cancel(order, market))
+        """The request :meth:`o2lite.Trader.cancel` would send."""
+        return self.prepare(self.plan_cancel(order, market))
+
+    def cancel_all(self, market: MarketRef) -> List[SignedRequest]:
+        """The requests :meth:`o2lite.Trader.cancel_all` would send (five cancels each)."""
+        self._session()
+        orders = self.open_orders(market)
+        out = []
+        for start in range(0, len(orders), MAX_ACTIONS):
+            cancels = [{"CancelOrder": {"order_id": o.order_id}} for o in orders[start:start + MAX_ACTIONS]]
+            market_id = self.client.markets.get(market).market_id
+            out.append(self.prepare(self.plan_submit([{"market_id": market_id, "actions": cancels}])))
+        return out
 
     def place_with_triggers(self, market: MarketRef, side: Side, price: Number, quantity: Number,
-                            order_type: str = "Spot", **options: Any) -> SignedRequest:
-        """The request :meth:`Trader.place_with_triggers` would send."""
-        return cast(SignedRequest, self.trader.place_with_triggers(market, side, price, quantity, order_type, **options))
+                            order_type: str = "Spot", *, take_profit: Optional[Protection] = None,
+                            stop_loss: Optional[Protection] = None, slippage_bps: Optional[int] = None,
+                            max_price: Optional[Number] = None, min_price: Optional[Number] = None,
+                            settle_first: bool = True) -> SignedRequest:
+        """The request :meth:`o2lite.Trader.place_with_triggers` would send."""
+        return trigger_trading.place_with_triggers(self, market, side, price, quantity, order_type,
+                                                   take_profit=take_profit, stop_loss=stop_loss,
+                                                   slippage_bps=slippage_bps, max_price=max_price,
+                                                   min_price=min_price, settle_first=settle_first)
 
-    def place_trigger(self, market: MarketRef, side: Side, trigger: Any, quantity: Optional[Number] = None,
-                      **options: Any) -> SignedRequest:
-        """The request :meth:`Trader.place_trigger` would send."""
-        return cast(SignedRequest, self.trader.place_trigger(market, side, trigger, quantity, **options))
+    def place_trigger(self, market: MarketRef, side: Side, trigger: Protection, quantity: Optional[Number] = None,
+                      *, parent: Union[None, str, Order] = None, slippage_bps: Optional[int] = None,
+                      settle_first: bool = True) -> SignedRequest:
+        """The request :meth:`o2lite.Trader.place_trigger` would send."""
+        return trigger_trading.place_trigger(self, market, side, trigger, quantity, parent=parent,
+                                             slippage_bps=slippage_bps, settle_first=settle_first)
 
-    def place_oco(self, market: MarketRef, side: Side, first: Any, second: Any, quantity: Optional[Number] = None,
-                  **options: Any) -> SignedRequest:
-        """The request :meth:`Trader.place_oco` would send."""
-        return cast(SignedRequest, self.trader.place_oco(market, side, first, second, quantity, **options))
+    def place_oco(self, market: MarketRef, side: Side, first: Protection, second: Protection,
+                  quantity: Optional[Number] = None, *, parent: Union[None, str, Order] = None,
+                  slippage_bps: Optional[int] = None, settle_first: bool = True) -> SignedRequest:
+        """The request :meth:`o2lite.Trader.place_oco` would send."""
+        return trigger_trading.place_oco(self, market, side, first, second, quantity, parent=parent,
+                                         slippage_bps=slippage_bps, settle_first=settle_first)
 
     def cancel_trigger(self, trigger_id: str, market: MarketRef) -> SignedRequest:
-        """The request :meth:`Trader.cancel_trigger` would send."""
-        return cast(SignedRequest, self.trader.cancel_trigger(trigger_id, market))
+        """The request :meth:`o2lite.Trader.cancel_trigger` would send."""
+        return trigger_trading.cancel_trigger(self, trigger_id, market)
+
+    def active_orders(self, market: MarketRef) -> ActiveOrders:
+        """``GET /v1/orders/active`` for this account (a read, as on a Trader)."""
+        return trigger_trading.active_orders(self, market)
+
+    def cancel_all_triggers(self, market: MarketRef) -> List[SignedRequest]:
+        """The requests :meth:`o2lite.Trader.cancel_all_triggers` would send (five cancels each)."""
+        self._session()
+        ids = list(dict.fromkeys(t.order_id for t in self.active_orders(market).triggers if t.is_active))
+        market_id = self.client.markets.get(market).market_id
+        return [self.prepare(self.plan_submit([{"market_id": market_id, "actions": [
+            {"CancelTriggerOrder": {"order_id": i}} for i in ids[start:start + MAX_ACTIONS]]}]))
+            for start in range(0, len(ids), MAX_ACTIONS)]
 
     def settle(self, market: MarketRef) -> SignedRequest:
-        """The request :meth:`Trader.settle` would send."""
-        return cast(SignedRequest, self.trader.settle(market))
+        """The request :meth:`o2lite.Trader.settle` would send."""
+        return self.prepare(self.plan_settle(market))
 
     def register_referer(self, to: Mapping[str, str], market: MarketRef) -> SignedRequest:
-        """The request :meth:`Trader.register_referer` would send."""
-        return cast(SignedRequest, self.trader.register_referer(to, market))
+        """The request :meth:`o2lite.Trader.register_referer` would send."""
+        return self.prepare(self.plan_register_referer(to, market))
 
-    def withdraw(self, asset: str, amount: Number, to: Optional[Mapping[str, str]] = None,
-                 **options: Any) -> SignedRequest:
-        """The request :meth:`Trader.withdraw` would send."""
-        return cast(SignedRequest, self.trader.withdraw(asset, amount, to, **options))
+    def withdraw(self, asset: str, amount: Number, to: Optional[Mapping[str, str]] = None, *,
+                 nonce_kind: str = "sequential", lane: int = 0) -> SignedRequest:
+        """The request :meth:`o2lite.Trader.withdraw` would send."""
+        return self.prepare(self.plan_withdraw(asset, amount, to, nonce_kind=nonce_kind, lane=lane))
 
     def upgrade(self) -> SignedRequest:
-        """The request :meth:`Trader.upgrade` would send."""
-        return cast(SignedRequest, self.trader.upgrade())
+        """The request :meth:`o2lite.Trader.upgrade` would send."""
+        return self.prepare(self.plan_upgrade())
 
     def __repr__(self) -> str:
-        return f"DryRunTrader(owner={self.trader.owner.address!r})"
+        return f"DryRunTrader(owner={self.owner.address!r}, trade_account_id={self.trade_account_id!r})"

@@ -10,7 +10,7 @@ is reported as a warning before the request is signed. :class:`TriggerTrading` i
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, TypeVar, Union
 
 from ._hex import b256_hex
 from .errors import ValidationError
@@ -24,21 +24,33 @@ from .triggers import (Protection, TriggerPlan, attached_order_type, oco_pair, o
 __all__ = ["TriggerTrading", "place_with_triggers", "place_trigger", "place_oco", "cancel_trigger",
            "cancel_all_triggers", "active_orders"]
 
-class _Trading(Protocol):
-    """What these functions use of a :class:`~o2lite.Trader`."""
+R = TypeVar("R", covariant=True)
+
+
+class _Trading(Protocol[R]):
+    """What these functions use of a :class:`~o2lite.Trader` (``submit`` sends: ``R`` is a
+    TxResult) or of a :class:`~o2lite.DryRunTrader` (``submit`` prepares: a SignedRequest)."""
 
     client: Any
 
-    def submit(self, groups: Sequence[Any], *, collect_orders: bool = True) -> Any: ...  # noqa: E704
+    def submit(self, groups: Sequence[Any], *, collect_orders: bool = True) -> R: ...  # noqa: E704
 
     def settle_action(self) -> Dict[str, Any]: ...  # noqa: E704
+
+    def _account(self) -> str: ...  # noqa: E704
+
+
+class _Batching(Protocol):
+    """What :func:`cancel_all_triggers` uses of a :class:`~o2lite.Trader`."""
+
+    client: Any
 
     def batch(self) -> Any: ...  # noqa: E704
 
     def _account(self) -> str: ...  # noqa: E704
 
 
-def _send(trader: _Trading, plan: TriggerPlan, settle_first: bool) -> Any:
+def _send(trader: _Trading[R], plan: TriggerPlan, settle_first: bool) -> R:
     for note in plan.adjustments:
         warnings.warn(note, stacklevel=4)
     if not isinstance(settle_first, bool):
@@ -47,65 +59,62 @@ def _send(trader: _Trading, plan: TriggerPlan, settle_first: bool) -> Any:
     return trader.submit([{"market_id": plan.market.market_id, "actions": actions}])
 
 
-def _parent(trader: _Trading, m: Market, parent: Union[None, str, Order]) -> Optional[Order]:
+def _parent(trader: _Trading[Any], m: Market, parent: Union[None, str, Order]) -> Optional[Order]:
     if parent is None or isinstance(parent, Order):
         return parent
     found: Order = trader.client.orders.get(m, b256_hex(parent, "parent order id"))
     return found
 
 
-def place_with_triggers(trader: _Trading, market: Any, side: str, price: Number, quantity: Number,
+def place_with_triggers(trader: _Trading[R], market: Any, side: str, price: Number, quantity: Number,
                         order_type: str = "Spot", *, take_profit: Optional[Protection] = None,
                         stop_loss: Optional[Protection] = None, slippage_bps: Optional[int] = None,
                         max_price: Optional[Number] = None, min_price: Optional[Number] = None,
-                        settle_first: bool = True) -> TxResult:
+                        settle_first: bool = True) -> R:
     """Place an order with a take-profit and/or stop-loss attached (see :func:`order_with_triggers`)."""
     attached_order_type(order_type, take_profit, stop_loss)  # before the first read
     m = trader.client.markets.get(market)
     plan = order_with_triggers(m, side, price, quantity, order_type, take_profit=take_profit, stop_loss=stop_loss,
                                slippage_bps=slippage_bps, max_price=max_price, min_price=min_price)
-    result: TxResult = _send(trader, plan, settle_first)
-    return result
+    return _send(trader, plan, settle_first)
 
 
-def place_trigger(trader: _Trading, market: Any, side: str, trigger: Protection, quantity: Optional[Number] = None,
+def place_trigger(trader: _Trading[R], market: Any, side: str, trigger: Protection, quantity: Optional[Number] = None,
                   *, parent: Union[None, str, Order] = None, slippage_bps: Optional[int] = None,
-                  settle_first: bool = True) -> TxResult:
+                  settle_first: bool = True) -> R:
     """Place a standalone trigger (see :func:`standalone_trigger`); ``parent`` may be an order id."""
     m = trader.client.markets.get(market)
     plan = standalone_trigger(m, side, trigger, quantity, parent=_parent(trader, m, parent), slippage_bps=slippage_bps)
-    result: TxResult = _send(trader, plan, settle_first)
-    return result
+    return _send(trader, plan, settle_first)
 
 
-def place_oco(trader: _Trading, market: Any, side: str, first: Protection, second: Protection,
+def place_oco(trader: _Trading[R], market: Any, side: str, first: Protection, second: Protection,
               quantity: Optional[Number] = None, *, parent: Union[None, str, Order] = None,
-              slippage_bps: Optional[int] = None, settle_first: bool = True) -> TxResult:
+              slippage_bps: Optional[int] = None, settle_first: bool = True) -> R:
     """Place an OCO pair (see :func:`oco_pair`); ``parent`` may be an order id."""
     m = trader.client.markets.get(market)
     plan = oco_pair(m, side, first, second, quantity, parent=_parent(trader, m, parent), slippage_bps=slippage_bps)
-    result: TxResult = _send(trader, plan, settle_first)
-    return result
+    return _send(trader, plan, settle_first)
 
 
-def cancel_trigger(trader: _Trading, trigger_id: str, market: Any) -> TxResult:
+def cancel_trigger(trader: _Trading[R], trigger_id: str, market: Any) -> R:
     """Cancel one trigger order (``CancelTriggerOrder``, the contract's ``cancel_order``)."""
     m = trader.client.markets.get(market)
     action = {"CancelTriggerOrder": {"order_id": b256_hex(trigger_id, "trigger order id")}}
-    result: TxResult = trader.submit([{"market_id": m.market_id, "actions": [action]}])
-    return result
+    return trader.submit([{"market_id": m.market_id, "actions": [action]}])
 
 
-def active_orders(trader: _Trading, market: Any) -> ActiveOrders:
+def active_orders(trader: _Trading[Any], market: Any) -> ActiveOrders:
     """This account's resting orders with their triggers, and its standalone triggers, in ``market``."""
     found: ActiveOrders = trader.client.orders.active(market, trader._account())
     return found
 
 
-def cancel_all_triggers(trader: _Trading, market: Any) -> List[TxResult]:
+def cancel_all_triggers(trader: _Batching, market: Any) -> List[TxResult]:
     """Cancel every active trigger of this account in ``market`` (nested and standalone), five
     per request, paced; stops with :class:`~o2lite.errors.BatchIncomplete` if one fails."""
-    ids = list(dict.fromkeys(t.order_id for t in active_orders(trader, market).triggers if t.is_active))
+    found: ActiveOrders = trader.client.orders.active(market, trader._account())
+    ids = list(dict.fromkeys(t.order_id for t in found.triggers if t.is_active))
     batch = trader.batch()
     for trigger_id in ids:
         batch.cancel_trigger(trigger_id, market)
@@ -122,7 +131,7 @@ class TriggerTrading:
     to the function of this module with the same name."""
 
     client: Any
-    submit: Callable[..., Any]  # the Trader's
+    submit: Callable[..., TxResult]  # the Trader's
     settle_action: Callable[[], Dict[str, Any]]
     batch: Callable[[], Any]
     _account: Callable[[], str]

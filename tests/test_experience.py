@@ -15,7 +15,7 @@ from o2lite import Wallet
 from o2lite.errors import BatchIncomplete, SubmissionUnknown
 from o2lite.fills import Fill, pnl
 from o2lite.market import Market
-from o2lite.pacing import TokenBucket
+from o2lite.pacing import RateWindow
 from o2lite.reverts import describe_revert
 from o2lite.sandbox import Exchange
 
@@ -46,21 +46,6 @@ def test_pnl_by_average_cost():
     assert covered.position == 0 and covered.realised == MARKET.scale_price("2.5")  # (1.00 − 0.50) × 5
     assert covered.fees == MARKET.scale_price("0.5")  # a fee of 1 FUEL valued at 0.50
     assert covered.net == covered.realised - covered.fees and covered.human()["net"] == Decimal("2")
-
-
-def test_token_bucket_paces_bursts():
-    now = [0.0]
-    slept = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        assert len(slept) < 100, "the bucket keeps sleeping slivers (float refill below 1)"
-        now[0] += seconds
-
-    bucket = TokenBucket(5, 1.0, clock=lambda: now[0], sleep=sleep)
-    waits = [bucket.take() for _ in range(12)]
-    assert waits[:5] == [0.0] * 5 and all(w > 0 for w in waits[5:])
-    assert now[0] == pytest.approx(7 / 5)  # 12 requests at 5 per second after a burst of 5
 
 
 @pytest.mark.parametrize("reason,receipts,message,name,error", [
@@ -133,16 +118,38 @@ def test_fills_side_role_and_fee(client):
     assert report["position"] == Decimal("700") and report["average_entry"] == Decimal("0.0126")
 
 
+class CountingWindow(RateWindow):
+    """A window on a fake clock that records each request's limit class."""
+
+    def __init__(self, log):
+        now = [0.0]
+        super().__init__(5, 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+        self.log = log
+
+    def acquire(self):
+        self.log.append("acquired")
+        return super().acquire()
+
+
+def counting_windows(monkeypatch):
+    paced, windows = [], {}
+
+    def window_for(base_url, owner, kind):
+        return windows.setdefault((owner, kind), CountingWindow(paced))
+
+    monkeypatch.setattr(o2lite.trader, "window_for", window_for)
+    return paced
+
+
 def test_batch_paced_and_partial_failure_reports_what_landed(client, monkeypatch):
     trader = funded(client)
-    paced = []
-    monkeypatch.setattr(trader, "pace", lambda kind="session": paced.append(kind) or 0.0)
+    paced = counting_windows(monkeypatch)
     batch = trader.batch()
     for i in range(12):
         batch.place("FUEL/USDC", "Buy", "0.0110", str(10 + i))
     client.mock.fail_next.extend([])  # nothing fails: three requests, each paced
     results = batch.send()
-    assert len(results) == 3 and paced == ["session"] * 3
+    assert len(results) == 3 and paced == ["acquired"] * 3
     batch = trader.batch()
     for i in range(12):
         batch.place("FUEL/USDC", "Buy", "0.0110", str(10 + i))
@@ -166,9 +173,8 @@ def test_cancel_all_is_paced_by_default(client, monkeypatch):
     trader = funded(client)
     for i in range(7):
         trader.place("FUEL/USDC", "Buy", "0.0110", str(10 + i), settle_first=False)
-    paced = []
-    monkeypatch.setattr(trader, "pace", lambda kind="session": paced.append(kind) or 0.0)
-    assert len(trader.cancel_all("FUEL/USDC")) == 2 and paced == ["session", "session"]
+    paced = counting_windows(monkeypatch)
+    assert len(trader.cancel_all("FUEL/USDC")) == 2 and paced == ["acquired", "acquired"]
     assert trader.open_orders("FUEL/USDC") == []
 
 

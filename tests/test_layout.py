@@ -11,8 +11,7 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # Circles a type annotation truly needs (each edge is an ``if TYPE_CHECKING:`` import): none yet.
 TYPE_ONLY_CIRCLES: List[Set[str]] = []
 # Function-level circles still being taken apart (issue 18): listed here so that a new one fails.
-PENDING: List[Set[str]] = [{"o2lite.account_views", "o2lite.batch", "o2lite.client", "o2lite.dry_run",
-                            "o2lite.trader"}, {"o2lite.dry_run", "o2lite.trader"}]
+PENDING: List[Set[str]] = []
 
 
 def _modules() -> Dict[str, str]:

@@ -151,10 +151,22 @@ def test_rate_limits_and_faucet_cooldown():
         with pytest.raises(o2lite.O2Error, match="cooldown"):
             client.faucet.mint_to_contract(trader.trade_account_id)
         trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
-        with pytest.raises(RateLimited) as info:
-            for _ in range(6):
-                trader.settle("FUEL/USDC")
-        assert info.value.status == 429 and info.value.code == 1003 and info.value.retry_after
+        for _ in range(7):  # paced: at most 5 in any second, so none is refused
+            trader.settle("FUEL/USDC")
+        unpaced = client.trader(trader.owner, pacing=False)
+        unpaced.session = trader.session
+        for _ in range(7):  # refused ones are resent unchanged after Retry-After, and land
+            unpaced.settle("FUEL/USDC")
+        headers = {"O2-Owner-Id": Wallet.generate().address}
+        errors = []
+        for _ in range(6):  # malformed, but counted first: the sixth in a second is refused
+            with pytest.raises(o2lite.O2Error) as info:
+                client.transport.request("PUT", "/v1/session", json_body={}, headers=headers)
+            errors.append(info.value)
+        assert not any(isinstance(e, RateLimited) for e in errors[:5])
+        limited = errors[5]
+        assert isinstance(limited, RateLimited) and limited.status == 429 and limited.code == 1003
+        assert limited.retry_after
 
 
 def test_read_endpoints_over_http(client, sandbox):
@@ -181,7 +193,7 @@ def test_16_threads_50_orders_parallel_conserves_funds(client, sandbox):
     exchange = sandbox.exchange
     traders = []
     for _ in range(2):
-        trader = client.trader(Wallet.generate())
+        trader = client.trader(Wallet.generate(), pacing=False)  # a concurrency test, not a pacing one
         trader.setup_account(fund=True)
         trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
         traders.append(trader)

@@ -112,14 +112,14 @@ def test_dry_runs_send_nothing_and_send_later_unchanged(world, owner_cls):
     owner = owner_cls.generate()
     real = client.trader(owner)
     real.setup_account(fund=True)
-    dry = o2lite.Trader(client, owner, dry_run=True)
+    dry = client.trader(owner, dry_run=True)
     assert isinstance(dry, o2lite.DryRunTrader)
     registration = dry.open_session(["FUEL/USDC"], nonce_kind="parallel")
     assert registration.recipe == ("evm-personal" if owner_cls is EvmWallet else "fuel-personal")
     assert not mock.posts("/v1/session")  # nothing sent
     assert "set_session" in registration.explain()
     real.open_session(["FUEL/USDC"], nonce_kind="parallel")
-    dry.trader.session = real.session
+    dry.session = real.session
     before = len(mock.posts("/v1/session/actions"))
     prepared = [dry.place("FUEL/USDC", "Buy", "0.0110", "10") for _ in range(3)]
     assert len(mock.posts("/v1/session/actions")) == before
@@ -141,7 +141,7 @@ def test_check_names_the_wrong_field(world):
     trader.setup_account(fund=True)
     trader.open_session(["FUEL/USDC"])
     dry = o2lite.DryRunTrader(client, trader.owner)
-    dry.trader.session = trader.session
+    dry.session = trader.session
     body = json.loads(json.dumps(dry.place("FUEL/USDC", "Sell", "0.0140", "10").body))
     assert check_body(body, client=client).ok
     body["actions"][0]["actions"][1]["CreateOrder"]["side"] = "sell"

@@ -35,6 +35,7 @@ def client(mock):
 
 
 def funded(client, owner_cls=Wallet, **kw):
+    kw.setdefault("pacing", False)  # the mock has no rate limits; pacing is tested in test_pacing.py
     trader = client.trader(owner_cls.generate(), **kw)
     trader.setup_account(fund=True)
     return trader

@@ -8,13 +8,14 @@ import getpass
 import json
 import os
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from .. import Client, EvmWallet, Trader, Wallet
 from .output import Output, iso
 from ..errors import O2Error, ValidationError
 from ..market import format_units
 from ..dry_run import DryRunTrader
+from ..plans import Planner
 
 __all__ = ["load_key", "trader_of", "session_path", "COMMANDS"]
 
@@ -47,22 +48,19 @@ def session_path(key_file: str) -> str:
     return key_file + ".session.json"
 
 
-def trader_of(client: Client, args: argparse.Namespace, *, with_session: bool = False) -> Any:
+def trader_of(client: Client, args: argparse.Namespace, *,
+              with_session: bool = False) -> Union[Trader, DryRunTrader]:
     """The Trader of ``--key-file`` (a DryRunTrader with ``--dry-run``); with its saved session
     when ``with_session``."""
     wallet = load_key(args.key_file)
-    if getattr(args, "dry_run", False):
-        dry = DryRunTrader(client, wallet)
-        if with_session:
-            _load_session(dry.trader, args.key_file)
-        return dry
-    trader = Trader(client, wallet)
+    trader: Union[Trader, DryRunTrader]
+    trader = DryRunTrader(client, wallet) if getattr(args, "dry_run", False) else Trader(client, wallet)
     if with_session:
         _load_session(trader, args.key_file)
     return trader
 
 
-def _load_session(trader: Trader, key_file: str) -> None:
+def _load_session(trader: Planner, key_file: str) -> None:
     path = session_path(key_file)
     if not os.path.exists(path):
         raise ValidationError(f"no session for this key: run `o2lite session open --key-file {key_file} "

@@ -21,7 +21,7 @@ from .account import COMMANDS as ACCOUNT_COMMANDS
 from .bridge import COMMANDS as BRIDGE_COMMANDS, NO_EXCHANGE as BRIDGE_NO_EXCHANGE, add_commands as add_bridge_commands
 from .market import COMMANDS as MARKET_COMMANDS
 from .output import Output, error_line
-from .trading import COMMANDS as TRADING_COMMANDS
+from .trading import COMMANDS as TRADING_COMMANDS, DRY_RUN_COMMANDS
 from .triggers import COMMANDS as TRIGGER_COMMANDS, add_trigger_parsers
 from .watch import COMMANDS as WATCH_COMMANDS
 from ..errors import BatchIncomplete, O2Error
@@ -246,6 +246,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         _settings(args)
         target = args.target
+        if args.dry_run and args.key not in DRY_RUN_COMMANDS:
+            out.error(f"--dry-run changes nothing for `{args.key}`: it signs nothing", kind="note")
         if args.key == "sandbox":
             return _sandbox(args)
         if args.key == "demo":

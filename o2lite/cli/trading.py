@@ -11,16 +11,21 @@ import argparse
 import os
 import re
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, TypeVar, Union
 
 from .. import Client
 from .account import order_json, session_path, trader_of
 from .output import Output, iso
+from ..dry_run import DryRunTrader
 from ..errors import BatchIncomplete, O2Error, RateLimited, ValidationError
+from ..plans import Plan, Planner
 from ..signed import SignedRequest
 from ..check import check_body
+from ..trader import Trader
 
-__all__ = ["COMMANDS", "parse_duration", "resolve_order_id"]
+__all__ = ["COMMANDS", "DRY_RUN_COMMANDS", "parse_duration", "resolve_order_id"]
+
+T = TypeVar("T")
 
 _DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -38,7 +43,7 @@ def parse_duration(text: str) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-def resolve_order_id(trader: Any, market: Any, text: str) -> str:
+def resolve_order_id(trader: Planner, market: str, text: str) -> str:
     """A full order id from a full id or a unique prefix of one of your open orders."""
     raw = text.strip().lower()
     raw = raw[2:] if raw.startswith("0x") else raw
@@ -55,16 +60,23 @@ def resolve_order_id(trader: Any, market: Any, text: str) -> str:
     return str(matches[0])
 
 
-def show_prepared(out: Output, result: Any) -> bool:
-    """With ``--dry-run``: print the explained request(s) instead of a result; True if it did."""
-    requests = result if isinstance(result, list) else [result]
-    if not requests or not all(isinstance(r, SignedRequest) for r in requests):
-        return False
+def show_prepared(out: Output, requests: List[SignedRequest]) -> None:
+    """With ``--dry-run``: print the explained request(s) (``--json``: a list that ``o2lite check``
+    reads back) instead of a result."""
     if out.as_json:
         out.show([prepared_json(r) for r in requests])
+    elif not requests:
+        print("nothing to send (dry run)")
     else:
         print("\n\n".join(r.explain() for r in requests) + "\n(dry run: nothing was sent)")
-    return True
+
+
+def send_or_show(out: Output, trader: Union[Trader, DryRunTrader], plan: Plan[T]) -> Optional[T]:
+    """A Trader sends the plan (its result); a dry run prepares and shows it (``None``)."""
+    if isinstance(trader, DryRunTrader):
+        show_prepared(out, [trader.prepare(plan)])
+        return None
+    return trader.send(plan)
 
 
 def prepared_json(request: SignedRequest) -> Dict[str, Any]:
@@ -84,6 +96,13 @@ def prepared_json(request: SignedRequest) -> Dict[str, Any]:
 def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Find or create the trade account; ``--fund`` mints test tokens unless the faucet is cooling down."""
     trader = trader_of(client, args)
+    if isinstance(trader, DryRunTrader):
+        prepared = trader.setup_account(fund=args.fund)
+        out.show({"owner": prepared.owner, "trade_account_id": prepared.trade_account_id, "dry_run": True,
+                  "would_send": [{"method": m, "url": u, "body": b} for m, u, b in prepared.requests]})
+        if not out.as_json:
+            print(prepared.explain() + "\n(dry run: nothing was sent)")
+        return
     account = trader.setup_account()
     note = ""
     if args.fund:
@@ -102,9 +121,10 @@ def cmd_session_open(client: Client, args: argparse.Namespace, out: Output) -> N
     """Open a session for markets (``--parallel`` for parallel nonces on its actions)."""
     trader = trader_of(client, args)
     expiry = int(time.time()) + parse_duration(args.expiry)
-    session = trader.open_session([m.strip() for m in args.markets.split(",") if m.strip()], expiry=expiry,
-                                  nonce_kind="parallel" if args.parallel else "sequential", lane=args.lane)
-    if show_prepared(out, session):
+    plan = trader.plan_open_session([m.strip() for m in args.markets.split(",") if m.strip()], expiry=expiry,
+                                    nonce_kind="parallel" if args.parallel else "sequential", lane=args.lane)
+    session = send_or_show(out, trader, plan)
+    if session is None:
         return
     trader.save_session(session_path(args.key_file))
     _show_session(out, session, client)
@@ -121,7 +141,7 @@ def _show_session(out: Output, session: Any, client: Client) -> None:
 
 def cmd_session_show(client: Client, args: argparse.Namespace, out: Output) -> None:
     """The saved session of ``--key-file``."""
-    _show_session(out, trader_of(client, args, with_session=True).session, client)
+    _show_session(out, trader_of(client, args, with_session=True)._session(), client)
 
 
 def cmd_session_close(client: Optional[Client], args: argparse.Namespace, out: Output) -> None:
@@ -138,9 +158,10 @@ def cmd_session_close(client: Optional[Client], args: argparse.Namespace, out: O
 def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Place one order (human price and quantity)."""
     trader = trader_of(client, args, with_session=True)
-    result = trader.place(args.pair, args.side, args.price, args.quantity, args.type, max_price=args.max_price,
-                          min_price=args.min_price, round=args.round)
-    if show_prepared(out, result):
+    result = send_or_show(out, trader, trader.plan_place(args.pair, args.side, args.price, args.quantity, args.type,
+                                                         max_price=args.max_price, min_price=args.min_price,
+                                                         round=args.round))
+    if result is None:
         return
     out.show({"tx_id": result.tx_id, "orders": [order_json(o) for o in result.orders]},
              [(out.id(o.order_id), o.side, o.price_human, o.quantity_human, o.filled_human, o.state)
@@ -150,9 +171,9 @@ def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> No
 def cmd_order_cancel(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Cancel one order by id or unique prefix."""
     trader = trader_of(client, args, with_session=True)
-    order_id = resolve_order_id(getattr(trader, "trader", trader), args.pair, args.order_id)
-    result = trader.cancel(order_id, args.pair)
-    if show_prepared(out, result):
+    order_id = resolve_order_id(trader, args.pair, args.order_id)
+    result = send_or_show(out, trader, trader.plan_cancel(order_id, args.pair))
+    if result is None:
         return
     out.show({"tx_id": result.tx_id, "cancelled": order_id}, [(out.id(order_id), out.id(result.tx_id))],
              ("cancelled", "tx"))
@@ -161,13 +182,14 @@ def cmd_order_cancel(client: Client, args: argparse.Namespace, out: Output) -> N
 def cmd_order_cancel_all(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Cancel every open order in a market, five per request, paced; reports partial progress."""
     trader = trader_of(client, args, with_session=True)
+    if isinstance(trader, DryRunTrader):
+        show_prepared(out, trader.cancel_all(args.pair))
+        return
     try:
-        results = getattr(trader, "trader", trader).cancel_all(args.pair)
+        results = trader.cancel_all(args.pair)
     except BatchIncomplete as exc:
         _report_partial(out, exc)
         raise
-    if show_prepared(out, results):
-        return
     out.show({"tx_ids": [r.tx_id for r in results]}, [(out.id(r.tx_id),) for r in results] or [("(nothing open)",)],
              ("tx",))
 
@@ -181,8 +203,9 @@ def _report_partial(out: Output, exc: BatchIncomplete) -> None:
 
 def cmd_settle(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Settle a market's unlocked funds back to the trade account."""
-    result = trader_of(client, args, with_session=True).settle(args.pair)
-    if show_prepared(out, result):
+    trader = trader_of(client, args, with_session=True)
+    result = send_or_show(out, trader, trader.plan_settle(args.pair))
+    if result is None:
         return
     out.show({"tx_id": result.tx_id}, [(out.id(result.tx_id),)], ("tx",))
 
@@ -191,8 +214,9 @@ def cmd_withdraw(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Withdraw to the owner or ``--to`` (human amount)."""
     trader = trader_of(client, args)
     to = {"Address": args.to} if args.to else None
-    result = trader.withdraw(args.asset, args.amount, to, nonce_kind="parallel" if args.parallel else "sequential")
-    if show_prepared(out, result):
+    plan = trader.plan_withdraw(args.asset, args.amount, to, nonce_kind="parallel" if args.parallel else "sequential")
+    result = send_or_show(out, trader, plan)
+    if result is None:
         return
     out.show({"tx_id": result.tx_id, "asset": args.asset, "amount": args.amount},
              [(out.id(result.tx_id), args.amount, args.asset)], ("tx", "amount", "asset"))
@@ -215,6 +239,10 @@ def cmd_check(client: Optional[Client], args: argparse.Namespace, out: Output) -
         raise O2Error(f"{len(report.problems)} problem(s) in {args.file}")
 
 
+#: The commands that sign, which ``--dry-run`` prepares instead of sending.
+DRY_RUN_COMMANDS = frozenset({"setup", "session open", "order place", "order cancel", "order cancel-all", "settle",
+                              "withdraw", "order trigger", "order oco", "order cancel-trigger",
+                              "order cancel-triggers"})
 COMMANDS = {"check": cmd_check, "setup": cmd_setup, "session open": cmd_session_open, "session show": cmd_session_show,
             "session close": cmd_session_close, "order place": cmd_order_place, "order cancel": cmd_order_cancel,
             "order cancel-all": cmd_order_cancel_all, "settle": cmd_settle, "withdraw": cmd_withdraw}

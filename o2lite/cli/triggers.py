@@ -10,10 +10,13 @@ module's ``order place`` handles the command and passes a plain order on to
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from .. import Client
+from ..dry_run import DryRunTrader
 from ..errors import BatchIncomplete, ValidationError
+from ..models import TxResult
+from ..signed import SignedRequest
 from ..trigger_models import TriggerOrder
 from ..triggers import TriggerSpec
 from .account import order_json, trader_of
@@ -56,10 +59,12 @@ def add_trigger_parsers(order: Any, place: argparse.ArgumentParser,
         "pair")
 
 
-def _real(trader: Any) -> Any:
-    """The Trader under a DryRunTrader (for reads, and for multi-request helpers whose requests
-    a dry run prepares one by one)."""
-    return getattr(trader, "trader", trader)
+def _shown(out: Output, result: Union[TxResult, SignedRequest]) -> None:
+    """A dry run's prepared request, or what a Trader's request did."""
+    if isinstance(result, SignedRequest):
+        show_prepared(out, [result])
+    else:
+        _show_tx(out, result)
 
 
 def _show_tx(out: Output, result: Any) -> None:
@@ -81,8 +86,7 @@ def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> No
                                         take_profit=args.take_profit, stop_loss=args.stop_loss,
                                         slippage_bps=args.slippage_bps, max_price=args.max_price,
                                         min_price=args.min_price)
-    if not show_prepared(out, result):
-        _show_tx(out, result)
+    _shown(out, result)
 
 
 def cmd_order_trigger(client: Client, args: argparse.Namespace, out: Output) -> None:
@@ -90,8 +94,7 @@ def cmd_order_trigger(client: Client, args: argparse.Namespace, out: Output) -> 
     trader = trader_of(client, args, with_session=True)
     spec = TriggerSpec(args.trigger_price, limit_price=args.limit_price, slippage_bps=args.slippage_bps)
     result = trader.place_trigger(args.pair, args.side, spec, args.quantity, parent=args.parent)
-    if not show_prepared(out, result):
-        _show_tx(out, result)
+    _shown(out, result)
 
 
 def cmd_order_oco(client: Client, args: argparse.Namespace, out: Output) -> None:
@@ -99,8 +102,7 @@ def cmd_order_oco(client: Client, args: argparse.Namespace, out: Output) -> None
     trader = trader_of(client, args, with_session=True)
     result = trader.place_oco(args.pair, args.side, args.first_price, args.second_price, args.quantity,
                               parent=args.parent, slippage_bps=args.slippage_bps)
-    if not show_prepared(out, result):
-        _show_tx(out, result)
+    _shown(out, result)
 
 
 def _trigger_json(t: TriggerOrder, parent: Optional[str] = None) -> Dict[str, Any]:
@@ -114,7 +116,7 @@ def _trigger_json(t: TriggerOrder, parent: Optional[str] = None) -> Dict[str, An
 
 def cmd_order_active(client: Client, args: argparse.Namespace, out: Output) -> None:
     """``GET /v1/orders/active``: resting orders, each followed by its triggers, then standalone triggers."""
-    account = args.account or _real(trader_of(client, args))._account()
+    account = args.account or trader_of(client, args)._account()
     page = client.orders.active(args.pair, account)
     rows: List[Any] = []
     for entry in page.orders:
@@ -138,26 +140,31 @@ def cmd_order_cancel_trigger(client: Client, args: argparse.Namespace, out: Outp
     raw = (raw[2:] if raw.startswith("0x") else raw).rstrip("…").rstrip(".")
     if not raw or any(c not in "0123456789abcdef" for c in raw):
         raise ValidationError(f"a trigger id is hex (a prefix is enough), got {args.trigger_id[:20]!r}")
-    matches = [t.order_id for t in _real(trader).active_orders(args.pair).triggers if t.order_id[2:].startswith(raw)]
+    matches = [t.order_id for t in trader.active_orders(args.pair).triggers if t.order_id[2:].startswith(raw)]
     if len(matches) != 1:
         raise ValidationError(f"{args.trigger_id[:20]} matches {len(matches)} active triggers of yours"
                               + (": give more digits" if matches else ""))
     result = trader.cancel_trigger(matches[0], args.pair)
-    if not show_prepared(out, result):
-        out.show({"tx_id": result.tx_id, "cancelled": matches[0]}, [(out.id(matches[0]), out.id(result.tx_id))],
-                 ("cancelled trigger", "tx"))
+    if isinstance(result, SignedRequest):
+        show_prepared(out, [result])
+        return
+    out.show({"tx_id": result.tx_id, "cancelled": matches[0]}, [(out.id(matches[0]), out.id(result.tx_id))],
+             ("cancelled trigger", "tx"))
 
 
 def cmd_order_cancel_triggers(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Cancel every active trigger of yours in a market, five per request."""
+    trader = trader_of(client, args, with_session=True)
+    if isinstance(trader, DryRunTrader):
+        show_prepared(out, trader.cancel_all_triggers(args.pair))
+        return
     try:
-        results = _real(trader_of(client, args, with_session=True)).cancel_all_triggers(args.pair)
+        results = trader.cancel_all_triggers(args.pair)
     except BatchIncomplete as exc:
         out.error(f"{len(exc.landed)} request(s) landed; the rest was not sent", kind="partial")
         raise
-    if not show_prepared(out, results):
-        out.show({"tx_ids": [r.tx_id for r in results]},
-                 [(out.id(r.tx_id),) for r in results] or [("(no active triggers)",)], ("tx",))
+    out.show({"tx_ids": [r.tx_id for r in results]},
+             [(out.id(r.tx_id),) for r in results] or [("(no active triggers)",)], ("tx",))
 
 
 COMMANDS = {"order place": cmd_order_place, "order trigger": cmd_order_trigger, "order oco": cmd_order_oco,

@@ -1,0 +1,163 @@
+"""Pacing (issue 21): at most N requests in any window, shared by every signed call of an owner,
+and a 429 answered by resending the identical signed bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import responses
+
+import o2lite
+from o2lite import Wallet
+from o2lite.errors import BatchIncomplete, RateLimited
+from o2lite.pacing import MAX_WAIT, RateWindow, send_paced
+from o2lite.sandbox import Exchange, Sandbox
+
+from .exchange_mock import SANDBOX
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert len(self.slept) < 1000, "the window keeps sleeping slivers"
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_at_most_n_in_any_window_counting_from_when_each_request_finished():
+    t = FakeTime()
+    window = RateWindow(5, 1.0, clock=t.clock, sleep=t.sleep)
+    spans = []
+    for _ in range(12):
+        with window.slot():
+            start = t.now
+            t.now += 0.05  # the request takes 50 ms
+            spans.append((start, t.now))
+    for i in range(len(spans) - 5):
+        # the sixth request after any one starts only a full window after that one finished
+        assert spans[i + 5][0] - spans[i][1] >= 1.0 - 1e-9
+    assert spans[4][0] == pytest.approx(0.2)  # the first five went at once
+    assert t.now < 3.0  # …and nobody waited longer than needed
+
+
+def test_a_token_bucket_burst_is_not_what_the_window_allows():
+    t = FakeTime()
+    window = RateWindow(5, 1.0, clock=t.clock, sleep=t.sleep)
+    starts = []
+    for _ in range(10):
+        with window.slot():
+            starts.append(t.now)
+    # a bucket of 5 refilling 5/s would start the sixth 0.2 s in: ten in 1.2 s, refused by the exchange
+    assert starts[5] >= 1.0 and starts[9] >= 1.0
+
+
+def _limited(retry_after):
+    return RateLimited("Rate limit exceeded", status=429, code=1003, retry_after=retry_after)
+
+
+def test_send_paced_resends_after_retry_after_then_gives_up():
+    t = FakeTime()
+    calls = []
+
+    def refused():
+        calls.append(t.now)
+        raise _limited(0.4)
+
+    with pytest.raises(RateLimited):
+        send_paced(refused, None, resends=3, sleep=t.sleep)
+    assert len(calls) == 4 and t.slept == [0.4] * 3
+    t.slept.clear()
+    answers = [_limited(None), _limited(10_000.0), "ok"]
+
+    def flaky():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert send_paced(flaky, None, per=1.0, sleep=t.sleep) == "ok"
+    assert t.slept == [1.0, MAX_WAIT]  # no Retry-After: one window; a huge one: capped
+
+
+def test_a_429_is_answered_by_the_identical_signed_bytes():
+    exchange = Exchange()
+    sent, refused = [], [2]  # refuse the second signed action request, once
+
+    def serve(request):
+        url = urlsplit(request.url)
+        if url.path == "/v1/session/actions":
+            sent.append(request.body)
+            if len(sent) == refused[0]:
+                return 429, {"Retry-After": "0.01"}, json.dumps({"code": 1003, "message": "Rate limit exceeded"})
+        body = json.loads(request.body) if request.body else None
+        status, payload, headers = exchange.handle(request.method, url.path, dict(parse_qsl(url.query)),
+                                                   request.headers, body)
+        return status, headers, json.dumps(payload)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for method in ("GET", "POST", "PUT"):
+            rsps.add_callback(method, re.compile(re.escape(SANDBOX) + r"/.*"), callback=serve)
+        with o2lite.Client(SANDBOX) as client:
+            trader = client.trader(Wallet.generate())
+            trader.setup_account(fund=True)
+            trader.open_session(["FUEL/USDC"])  # sequential nonces: a resend must reuse the same one
+            first = trader.place("FUEL/USDC", "Buy", "0.0110", "10")
+            second = trader.place("FUEL/USDC", "Buy", "0.0110", "11")
+    assert len(sent) == 3 and sent[1] == sent[2]  # the same bytes, same nonce, same signature
+    assert first.tx_id != second.tx_id and len(second.orders) == 1
+
+
+def test_place_then_batch_share_one_window_against_the_rate_limited_sandbox():
+    with Sandbox(rate_limits=True) as sx, o2lite.Client(sx.url) as client:
+        trader = client.trader(Wallet.generate())
+        trader.setup_account(fund=True)
+        trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
+        for i in range(3):
+            trader.place("FUEL/USDC", "Buy", "0.0110", str(10 + i), settle_first=False)
+        batch = trader.batch()
+        for i in range(12):
+            batch.place("FUEL/USDC", "Buy", "0.0110", str(20 + i))
+        results = batch.send()  # 3 requests right after 4 signed ones: paced, never refused
+        assert len(results) == 3
+        assert len(trader.cancel_all("FUEL/USDC")) == 3  # 15 open orders, five per request
+
+
+def test_a_batch_that_stays_refused_is_incomplete_and_says_what_landed():
+    exchange = Exchange()
+    count = [0]
+
+    def serve(request):
+        url = urlsplit(request.url)
+        if url.path == "/v1/session/actions":
+            count[0] += 1
+            if count[0] > 1:
+                return 429, {"Retry-After": "0.001"}, json.dumps({"code": 1003, "message": "Rate limit exceeded"})
+        body = json.loads(request.body) if request.body else None
+        status, payload, headers = exchange.handle(request.method, url.path, dict(parse_qsl(url.query)),
+                                                   request.headers, body)
+        return status, headers, json.dumps(payload)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for method in ("GET", "POST", "PUT"):
+            rsps.add_callback(method, re.compile(re.escape(SANDBOX) + r"/.*"), callback=serve)
+        with o2lite.Client(SANDBOX) as client:
+            trader = client.trader(Wallet.generate(), pacing=False)
+            trader.setup_account(fund=True)
+            trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
+            batch = trader.batch()
+            for i in range(7):
+                batch.place("FUEL/USDC", "Buy", "0.0110", str(10 + i))
+            with pytest.raises(BatchIncomplete) as info:
+                batch.send()
+    assert len(info.value.landed) == 1 and len(info.value.not_sent) == 1
+    assert isinstance(info.value.cause, RateLimited)
+    assert count[0] == 1 + 1 + o2lite.pacing.RESENDS  # one landed, then one request tried 1 + RESENDS times
