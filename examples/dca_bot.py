@@ -5,6 +5,7 @@ then prints the average cost so far from your own fills (`trader.pnl`).
 """
 import argparse
 import contextlib
+import os
 import time
 from decimal import Decimal
 
@@ -12,7 +13,8 @@ import o2lite
 from o2lite.sandbox import Sandbox
 
 parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--url", help="an O2 base URL (default: an embedded sandbox)")
+parser.add_argument("--url", default=os.environ.get("O2LITE_URL"),
+                    help="an O2 base URL, e.g. a sandbox you started (env O2LITE_URL; default: embedded)")
 parser.add_argument("--network", help="testnet or devnet instead")
 parser.add_argument("--rounds", type=int, default=3)
 parser.add_argument("--every", type=float, default=0.2, help="seconds between rounds")

@@ -1,11 +1,14 @@
-"""Parallel nonces: many threads placing orders at once, no nonce collisions, no waiting.
+"""Parallel nonces: many threads placing orders at once, no nonce collisions.
 
 With sequential nonces every order waits for the previous one (one counter per account). With
-parallel nonces each request carries its own slot of a bitmap window, so threads do not queue.
-The session is registered the proven way (sequential), its actions then use parallel nonces.
+parallel nonces each request carries its own slot of a bitmap window, so threads do not queue
+on a nonce. They still share the owner's rate limit (5 requests in any second): o2lite paces
+them, so none is refused. The session is registered the proven way (sequential), its actions
+then use parallel nonces.
 """
 import argparse
 import contextlib
+import os
 import threading
 import time
 
@@ -13,7 +16,8 @@ import o2lite
 from o2lite.sandbox import Sandbox
 
 parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--url", help="an O2 base URL (default: an embedded sandbox)")
+parser.add_argument("--url", default=os.environ.get("O2LITE_URL"),
+                    help="an O2 base URL, e.g. a sandbox you started (env O2LITE_URL; default: embedded)")
 parser.add_argument("--network", help="testnet or devnet instead")
 parser.add_argument("--threads", type=int, default=4)
 parser.add_argument("--orders", type=int, default=5, help="orders per thread")
@@ -22,7 +26,7 @@ args = parser.parse_args()
 with contextlib.ExitStack() as stack:
     client = stack.enter_context(o2lite.Client(args.network or args.url or stack.enter_context(Sandbox()).url))
     trader = client.trader(o2lite.Wallet.generate())
-    trader.setup_account(fund=True)
+    account = trader.setup_account(fund=True)
     trader.open_session(["FUEL/USDC"], nonce_kind="parallel")
 
     def worker(index: int) -> None:
@@ -39,7 +43,7 @@ with contextlib.ExitStack() as stack:
     elapsed = time.monotonic() - started
     placed = len(trader.open_orders("FUEL/USDC"))
     print(f"{placed} orders from {args.threads} threads in {elapsed:.2f} s")
-    window = client.accounts.nonce_window(trader.trade_account_id, 0)
+    window = client.accounts.nonce_window(account, 0)
     used = sum(bin(bitmap).count("1") for bitmap in window.bitmaps.values())
     print(f"lane 0 window: {used} parallel nonces consumed, each exactly once")
     trader.cancel_all("FUEL/USDC")

@@ -5,13 +5,15 @@ runs the same steps against a real network instead (a fresh key, funded by the f
 """
 import argparse
 import contextlib
+import os
 
 import o2lite
 from o2lite.sandbox import Sandbox
 
 parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--network", help="testnet or devnet (default: an embedded sandbox)")
-parser.add_argument("--url", help="any O2 base URL, e.g. a sandbox you started yourself")
+parser.add_argument("--network", help="testnet or devnet instead")
+parser.add_argument("--url", default=os.environ.get("O2LITE_URL"),
+                    help="an O2 base URL, e.g. a sandbox you started (env O2LITE_URL; default: embedded)")
 args = parser.parse_args()
 
 with contextlib.ExitStack() as stack:
