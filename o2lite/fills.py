@@ -112,12 +112,37 @@ class PnL:
         """Realised PnL after fees (quote chain units)."""
         return self.realised - self.fees
 
+    @property
+    def position_human(self) -> Decimal:
+        """The position in base units (negative when short)."""
+        size = self.market.format_quantity(abs(self.position))
+        return -size if self.position < 0 else size
+
+    @property
+    def average_entry_human(self) -> Decimal:
+        """The average entry price in quote per base (0 when flat)."""
+        return self.market.format_price(self.average_entry)
+
+    @property
+    def realised_human(self) -> Decimal:
+        """Realised PnL before fees, in quote units."""
+        return _signed_quote(self.market, self.realised)
+
+    @property
+    def fees_human(self) -> Decimal:
+        """Every fee, valued in quote units."""
+        return _signed_quote(self.market, self.fees)
+
+    @property
+    def net_human(self) -> Decimal:
+        """Realised PnL after fees, in quote units."""
+        return _signed_quote(self.market, self.net)
+
     def human(self) -> Dict[str, Any]:
         """Every figure in human units: quote amounts, base position, price."""
-        m = self.market
-        return {"market": m.pair, "position": m.format_quantity(abs(self.position)) * (-1 if self.position < 0 else 1),
-                "average_entry": m.format_price(self.average_entry), "realised": _signed_quote(m, self.realised),
-                "fees": m.format_price(self.fees), "net": _signed_quote(m, self.net), "fills": self.fills}
+        return {"market": self.market.pair, "position": self.position_human,
+                "average_entry": self.average_entry_human, "realised": self.realised_human,
+                "fees": self.fees_human, "net": self.net_human, "fills": self.fills}
 
 
 def _signed_quote(m: Market, amount: int) -> Decimal:

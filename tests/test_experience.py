@@ -46,6 +46,10 @@ def test_pnl_by_average_cost():
     assert covered.position == 0 and covered.realised == MARKET.scale_price("2.5")  # (1.00 − 0.50) × 5
     assert covered.fees == MARKET.scale_price("0.5")  # a fee of 1 FUEL valued at 0.50
     assert covered.net == covered.realised - covered.fees and covered.human()["net"] == Decimal("2")
+    # the same *_human accessors as Order, Balance and Fill
+    assert (covered.position_human, covered.realised_human, covered.fees_human, covered.net_human) == (
+        Decimal("0"), Decimal("2.5"), Decimal("0.5"), Decimal("2"))
+    assert result.position_human == Decimal("-5") and result.average_entry_human == Decimal("1")
 
 
 @pytest.mark.parametrize("reason,receipts,message,name,error", [

@@ -1,0 +1,89 @@
+"""Dry runs as plans (issues 18 and 21): a Trader sends a plan, a DryRunTrader prepares it, and a
+dry run has the Trader's reads and session helpers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+
+import o2lite
+from o2lite import Wallet
+from o2lite.cli.main import main
+from o2lite.dry_run import DryRunTrader, PreparedSetup
+from o2lite.sandbox import Exchange, Sandbox
+from o2lite.signed import SignedRequest
+
+from .exchange_mock import SANDBOX, ExchangeMock
+
+
+@pytest.fixture
+def world():
+    exchange = Exchange()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock = ExchangeMock(rsps, exchange)
+        with o2lite.Client(SANDBOX, faucet_url=SANDBOX + "/faucet") as client:
+            yield client, mock
+
+
+def test_the_front_door_gives_each_kind_its_own_type(world):
+    client, _ = world
+    owner = Wallet.generate()
+    assert type(client.trader(owner)) is o2lite.Trader
+    assert type(client.trader(owner, dry_run=True)) is DryRunTrader
+    with pytest.raises(TypeError):
+        o2lite.Trader(client, owner, dry_run=True)  # no __new__ returning another class
+
+
+def test_setup_account_as_a_dry_run_says_what_it_would_send(world):
+    client, mock = world
+    dry = client.trader(Wallet.generate(), dry_run=True)
+    prepared = dry.setup_account(fund=True)
+    assert isinstance(prepared, PreparedSetup) and prepared.trade_account_id is None
+    assert [(m, u.rsplit("/", 2)[-2:]) for m, u, _ in prepared.requests] == [
+        ("POST", ["v1", "accounts"]), ("POST", ["sandbox.test", "faucet"])]
+    assert prepared.requests[0][2] == {"identity": {"Address": dry.owner.address}}
+    assert "would send: POST" in prepared.explain()
+    assert not mock.posts("/v1/accounts") and not mock.posts("/faucet")  # nothing was sent
+    real = client.trader(dry.owner)
+    account = real.setup_account(fund=True)
+    again = dry.setup_account(fund=True)
+    assert again.trade_account_id == account and [r[2] for r in again.requests] == [{"contract": account}]
+
+
+def test_a_dry_run_reads_and_loads_sessions_like_a_trader(world, tmp_path):
+    client, mock = world
+    real = client.trader(Wallet.generate(), pacing=False)
+    real.setup_account(fund=True)
+    real.open_session(["FUEL/USDC"], nonce_kind="parallel")
+    for i in range(7):
+        real.place("FUEL/USDC", "Buy", "0.0110", str(10 + i), settle_first=False)
+    path = str(tmp_path / "session.json")
+    real.save_session(path)
+    dry = client.trader(real.owner, dry_run=True)
+    assert dry.load_session(path).address == real.session.address
+    assert dry.balances()["USDC"].total_human == real.balances()["USDC"].total_human
+    before = len(mock.posts("/v1/session/actions"))
+    prepared = dry.cancel_all("FUEL/USDC")
+    assert all(isinstance(p, SignedRequest) for p in prepared)
+    assert [len(p.body["actions"][0]["actions"]) for p in prepared] == [5, 2]
+    assert len(mock.posts("/v1/session/actions")) == before and len(real.open_orders("FUEL/USDC")) == 7
+    assert real.send(real.plan_cancel(real.open_orders("FUEL/USDC")[0])).tx_id  # a Trader sends a plan
+
+
+def test_cli_dry_run_setup_fund_and_a_note_where_it_does_not_apply(tmp_path, capsys, monkeypatch):
+    with Sandbox() as sx:
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        key = str(tmp_path / "k.json")
+        assert main(["wallet", "new", "--out", key]) == 0
+        capsys.readouterr()
+        assert main(["--dry-run", "setup", "--fund", "--key-file", key]) == 0
+        out = capsys.readouterr()
+        assert "would send: POST" in out.out and "/faucet" in out.out and "Traceback" not in out.err
+        owner = json.load(open(key))["address"]
+        assert all(a["owner"] != owner for a in sx.exchange.accounts.values())  # nothing was created
+        assert main(["--dry-run", "--json", "setup", "--key-file", key]) == 0
+        assert json.loads(capsys.readouterr().out)["would_send"][0]["method"] == "POST"
+        assert main(["--dry-run", "markets"]) == 0
+        assert "--dry-run changes nothing for `markets`" in capsys.readouterr().err
