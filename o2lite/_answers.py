@@ -117,7 +117,7 @@ def error_from_response(
     if cls is TransactionReverted:
         info = describe_revert(raw_reason, receipts, message)
         if info is not None and info.name and info.name not in message:
-            message = f"{message}: {info}"
+            message = f"{info}: {message}"  # the cause first, the chain's wording after it
         return TransactionReverted(message, revert=info, **kw)
     if cls is NonceRejected:
         retryable = any(t in f"{message} {reason}".lower() for t in _RETRYABLE_NONCE_TEXTS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Generic, Iterable, Optional, Sequence, Tuple, TypeVar, Union
 
 from ._hex import b256_hex, to_int
@@ -25,16 +25,17 @@ from .actions import canonical_action
 from .encoding import identity_json
 from .endpoint_groups import EndpointGroups
 from .errors import ValidationError
-from .market import Market, format_units, to_decimal
+from .market import Asset, Market, format_units, to_decimal
 from .models import Order, TxResult
 from .nonce_tracks import NonceTracks, Reconciliation, check_kind, check_lane, nonce_kw, reconcile
 from .order_building import Chain, Number, OrderTypeName, Side, create_order_action, scale_amount
+from .reverts import plain_decimal
 from .session import TradeSession, warn_parallel_registration
 from .session_files import read_session, write_session
 from .signed import SignedRequest
 from .signing import Signer, Wallet
 
-__all__ = ["Plan", "Planner", "DEFAULT_SESSION_SECONDS", "MarketRef"]
+__all__ = ["Plan", "Need", "Planner", "DEFAULT_SESSION_SECONDS", "MarketRef"]
 
 T = TypeVar("T")
 DEFAULT_SESSION_SECONDS = 24 * 3600  # a session key lives one day unless told otherwise
@@ -48,12 +49,23 @@ def _send_it(request: SignedRequest) -> Any:
 
 
 @dataclass(frozen=True)
+class Need:
+    """What an operation needs from the account: ``amount`` chain units of ``asset``, ``doing``
+    saying what for (``"for Buy 1000 FUEL at 0.0012"``) — to explain a shortfall revert."""
+
+    asset: Asset
+    amount: int
+    doing: str
+
+
+@dataclass(frozen=True)
 class Plan(Generic[T]):
     """One signed operation, ready but for its nonce (see the module doc).
 
     ``build(field, value)`` signs with ``field`` (``"nonce"`` or ``"parallel_nonce"``) set to
     ``value``; ``deliver(request)`` sends that very request and returns the result. ``limit`` is
-    the rate-limit class of :data:`o2lite.pacing.LIMITS`.
+    the rate-limit class of :data:`o2lite.pacing.LIMITS`; ``need``, when known, what the
+    operation takes from the account's balance.
     """
 
     kind: str
@@ -61,6 +73,7 @@ class Plan(Generic[T]):
     limit: str
     build: Callable[[str, int], SignedRequest]
     deliver: Callable[[SignedRequest], T]
+    need: Optional[Need] = None
 
 
 class Planner(AccountViews):
@@ -224,7 +237,14 @@ class Planner(AccountViews):
                                           max_price=max_price, min_price=min_price, limit_timestamp=limit_timestamp,
                                           round=round)
         actions = [self.settle_action(), action] if settle_first else [action]
-        return self.plan_submit([{"market_id": m.market_id, "actions": actions}], collect_orders=collect_orders)
+        plan = self.plan_submit([{"market_id": m.market_id, "actions": actions}], collect_orders=collect_orders)
+        order = action["CreateOrder"]
+        chain_price, chain_quantity = int(order["price"]), int(order["quantity"])
+        doing = (f"for {order['side']} {plain_decimal(m.format_quantity(chain_quantity))} {m.base.symbol} at "
+                 f"{plain_decimal(m.format_price(chain_price))}")
+        need = Need(m.quote, m.quote_amount(chain_price, chain_quantity), doing) if order["side"] == "Buy" \
+            else Need(m.base, chain_quantity, doing)
+        return replace(plan, need=need)
 
     def plan_cancel(self, order: Union[str, Order], market: Optional[MarketRef] = None) -> Plan[TxResult]:
         """One ``CancelOrder`` (an :class:`~o2lite.models.Order` knows its market; an id needs ``market``)."""
@@ -264,7 +284,7 @@ class Planner(AccountViews):
         def build(field: str, value: int) -> SignedRequest:
             return request(self.owner, account, a.asset, chain_amount, to, amount_text=text, **nonce_kw(field, value))
 
-        return Plan(kind, lane, "owner", build, _send_it)
+        return Plan(kind, lane, "owner", build, _send_it, Need(a, chain_amount, "to withdraw"))
 
     def plan_upgrade(self) -> Plan[UpgradeResult]:
         """The account contract's upgrade (sequential nonce, plain signature); an account already

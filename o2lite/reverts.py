@@ -27,11 +27,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._parse import digits
 
-__all__ = ["RevertInfo", "describe_revert", "ERROR_ENUMS", "SIGNALS", "MISMATCHED_SELECTOR"]
+__all__ = ["RevertInfo", "describe_revert", "shortfall_message", "plain_decimal", "SHORTFALLS", "ERROR_ENUMS", "SIGNALS",
+           "MISMATCHED_SELECTOR"]
 
 MISMATCHED_SELECTOR = 123  # Sway's dispatcher: the called method does not exist on this contract
 
@@ -152,9 +154,42 @@ class RevertInfo:
     description: Optional[str]
     code: Optional[int]
 
+    @property
+    def label(self) -> str:
+        """``Error::Variant`` (or the variant or signal alone)."""
+        return "::".join(x for x in (self.error, self.name) if x)
+
     def __str__(self) -> str:
-        label = "::".join(x for x in (self.error, self.name) if x)
-        return f"{label} — {self.description}" if self.description else label
+        """The cause in plain words first, then the contract's own name for it."""
+        return f"{self.description} ({self.label})" if self.description else self.label
+
+
+#: Variants that mean "the account holds less than this needs" (order creation, withdrawal).
+SHORTFALLS = frozenset({"InvalidInputAmount", "NotEnoughBalance"})
+
+
+def shortfall_message(symbol: str, available: Optional[Decimal], needed: Decimal, doing: str,
+                      info: RevertInfo, message: str) -> str:
+    """A shortfall revert told the way a user reads it: the cause in human units, what it was
+    for, the fix, then the chain detail.
+
+    >>> info = RevertInfo("WithdrawError", "NotEnoughBalance", "", None)
+    >>> shortfall_message("USDC", Decimal("0"), Decimal("1.2"), "to withdraw", info, "Revert(1)")
+    'not enough USDC: 0 available, 1.2 needed to withdraw (deposit or fund first) — WithdrawError::NotEnoughBalance, Revert(1)'
+    """
+    have = "" if available is None else f"{plain_decimal(available)} available, "
+    return (f"not enough {symbol}: {have}{plain_decimal(needed)} needed {doing} (deposit or fund first) — "
+            f"{info.label}, {message}")
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A decimal as people write it: no exponent, no trailing zeros (``1E-7`` → ``0.0000001``).
+
+    >>> plain_decimal(Decimal("1E-7")), plain_decimal(Decimal("1200.500"))
+    ('0.0000001', '1200.5')
+    """
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _codes(text: str, receipts: Any) -> List[int]:

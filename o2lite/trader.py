@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar, Union
 
 from .accounts import UpgradeResult
@@ -36,8 +37,10 @@ from .endpoint_groups import EndpointGroups
 from .errors import O2Error, TransactionReverted, ValidationError
 from .models import Order, TxResult
 from .order_building import Chain, Number, OrderTypeName, Side
+from .market import format_units
 from .pacing import LIMITS, send_paced, window_for
-from .plans import DEFAULT_SESSION_SECONDS, MarketRef, Plan, Planner
+from .plans import DEFAULT_SESSION_SECONDS, MarketRef, Need, Plan, Planner
+from .reverts import SHORTFALLS, shortfall_message
 from .session import TradeSession
 from .signing import Signer
 from .trigger_trading import TriggerTrading
@@ -86,7 +89,28 @@ class Trader(Planner, TriggerTrading):
             request = plan.build(field, value)  # built once: every resend is these very bytes
             return send_paced(lambda: plan.deliver(request), window, per=LIMITS[plan.limit][1])
 
-        return self.nonces.run(plan.kind, plan.lane, attempt)
+        try:
+            return self.nonces.run(plan.kind, plan.lane, attempt)
+        except TransactionReverted as exc:
+            if plan.need is None or exc.revert is None or exc.revert.name not in SHORTFALLS:
+                raise
+            raise self._shortfall(exc, plan.need) from exc
+
+    def _shortfall(self, exc: TransactionReverted, need: Need) -> TransactionReverted:
+        """The revert retold: not enough of what, how much there is (one balance read), for
+        what, the fix — then the chain's words; ``revert``, ``reason`` and ``receipts`` kept."""
+        available: Optional[Decimal] = None
+        try:
+            balance = self.client.accounts.balance(need.asset.asset, contract=self._account())
+            available = format_units(balance.total_unlocked, need.asset.decimals)
+        except O2Error:
+            pass  # the explanation loses a number, not the error
+        chain = f"Revert({exc.revert.code})" if exc.revert.code is not None else "reverted on chain"
+        text = shortfall_message(need.asset.symbol, available, format_units(need.amount, need.asset.decimals),
+                                 need.doing, exc.revert, chain)
+        return TransactionReverted(text, revert=exc.revert, status=exc.status, code=exc.code, reason=exc.reason,
+                                   raw_reason=exc.raw_reason, receipts=exc.receipts, method=exc.method, url=exc.url,
+                                   body=exc.body)
 
     def pace(self, kind: str = "session") -> float:
         """Wait until one more request of limit class ``kind`` (``session``: 5/s, ``owner``:
