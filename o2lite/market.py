@@ -134,7 +134,7 @@ class Market:
         number = to_decimal(price, "price")
         scaled = _scale(number, self.quote.decimals, "price", self.quote.symbol, exact=not round)
         if scaled % self.price_step and not round:
-            raise ValidationError(f"price {number} {self.quote.symbol} is finer than {self.pair} allows: its price "
+            raise ValidationError(f"price {number:f} {self.quote.symbol} is finer than {self.pair} allows: its price "
                                   f"step is {self.format_price(self.price_step)} (pass round=True to round down)")
         return scaled - scaled % self.price_step
 
@@ -199,10 +199,10 @@ def _scale(number: Decimal, decimals: int, what: str, symbol: str, *, exact: boo
     product = _CONTEXT.multiply(number, Decimal(10) ** decimals)
     scaled = int(product.to_integral_value(rounding=decimal.ROUND_FLOOR))
     if exact and product != scaled:
-        raise ValidationError(f"{what} {number} has more decimals than {symbol} has ({decimals}): "
+        raise ValidationError(f"{what} {number:f} has more decimals than {symbol} has ({decimals}): "
                               "pass round=True to round down")
     if scaled > U64_MAX:
-        raise ValidationError(f"{what} {number} {symbol} is above the largest amount the chain can hold "
+        raise ValidationError(f"{what} {number:f} {symbol} is above the largest amount the chain can hold "
                               f"({_human(U64_MAX, decimals)} {symbol})")
     return scaled
 

@@ -47,3 +47,25 @@ def test_other_reverts_put_the_cause_before_the_contract_name():
     info = describe_revert('LogResult { results: [Ok("OrderPartiallyFilled")] }', None, "Revert(1)")
     assert str(info) == ("the PostOnly order would have taken liquidity "
                          "(OrderCreationError::OrderPartiallyFilled)")
+
+
+def test_the_command_line_speaks_flags_and_plain_numbers(tmp_path, capsys, monkeypatch):
+    from o2lite.cli.main import main
+    from o2lite.sandbox import Sandbox
+
+    with Sandbox() as sx:
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        monkeypatch.setenv("O2LITE_KEY_FILE", str(tmp_path / "k.json"))
+        assert main(["wallet", "new", "--out", str(tmp_path / "k.json")]) == 0
+        assert main(["session", "open", "--markets", "FUEL/USDC"]) == 1
+        assert "run `o2lite setup` first" in capsys.readouterr().err
+        assert main(["setup", "--fund"]) == 0 and main(["session", "open", "--markets", "FUEL/USDC"]) == 0
+        capsys.readouterr()
+        assert main(["order", "place", "FUEL/USDC", "buy", "0.0120", "0.0000000001"]) == 1
+        err = capsys.readouterr().err
+        assert "0.0000000001" in err and "E-" not in err and "add --round" in err and "round=True" not in err
+        assert main(["fills", "FUEL/USDC", "--since", "2026-12-01"]) == 0
+        assert main(["fills", "--since", "1d"]) == 0
+        with pytest.raises(SystemExit) as usage:
+            main(["fills", "--since", "last tuesday"])
+        assert usage.value.code == 2 and "a duration back from now (1d, 90m)" in capsys.readouterr().err

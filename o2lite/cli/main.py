@@ -21,7 +21,7 @@ from .account import COMMANDS as ACCOUNT_COMMANDS
 from .bridge import COMMANDS as BRIDGE_COMMANDS, NO_EXCHANGE as BRIDGE_NO_EXCHANGE, add_commands as add_bridge_commands
 from .market import COMMANDS as MARKET_COMMANDS
 from .output import Output, error_line
-from .trading import COMMANDS as TRADING_COMMANDS, DRY_RUN_COMMANDS
+from .trading import COMMANDS as TRADING_COMMANDS, DRY_RUN_COMMANDS, parse_since
 from .triggers import COMMANDS as TRIGGER_COMMANDS, add_trigger_parsers
 from .watch import COMMANDS as WATCH_COMMANDS
 from ..errors import BatchIncomplete, O2Error
@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                        ("pnl", "realised PnL by average cost")):
         cmd = add(sub, name, name, text)
         cmd.add_argument("pair", nargs="?" if name == "fills" else None, default=None)
-        cmd.add_argument("--since", type=int, help="Unix ms")
+        cmd.add_argument("--since", type=parse_since, metavar="WHEN",
+                         help="from a date or time (2026-12-01, 2026-12-01T08:00; UTC), a duration back "
+                              "from now (1d, 12h) or Unix ms")
         if name == "fills":
             cmd.add_argument("--limit", type=int, default=100)
 

@@ -95,8 +95,29 @@ class Output:
             print(f"o2lite: {kind}: {message}", file=sys.stderr)
 
 
+#: The library's words for a fix → the command line's (flags and commands, not Python).
+CLI_WORDS = (("pass round=True", "add --round"),
+             ("set one up first (Trader.setup_account(), or `o2lite setup` on the command line)",
+              "run `o2lite setup` first"),
+             ("open one first (open_session(), or `o2lite session open`)",
+              "run `o2lite session open --markets PAIR` first"),
+             ("pass market= with an order id", "give the market pair"),
+             ("run Trader.upgrade()", "upgrade the account"))
+
+
+def cli_words(text: str) -> str:
+    """``text`` with the library's fixes said as command-line flags and commands."""
+    for library, cli in CLI_WORDS:
+        text = text.replace(library, cli)
+    return text
+
+
 def error_line(exc: BaseException, url: str = "") -> str:
-    """One line naming the cause of an error and, where there is one, the fix."""
+    """One line naming the cause of an error and, where there is one, the fix (in CLI words)."""
+    return cli_words(_error_line(exc, url))
+
+
+def _error_line(exc: BaseException, url: str) -> str:
     if isinstance(exc, O2ConnectionError) and "refused" in exc.message:
         hint = " (is the sandbox running? `o2lite sandbox`)" if "127.0.0.1" in url or "localhost" in url else ""
         return f"cannot reach {url or 'the exchange'}: connection refused{hint}"

@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import time
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, TypeVar, Union
 
 from .. import Client
@@ -23,7 +24,7 @@ from ..signed import SignedRequest
 from ..check import check_body
 from ..trader import Trader
 
-__all__ = ["COMMANDS", "DRY_RUN_COMMANDS", "parse_duration", "resolve_order_id"]
+__all__ = ["COMMANDS", "DRY_RUN_COMMANDS", "parse_duration", "parse_since", "resolve_order_id"]
 
 T = TypeVar("T")
 
@@ -41,6 +42,28 @@ def parse_duration(text: str) -> int:
     if not match:
         raise ValidationError(f"a duration is a number with s, m, h, d or w (e.g. 7d), got {str(text)[:20]!r}")
     return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_since(text: str, *, now: Optional[float] = None) -> int:
+    """Unix ms from an ISO date or time (``2026-12-01``, ``2026-12-01T08:00``, UTC unless it
+    says otherwise), a duration back from now (``90m``, ``1d``), or Unix ms as is.
+
+    >>> parse_since("2026-12-01"), parse_since("1d", now=86_400.5)
+    (1796083200000, 500)
+    """
+    raw = str(text).strip()
+    if re.fullmatch(r"\d{11,}", raw):
+        return int(raw)
+    if _DURATION.match(raw) and raw[-1:] in _UNITS and raw[-1:]:
+        return int(((time.time() if now is None else now) - parse_duration(raw)) * 1000)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--since takes a date (2026-12-01), a time (2026-12-01T08:00), "
+                                         f"a duration back from now (1d, 90m) or Unix ms; got {raw[:30]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
 
 
 def resolve_order_id(trader: Planner, market: str, text: str) -> str:
