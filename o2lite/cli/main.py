@@ -75,6 +75,17 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _seconds(text: str) -> float:
+    """A non-negative number of seconds (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seconds, e.g. 60; got {text[:20]!r}") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"seconds from 0 to 86400; got {text[:20]}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every command and option)."""
     common = _common()
@@ -189,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8080)
     sandbox.add_argument("--state", help="JSON state file (survives restarts)")
     sandbox.add_argument("--no-rate-limits", action="store_true")
-    sandbox.add_argument("--faucet-cooldown", type=float, default=60.0)
+    sandbox.add_argument("--faucet-cooldown", type=_seconds, default=60.0, metavar="SECONDS",
+                         help="seconds between two faucet mints to one account (default 60)")
     sandbox.add_argument("--verbose", action="store_true")
     add(sub, "demo", "demo", "run the offline demo against an embedded sandbox")
     return p
@@ -279,6 +291,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     try:
         sandbox = Sandbox(args.host, args.port, state=args.state, rate_limits=not args.no_rate_limits,
                           faucet_cooldown=args.faucet_cooldown, verbose=args.verbose)
+    except ValueError as exc:  # a state file or an option the sandbox refuses: it says which
+        raise O2Error(str(exc)) from None
     except OSError as exc:
         raise O2Error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(f"o2lite sandbox on {sandbox.url} (faucet: {sandbox.url}/faucet, streams: ws on the same port); "

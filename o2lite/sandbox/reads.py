@@ -2,8 +2,10 @@
 
 Where sources differ, the answers follow the strictest official typed models (the Rust SDK's),
 which every official client parses: chain integers as decimal strings, the ticker as a one-item
-list, trades as ``{trades, market_id}``, bars with ``timestamp`` and buy/sell volumes. The
-aggregated endpoints speak human-scale JSON numbers. Every read runs under the exchange lock.
+list, trades as ``{trades, market_id}``, bars with ``timestamp`` and buy/sell volumes — and also
+``time`` and ``volume``, which o2-sdk 0.5.0 reads (``o2_sdk/models.py`` ``Bar.from_dict``). A
+missing required query parameter (:data:`REQUIRED`) is a 400 naming it. The aggregated
+endpoints speak human-scale JSON numbers. Every read runs under the exchange lock.
 """
 
 from __future__ import annotations
@@ -153,11 +155,13 @@ def read_routes(ex: ExchangeCore) -> Routes:
             if not start <= t["timestamp"] <= end:
                 continue
             bucket, price = t["timestamp"] // step * step, int(t["price"])
-            bar = out.setdefault(bucket, {"timestamp": bucket, "open": price, "high": price, "low": price,
-                                          "close": price, "buy_volume": 0, "sell_volume": 0})
+            bar = out.setdefault(bucket, {"timestamp": bucket, "time": bucket, "open": price, "high": price,
+                                          "low": price, "close": price, "volume": 0, "buy_volume": 0,
+                                          "sell_volume": 0})
             bar["high"], bar["low"], bar["close"] = max(bar["high"], price), min(bar["low"], price), price
             # the taker's side names the volume: a maker Sell was taken by a buyer
             bar["buy_volume" if t["side"] == "Sell" else "sell_volume"] += int(t["quantity"])
+            bar["volume"] += int(t["quantity"])  # o2-sdk 0.5.0 reads {time, volume}; the Rust SDK the rest
         return [{k: str(v) for k, v in b.items()} for _, b in sorted(out.items())][:5000]
 
     def orders(query: Mapping[str, str], **_: Any) -> Dict[str, Any]:
@@ -243,4 +247,31 @@ def read_routes(ex: ExchangeCore) -> Routes:
         ("POST", "/analytics/v1/whitelist"): whitelist, ("GET", "/analytics/v1/referral/code-info"): referral,
         ("GET", "/health"): health,
     }
-    return {key: ex.locked(route) for key, route in routes.items()}
+    return {key: ex.locked(_requiring(key, route)) for key, route in routes.items()}
+
+
+#: Query parameters a read cannot do without (PROTOCOL §5; every official client sends them):
+#: missing, the answer is 400 naming them — never an empty 200 a script learns nothing from.
+REQUIRED: Dict[Tuple[str, str], Tuple[str, ...]] = {
+    ("GET", "/v1/depth"): ("market_id", "precision"),
+    ("GET", "/v1/trades"): ("market_id", "direction", "count"),
+    ("GET", "/v1/trades_by_account"): ("market_id", "direction", "count"),
+    ("GET", "/v1/bars"): ("market_id", "from", "to", "resolution"),
+    ("GET", "/v1/orders"): ("market_id", "direction", "count"),
+    ("GET", "/v1/order"): ("market_id", "order_id"),
+}
+
+
+def _requiring(key: Tuple[str, str], route: Callable[..., Any]) -> Callable[..., Any]:
+    names = REQUIRED.get(key)
+    if not names:
+        return route
+
+    def checked(query: Mapping[str, str], **kw: Any) -> Any:
+        missing = [n for n in names if not query.get(n)]
+        if missing:
+            raise api_error(ErrorCode.INVALID_REQUEST, f"missing query parameter{'s' if len(missing) > 1 else ''} "
+                                                       f"{', '.join(missing)}: {key[0]} {key[1]} needs {', '.join(names)}")
+        return route(query, **kw)
+
+    return checked

@@ -22,6 +22,7 @@ import base64
 import itertools
 import json
 import logging
+import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,32 @@ class _Server(ThreadingHTTPServer):
         log.debug("sandbox connection from %s failed", client_address, exc_info=True)
 
 
+def _load_state(exchange: Exchange, path: str) -> None:
+    """Load a state file, or say which file is wrong and why (ValueError)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"state file {path}: its folder {folder} does not exist (create it, or choose another)")
+    if os.path.isdir(path):
+        raise ValueError(f"state file {path} is a folder: give a file name, e.g. {os.path.join(path, 'sandbox.json')}")
+    try:
+        load_file(exchange, path)
+    except OSError as exc:
+        raise ValueError(f"state file {path}: cannot read it ({exc.strerror or exc})") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"state file {path} is not a sandbox state (JSON written by `o2lite sandbox --state`): "
+                         f"{type(exc).__name__}: {str(exc)[:120]}") from exc
+
+
+def _garbled(start: bytes) -> bool:
+    """True when the first line seen so far cannot begin an HTTP request line: it starts with
+    something other than a method's letters, or holds a byte that is not printable ASCII. (Read
+    at once from what has arrived, so binary garbage is answered without waiting for a newline.)"""
+    line = start.split(b"\n", 1)[0].rstrip(b"\r")
+    if not line:
+        return False
+    return not line[:1].isalpha() or any(b < 0x20 or b > 0x7E for b in line)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "o2lite-sandbox"
     protocol_version = "HTTP/1.1"
@@ -81,6 +108,10 @@ class _Handler(BaseHTTPRequestHandler):
         if first == b"\x16":  # a TLS ClientHello: the client speaks https to an http server
             self.request_version, self.command, self.requestline = "HTTP/1.1", "", ""
             self.send_error(400, "this sandbox speaks plain HTTP: use an http:// URL")
+            return
+        if _garbled(self.rfile.peek(512)[:512]):  # type: ignore[attr-defined]
+            self.request_version, self.command, self.requestline = "HTTP/1.1", "", ""
+            self.send_error(400, "the request line is not HTTP (a method, a path, a version, in plain text)")
             return
         super().handle_one_request()
 
@@ -251,11 +282,14 @@ class Sandbox:
             raise ValueError("an in-process sandbox listens nowhere: leave host and port out")
         if not self.in_process and EMSCRIPTEN:
             raise O2Error("this Python (Pyodide) cannot listen on a socket: use Sandbox(in_process=True)")
+        cooldown = exchange_options.get("faucet_cooldown", 0.0)
+        if isinstance(cooldown, bool) or not isinstance(cooldown, (int, float)) or not 0 <= cooldown <= 86_400:
+            raise ValueError(f"faucet_cooldown must be seconds in [0, 86400], got {cooldown!r}")
         self.idle_timeout = idle_timeout
         self.exchange = exchange or Exchange(**exchange_options)
         self.state = state
         if state:
-            load_file(self.exchange, state)
+            _load_state(self.exchange, state)
         self._thread: Optional[threading.Thread] = None
         self._persist_lock = threading.Lock()
         self._httpd: Optional[_Server] = None
