@@ -99,9 +99,56 @@ def _field(body: Mapping[str, Any], name: str, report: CheckReport, read: Callab
         report.problems.append(f"{name}: {exc}")
         return None
     if value != body[name] and not isinstance(value, (bytes, int)):
-        report.problems.append(f"{name} is not canonical: the exchange rebuilds bytes from {json.dumps(body[name])[:80]}"
-                               f", o2lite would send {json.dumps(value)[:80]}")
+        where, sent, wanted = first_difference(body[name], value, name)
+        report.problems.append(f"{where} is not canonical: the exchange rebuilds bytes from {_short(sent)}, "
+                               f"o2lite would send {_short(wanted)}")
     return value
+
+
+_MISSING = "(absent)"
+
+
+def first_difference(sent: Any, canonical: Any, path: str = "") -> Tuple[str, Any, Any]:
+    """The first place two JSON values differ: ``(path, sent value, canonical value)``.
+
+    >>> first_difference({"CreateOrder": {"order_type": "spot", "side": "Buy"}},
+    ...                  {"CreateOrder": {"order_type": "Spot", "side": "Buy"}}, "action")
+    ('action.CreateOrder.order_type', 'spot', 'Spot')
+    """
+    if isinstance(sent, Mapping) and isinstance(canonical, Mapping):
+        for key in list(canonical) + [k for k in sent if k not in canonical]:
+            if sent.get(key, _MISSING) != canonical.get(key, _MISSING) or (key in sent) != (key in canonical):
+                return first_difference(sent.get(key, _MISSING), canonical.get(key, _MISSING), f"{path}.{key}")
+    elif isinstance(sent, list) and isinstance(canonical, list):
+        for index in range(max(len(sent), len(canonical))):
+            a = sent[index] if index < len(sent) else _MISSING
+            b = canonical[index] if index < len(canonical) else _MISSING
+            if a != b:
+                return first_difference(a, b, f"{path}[{index}]")
+    return path.lstrip("."), sent, canonical
+
+
+def _short(value: Any) -> str:
+    text = value if value is _MISSING else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def bodies_of(document: Any) -> List[Tuple[Mapping[str, Any], Optional[str]]]:
+    """The request bodies in a document: a body itself, or what ``--dry-run --json`` writes (one
+    prepared request, or a list of them, each with ``body`` and ``headers``); each with the owner
+    its ``O2-Owner-Id`` header names, if any."""
+    if isinstance(document, (str, bytes)):
+        document = json.loads(document)
+    items = document if isinstance(document, list) else [document]
+    out: List[Tuple[Mapping[str, Any], Optional[str]]] = []
+    for item in items:
+        if isinstance(item, Mapping) and isinstance(item.get("body"), Mapping) and "digest" in item:
+            headers = item.get("headers")
+            owner = headers.get("O2-Owner-Id") if isinstance(headers, Mapping) else None
+            out.append((item["body"], owner if isinstance(owner, str) else None))
+        else:
+            out.append((item, None))
+    return out
 
 
 def _digits(value: Any) -> str:
@@ -212,8 +259,8 @@ def _actions(body: Mapping[str, Any], report: CheckReport, client: Any, nonce: i
                 report.problems.append(f"actions[{g}].actions[{a}]: {exc.message}")
                 continue
             if not sent_as_canonical(action, canonical):
-                report.problems.append(f"actions[{g}].actions[{a}] is not canonical: sent {json.dumps(action)[:90]}, "
-                                       f"canonical {json.dumps(canonical)[:90]}")
+                where, sent, wanted = first_difference(action, canonical, f"actions[{g}].actions[{a}]")
+                report.problems.append(f"{where} is not canonical: sent {_short(sent)}, canonical {_short(wanted)}")
             calls.append(canonical_action_to_call(canonical, market, info.accounts_registry_id or bytes(32)))
     if not calls:
         report.problems.append("no readable actions")

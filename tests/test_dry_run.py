@@ -87,3 +87,23 @@ def test_cli_dry_run_setup_fund_and_a_note_where_it_does_not_apply(tmp_path, cap
         assert json.loads(capsys.readouterr().out)["would_send"][0]["method"] == "POST"
         assert main(["--dry-run", "markets"]) == 0
         assert "--dry-run changes nothing for `markets`" in capsys.readouterr().err
+
+
+def test_check_reads_what_dry_run_json_writes_and_names_the_field(tmp_path, capsys, monkeypatch):
+    with Sandbox() as sx:
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        monkeypatch.setenv("O2LITE_KEY_FILE", str(tmp_path / "k.json"))
+        assert main(["wallet", "new", "--out", str(tmp_path / "k.json")]) == 0
+        assert main(["setup", "--fund"]) == 0 and main(["session", "open", "--markets", "FUEL/USDC"]) == 0
+        capsys.readouterr()
+        for command in (["withdraw", "USDC", "1"], ["order", "place", "FUEL/USDC", "buy", "0.0120", "100"]):
+            assert main(["--dry-run", "--json", *command]) == 0
+            (tmp_path / "prepared.json").write_text(capsys.readouterr().out)
+            assert main(["check", str(tmp_path / "prepared.json")]) == 0, capsys.readouterr()
+            assert "OK" in capsys.readouterr().out
+        prepared = json.loads((tmp_path / "prepared.json").read_text())
+        prepared[0]["body"]["actions"][0]["actions"][1]["CreateOrder"]["order_type"] = "spot"
+        (tmp_path / "prepared.json").write_text(json.dumps(prepared))
+        assert main(["check", str(tmp_path / "prepared.json")]) == 1
+        shown = capsys.readouterr().out
+        assert 'actions[0].actions[1].CreateOrder.order_type is not canonical: sent "spot", canonical "Spot"' in shown

@@ -21,7 +21,7 @@ from ..dry_run import DryRunTrader
 from ..errors import BatchIncomplete, O2Error, RateLimited, ValidationError
 from ..plans import Plan, Planner
 from ..signed import SignedRequest
-from ..check import check_body
+from ..check import bodies_of, check_body
 from ..trader import Trader
 
 __all__ = ["COMMANDS", "DRY_RUN_COMMANDS", "parse_duration", "parse_since", "resolve_order_id"]
@@ -246,20 +246,27 @@ def cmd_withdraw(client: Client, args: argparse.Namespace, out: Output) -> None:
 
 
 def cmd_check(client: Optional[Client], args: argparse.Namespace, out: Output) -> None:
-    """Rebuild a request body's signing bytes, recover its signer, name what is wrong."""
+    """Rebuild a request body's signing bytes, recover its signer, name what is wrong. The file
+    holds a body, or what ``--dry-run --json`` writes (its owner taken from the header)."""
     try:
         with open(args.file) as handle:
             text = handle.read(1 << 20)
     except OSError as exc:
         raise ValidationError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    report = check_body(text, owner=args.owner, client=client)
+    try:
+        bodies = bodies_of(text)
+    except ValueError as exc:
+        raise ValidationError(f"{args.file} is not JSON: {exc}") from None
+    reports = [check_body(body, owner=args.owner or owner, client=client) for body, owner in bodies]
     if out.as_json:
-        out.show({"kind": report.kind, "ok": report.ok, "problems": report.problems, "signer": report.signer,
-                  "expected": report.expected})
+        shown = [{"kind": r.kind, "ok": r.ok, "problems": r.problems, "signer": r.signer, "expected": r.expected}
+                 for r in reports]
+        out.show(shown[0] if len(shown) == 1 else shown)
     else:
-        print(report.explain())
-    if not report.ok:
-        raise O2Error(f"{len(report.problems)} problem(s) in {args.file}")
+        print("\n\n".join(r.explain() for r in reports))
+    problems = sum(len(r.problems) for r in reports)
+    if problems:
+        raise O2Error(f"{problems} problem(s) in {args.file}")
 
 
 #: The commands that sign, which ``--dry-run`` prepares instead of sending.
