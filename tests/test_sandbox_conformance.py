@@ -113,7 +113,8 @@ SHAPES = {
     ("/v1/trades", "m"): {"trades": [TRADE], "market_id": hex_id},
     ("/v1/trades_by_account", "ma"): {"trades": [dict(TRADE, trader_side=text)], "market_id": hex_id},
     ("/v1/bars", "mb"): [{"timestamp": intstr, "open": intstr, "high": intstr, "low": intstr, "close": intstr,
-                          "buy_volume": intstr, "sell_volume": intstr}],
+                          "buy_volume": intstr, "sell_volume": intstr,
+                          "time": intstr, "volume": intstr}],  # o2-sdk 0.5.0 reads these two (issue 21)
     ("/v1/orders", "ma"): {"identity": identity, "market_id": hex_id, "orders": [ORDER]},
     ("/v1/accounts", "o"): {"trade_account_id": hex_id,
                             "trade_account": {"nonce": intstr, "owner": identity, "last_modification": integer,
@@ -181,10 +182,16 @@ def query(kinds: str, trader: Any, market: Any) -> dict:
     return out
 
 
+PAGING = {"/v1/depth": {"precision": "10"}, "/v1/trades": {"direction": "desc", "count": "50"},
+          "/v1/trades_by_account": {"direction": "desc", "count": "50"},
+          "/v1/orders": {"direction": "desc", "count": "200"}}
+
+
 @pytest.mark.parametrize("path,kinds", list(SHAPES), ids=[p for p, _ in SHAPES])
 def test_every_read_endpoint_emits_the_official_shape(world, path, kinds):
     exchange, trader, market = world
-    status, body, _ = exchange.handle("GET", path, query(kinds, trader, market), {}, None)
+    wanted = dict(query(kinds, trader, market), **PAGING.get(path, {}))  # what PROTOCOL §5 requires
+    status, body, _ = exchange.handle("GET", path, wanted, {}, None)
     assert status == 200, body
     conforms(body, SHAPES[(path, kinds)])
 

@@ -11,7 +11,7 @@ import sys
 from typing import Any, Dict, Optional, Union
 
 from .. import Client, EvmWallet, Trader, Wallet
-from .output import Output, iso
+from .output import Output, fixed, iso, owner_text, price_places
 from ..errors import O2Error, ValidationError
 from ..market import format_units
 from ..dry_run import DryRunTrader
@@ -87,7 +87,7 @@ def _save_wallet(wallet: Wallet, args: argparse.Namespace, out: Output) -> None:
     kind = "evm" if isinstance(wallet, EvmWallet) else "fuel"
     _write_private(args.out, {"kind": kind, "private_key": wallet.private_key_hex(), "address": wallet.address})
     out.show({"address": wallet.address, "kind": kind, "key_file": args.out},
-             [(wallet.address, kind, args.out)], ("address", "kind", "key file (mode 0600)"))
+             [(owner_text(wallet.address), kind, args.out)], ("address", "kind", "key file (mode 0600)"))
 
 
 def cmd_wallet_import(client: Optional[Client], args: argparse.Namespace, out: Output) -> None:
@@ -102,7 +102,7 @@ def cmd_wallet_show(client: Optional[Client], args: argparse.Namespace, out: Out
     wallet = load_key(args.key_file)
     kind = "evm" if isinstance(wallet, EvmWallet) else "fuel"
     extra = {"evm_address": wallet.evm_address} if isinstance(wallet, EvmWallet) else {}
-    out.show(dict({"address": wallet.address, "kind": kind}, **extra), [(wallet.address, kind)], ("address", "kind"))
+    out.show(dict({"address": wallet.address, "kind": kind}, **extra), [(owner_text(wallet.address), kind)], ("address", "kind"))
 
 
 def cmd_account(client: Client, args: argparse.Namespace, out: Output) -> None:
@@ -156,8 +156,8 @@ def cmd_orders(client: Client, args: argparse.Namespace, out: Output) -> None:
     account = args.account or trader_of(client, args)._account()
     orders = list(client.orders.iter_orders(m, account, is_open=True if args.open else None, max_items=args.limit))
     out.show([order_json(o) for o in orders],
-             [(out.id(o.order_id), o.side, o.price_human, o.quantity_human, o.filled_human, o.state, iso(o.timestamp))
-              for o in orders], ("order", "side", "price", "quantity", "filled", "state", "time (UTC)"))
+             [(out.id(o.order_id), o.side, fixed(o.price_human, price_places(m)), o.quantity_human, o.filled_human,
+               o.state, iso(o.timestamp)) for o in orders], ("order", "side", "price", "quantity", "filled", "state", "time (UTC)"))
 
 
 def cmd_fills(client: Client, args: argparse.Namespace, out: Output) -> None:
@@ -168,9 +168,11 @@ def cmd_fills(client: Client, args: argparse.Namespace, out: Output) -> None:
              "quantity": f.quantity, "fee": f.fee, "fee_estimated": f.fee_estimated, "price_human": str(f.price_human),
              "quantity_human": str(f.quantity_human), "fee_human": f"{f.fee_human} {f.fee_asset}",
              "timestamp": f.timestamp, "time": iso(f.timestamp)} for f in fills]
-    out.show(data, [(iso(f.timestamp), f.market.pair, f.side, f.role, f.price_human, f.quantity_human,
-                     f"{f.fee_human} {f.fee_asset}" + ("*" if f.fee_estimated else "")) for f in fills],
-             ("time (UTC)", "market", "side", "role", "price", "quantity", "fee"))
+    out.show(data, [(iso(f.timestamp), f.market.pair, f.side, f.role, fixed(f.price_human, price_places(f.market)),
+                     f.quantity_human, f"{f.fee_human} {f.fee_asset}" + ("*" if f.fee_estimated else ""))
+                    for f in fills], ("time (UTC)", "market", "side", "role", "price", "quantity", "fee"))
+    if not out.as_json and any(f.fee_estimated for f in fills):
+        print("* fee estimated from the market's fee rate: the exchange did not state it")
 
 
 def cmd_pnl(client: Client, args: argparse.Namespace, out: Output) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Sequence
 
 from .. import Client
 from .account import trader_of
-from .output import Output, iso
+from .output import UNKNOWN, Output, fixed, iso, price_places
 from ..market import Market, format_units
 
 __all__ = ["COMMANDS", "depth_rows"]
@@ -31,12 +31,12 @@ def cmd_ticker(client: Client, args: argparse.Namespace, out: Output) -> None:
     m = client.markets.get(args.pair)
     t = client.markets.ticker(m)
 
-    def fmt(v: Any) -> Any:
-        return "-" if v is None else m.format_price(v)
+    def fmt(v: Any) -> Any:  # 0 and None both mean "no trade yet"
+        return UNKNOWN if not v else fixed(m.format_price(v), price_places(m))
 
     data = {"pair": m.pair, "last_price": t.last_price, "high_24h": t.high_24h, "low_24h": t.low_24h,
             "volume_24h": t.volume_24h, "last_price_human": str(fmt(t.last_price)),
-            "volume_24h_human": "-" if t.volume_24h is None else str(m.format_quantity(t.volume_24h))}
+            "volume_24h_human": UNKNOWN if t.volume_24h is None else str(m.format_quantity(t.volume_24h))}
     out.show(data, [(m.pair, fmt(t.last_price), fmt(t.high_24h), fmt(t.low_24h), data["volume_24h_human"])],
              ("pair", "last", "high 24h", "low 24h", "volume 24h"))
 
@@ -44,11 +44,13 @@ def cmd_ticker(client: Client, args: argparse.Namespace, out: Output) -> None:
 def depth_rows(m: Market, buys: Any, sells: Any) -> List[Sequence[Any]]:
     """Bid and ask levels side by side, human units."""
     rows: List[Sequence[Any]] = []
+    places = price_places(m)
     for i in range(max(len(buys), len(sells))):
         bid = buys[i] if i < len(buys) else None
         ask = sells[i] if i < len(sells) else None
-        rows.append((m.format_quantity(bid.quantity) if bid else "", m.format_price(bid.price) if bid else "",
-                     m.format_price(ask.price) if ask else "", m.format_quantity(ask.quantity) if ask else ""))
+        rows.append((m.format_quantity(bid.quantity) if bid else "", fixed(m.format_price(bid.price), places) if bid else "",
+                     fixed(m.format_price(ask.price), places) if ask else "",
+                     m.format_quantity(ask.quantity) if ask else ""))
     return rows
 
 
@@ -82,7 +84,8 @@ def cmd_trades(client: Client, args: argparse.Namespace, out: Output) -> None:
     else:
         trades = list(client.markets.iter_trades(m, max_items=args.limit))
     out.show([trade_json(m, t) for t in trades],
-             [(iso(t.timestamp), t.side, m.format_price(t.price), m.format_quantity(t.quantity)) for t in trades],
+             [(iso(t.timestamp), t.side, fixed(m.format_price(t.price), price_places(m)), m.format_quantity(t.quantity))
+              for t in trades],
              ("time (UTC)", "maker side", "price", "quantity"))
 
 

@@ -8,6 +8,7 @@ shows them whole); a shortened id is a unique prefix the commands accept back.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import fields, is_dataclass
 from datetime import datetime, timezone
@@ -16,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..errors import O2ConnectionError, O2Error, RateLimited, SessionInvalid, SubmissionUnknown
 
-__all__ = ["Output", "iso", "short_id", "plain", "error_line", "table"]
+__all__ = ["Output", "iso", "short_id", "plain", "error_line", "table", "fixed", "price_places", "UNKNOWN", "owner_text"]
 
 ID_CHARS = 12  # "0x" + 10 hex digits: unique enough to type back, short enough for 80 columns
 
@@ -43,6 +44,14 @@ def short_id(value: Optional[str], wide: bool) -> str:
     return value if wide or len(value) <= ID_CHARS + 1 else value[:ID_CHARS] + "…"
 
 
+def owner_text(address: Optional[str]) -> str:
+    """An owner as people know it: an EVM owner (``0x`` + 24 zeros + 40 hex, PROTOCOL §6) as its
+    20-byte EVM address, a Fuel owner as is."""
+    if address and len(address) == 66 and address.lower().startswith("0x" + "0" * 24):
+        return "0x" + address[26:]
+    return address or UNKNOWN
+
+
 def plain(value: Any) -> Any:
     """JSON-ready: dataclasses without ``raw``/``market``/``asset``; Decimals as strings; big ints as strings."""
     if is_dataclass(value) and not isinstance(value, type):
@@ -57,11 +66,40 @@ def plain(value: Any) -> Any:
     return value
 
 
+WIDTH = 80  # columns a table fits by default
+UNKNOWN = "—"  # a value the exchange has not got (no trade yet, no session)
+_NUMBER = re.compile(r"^[-+]?[0-9][0-9,]*(\.[0-9]+)?( [A-Za-z]{1,12})?[*]?$")
+
+
+def fixed(value: Optional[Decimal], places: int) -> str:
+    """A number with exactly ``places`` decimals (prices at the market's precision), never an
+    exponent; ``—`` when unknown.
+
+    >>> fixed(Decimal("0.012"), 4), fixed(None, 2)
+    ('0.0120', '—')
+    """
+    if value is None:
+        return UNKNOWN
+    return f"{value.quantize(Decimal(1).scaleb(-places)) if places > 0 else value:f}"
+
+
+def price_places(m: Any) -> int:
+    """Decimals of a market's price step in human units (its price precision)."""
+    exponent = m.format_price(m.price_step).normalize().as_tuple().exponent
+    return max(-int(exponent), 0)
+
+
 def table(rows: List[Sequence[Any]], headers: Sequence[str]) -> str:
+    """Columns separated by two spaces: numbers right-aligned, text left-aligned. A single row
+    wider than :data:`WIDTH` is shown as ``header  value`` lines instead."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-                     for r in cells)
+    numeric = [all(_NUMBER.match(r[i]) or r[i] in ("", UNKNOWN, "-") for r in cells[1:]) for i in range(len(headers))]
+    if len(rows) == 1 and sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+        label = max(len(h) for h in cells[0])
+        return "\n".join(f"{h:{label}}  {v}".rstrip() for h, v in zip(cells[0], cells[1]))
+    return "\n".join("  ".join(c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                     .rstrip() for r in cells)
 
 
 class Output:
@@ -82,6 +120,10 @@ class Output:
     def id(self, value: Optional[str]) -> str:
         """An id for a table."""
         return short_id(value, self.wide)
+
+    def owner(self, address: Optional[str]) -> str:
+        """An owner for a table: an EVM owner by its EVM address (see :func:`owner_text`)."""
+        return short_id(owner_text(address), self.wide)
 
     def line(self, data: Dict[str, Any], text: str) -> None:
         """One event: a JSON object per line, or a line of text (streams)."""

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, TypeVar, Union
 
 from .. import Client
 from .account import order_json, session_path, trader_of
-from .output import Output, iso
+from .output import Output, fixed, iso, price_places
 from ..dry_run import DryRunTrader
 from ..errors import BatchIncomplete, O2Error, RateLimited, ValidationError
 from ..plans import Plan, Planner
@@ -135,9 +135,10 @@ def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:
         except (RateLimited, O2Error) as exc:
             if "cooldown" not in exc.message.lower() and not isinstance(exc, RateLimited):
                 raise
-            note = f"not funded now: the faucet is cooling down ({exc.message}); the account is ready"
+            wait = re.search(r"(\d+) s(econds?)?\b", exc.message)
+            note = "not funded: the faucet is cooling down" + (f" (try in {wait.group(1)} s)" if wait else "")
     out.show({"owner": trader.owner.address, "trade_account_id": account, "note": note},
-             [(out.id(trader.owner.address), out.id(account), note or "-")], ("owner", "trade account", "faucet"))
+             [(out.owner(trader.owner.address), out.id(account), note or "-")], ("owner", "trade account", "faucet"))
 
 
 def cmd_session_open(client: Client, args: argparse.Namespace, out: Output) -> None:
@@ -187,8 +188,8 @@ def cmd_order_place(client: Client, args: argparse.Namespace, out: Output) -> No
     if result is None:
         return
     out.show({"tx_id": result.tx_id, "orders": [order_json(o) for o in result.orders]},
-             [(out.id(o.order_id), o.side, o.price_human, o.quantity_human, o.filled_human, o.state)
-              for o in result.orders], ("order", "side", "price", "quantity", "filled", "state"))
+             [(out.id(o.order_id), o.side, fixed(o.price_human, price_places(o.market)), o.quantity_human,
+               o.filled_human, o.state) for o in result.orders], ("order", "side", "price", "quantity", "filled", "state"))
 
 
 def cmd_order_cancel(client: Client, args: argparse.Namespace, out: Output) -> None:
