@@ -27,6 +27,7 @@ from .watch import COMMANDS as WATCH_COMMANDS
 from ..errors import BatchIncomplete, O2Error
 from ..transport import NETWORKS
 from .demo import run as run_demo
+from .examples import epilog
 
 __all__ = ["main", "build_parser"]
 
@@ -57,21 +58,29 @@ def _choices_in(message: str) -> Optional[Tuple[str, List[str]]]:
     return None
 
 
-def _common() -> argparse.ArgumentParser:
+def _common(shown: bool = True) -> argparse.ArgumentParser:
     """The global options, accepted before or after the command (values default to SUPPRESS so
-    a later position never resets an earlier one)."""
+    a later position never resets an earlier one). ``shown=False``: the same options, left out
+    of a command's help (they are described once, in ``o2lite --help``)."""
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("global options")
+
+    def say(text: str) -> str:
+        return text if shown else argparse.SUPPRESS
+
     g.add_argument("--network", choices=sorted(NETWORKS), default=argparse.SUPPRESS,
-                   help="mainnet, testnet or devnet (env O2LITE_NETWORK; default testnet)")
-    g.add_argument("--url", default=argparse.SUPPRESS, help="a base URL instead, e.g. http://127.0.0.1:8080 "
-                                                           "(env O2LITE_URL)")
-    g.add_argument("--key-file", default=argparse.SUPPRESS, help="your key file (env O2LITE_KEY_FILE)")
-    g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
-    g.add_argument("--wide", action="store_true", default=argparse.SUPPRESS, help="full ids in tables")
-    g.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="read timeout in seconds (default 30)")
+                   help=say("mainnet, testnet or devnet (env O2LITE_NETWORK; default testnet)"))
+    g.add_argument("--url", default=argparse.SUPPRESS, metavar="URL",
+                   help=say("a base URL instead, e.g. http://127.0.0.1:8080 (env O2LITE_URL)"))
+    g.add_argument("--key-file", default=argparse.SUPPRESS, metavar="FILE",
+                   help=say("your key file (env O2LITE_KEY_FILE)"))
+    g.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                   help=say("machine-readable output: chain integers and human strings"))
+    g.add_argument("--wide", action="store_true", default=argparse.SUPPRESS, help=say("full ids in tables"))
+    g.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
+                   help=say("read timeout in seconds (default 30)"))
     g.add_argument("--dry-run", action="store_true", default=argparse.SUPPRESS,
-                   help="signed commands: print the explained request instead of sending it")
+                   help=say("signing commands: print the explained request instead of sending it"))
     return common
 
 
@@ -88,13 +97,17 @@ def _seconds(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every command and option)."""
-    common = _common()
-    p = Parser(prog="o2lite", description="The O2 Exchange from the command line", parents=[common])
+    common, hidden = _common(), _common(shown=False)
+    p = Parser(prog="o2lite", description="The O2 Exchange from the command line", parents=[common],
+               epilog="example:\n  o2lite sandbox &  then  o2lite --url http://127.0.0.1:8080 markets\n\n"
+                      "`o2lite COMMAND --help` shows a command's options and an example.",
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"o2lite {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     def add(parent: Any, name: str, key: str, help_text: str) -> argparse.ArgumentParser:
-        cmd = parent.add_parser(name, help=help_text, parents=[common])
+        cmd = parent.add_parser(name, help=help_text, description=help_text, parents=[hidden], epilog=epilog(key),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
         cmd.set_defaults(key=key)
         return cmd  # type: ignore[no-any-return]  # argparse's add_parser is untyped
 
@@ -106,36 +119,39 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("ticker", "a market's ticker"), ("depth", "order book depth"), ("trades", "recent trades"),
                        ("bars", "candles")):
         cmd = add(sub, name, name, text)
-        cmd.add_argument("pair", help="e.g. FUEL/USDC")
+        cmd.add_argument("pair", help="the market, e.g. FUEL/USDC")
         if name == "depth":
-            cmd.add_argument("--precision", type=int, default=1, help="level 1–18")
-            cmd.add_argument("--limit", type=int, default=10)
+            cmd.add_argument("--precision", type=int, default=1, metavar="LEVEL",
+                             help="price grouping level 1–18 (the exchange's 10^LEVEL; default 1)")
+            cmd.add_argument("--limit", type=int, default=10, metavar="N", help="levels per side (default 10)")
         if name == "trades":
-            cmd.add_argument("--limit", type=int, default=50)
+            cmd.add_argument("--limit", type=int, default=50, metavar="N", help="trades to show (default 50)")
             cmd.add_argument("--mine", action="store_true", help="only your trades (needs --key-file)")
         if name == "bars":
-            cmd.add_argument("--resolution", default="1h")
-            cmd.add_argument("--hours", type=float, default=24)
+            cmd.add_argument("--resolution", default="1h", metavar="RES",
+                             help="candle length: 1s 1m 5m 15m 30m 1h 4h 1d 1w … (default 1h)")
+            cmd.add_argument("--hours", type=float, default=24, metavar="H", help="how far back, in hours (default 24)")
     account = add(sub, "account", "account", "your trade account (--key-file, or --owner)")
-    account.add_argument("--owner", help="an owner address instead of --key-file")
+    account.add_argument("--owner", metavar="ADDRESS", help="an owner address instead of --key-file")
     balance = add(sub, "balance", "balance", "balances (--key-file, or --account / --address)")
     target = balance.add_mutually_exclusive_group()
-    target.add_argument("--account", help="a trade account id")
-    target.add_argument("--address", help="a wallet address")
+    target.add_argument("--account", metavar="ID", help="a trade account id instead of --key-file")
+    target.add_argument("--address", metavar="ADDRESS", help="a wallet address instead of --key-file")
     orders = add(sub, "orders", "orders", "your orders in a market")
-    orders.add_argument("pair")
-    orders.add_argument("--account", help="a trade account id instead of --key-file")
+    orders.add_argument("pair", help="the market, e.g. FUEL/USDC")
+    orders.add_argument("--account", metavar="ID", help="a trade account id instead of --key-file")
     orders.add_argument("--open", action="store_true", help="only open orders")
-    orders.add_argument("--limit", type=int, default=200)
+    orders.add_argument("--limit", type=int, default=200, metavar="N", help="orders to show (default 200)")
     for name, text in (("fills", "your trades: side, role, price, quantity, fee"),
                        ("pnl", "realised PnL by average cost")):
         cmd = add(sub, name, name, text)
-        cmd.add_argument("pair", nargs="?" if name == "fills" else None, default=None)
+        cmd.add_argument("pair", nargs="?" if name == "fills" else None, default=None,
+                         help="the market, e.g. FUEL/USDC" + (" (default: every market)" if name == "fills" else ""))
         cmd.add_argument("--since", type=parse_since, metavar="WHEN",
                          help="from a date or time (2026-12-01, 2026-12-01T08:00; UTC), a duration back "
                               "from now (1d, 12h) or Unix ms")
         if name == "fills":
-            cmd.add_argument("--limit", type=int, default=100)
+            cmd.add_argument("--limit", type=int, default=100, metavar="N", help="fills to show (default 100)")
 
     wallet = group("wallet", "keys")
     for action, text in (("new", "make a key file (mode 0600); prints the address only"),
@@ -144,65 +160,71 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = add(wallet, action, f"wallet {action}", text)
         if action != "show":
             cmd.add_argument("--evm", action="store_true", help="an EVM owner key")
-            cmd.add_argument("--out", required=True, help="the key file to write (never overwritten)")
+            cmd.add_argument("--out", required=True, metavar="FILE", help="the key file to write (never overwritten)")
 
     add(sub, "setup", "setup", "find or create the trade account").add_argument(
         "--fund", action="store_true", help="mint test tokens (a cooling-down faucet is not an error)")
     session = group("session", "sessions")
     opened = add(session, "open", "session open", "open a session for markets")
-    opened.add_argument("--markets", required=True, help="comma separated, e.g. FUEL/USDC,ETH/USDC")
+    opened.add_argument("--markets", required=True, metavar="PAIRS", help="comma separated, e.g. FUEL/USDC,ETH/USDC")
     opened.add_argument("--parallel", action="store_true", help="parallel nonces for its actions")
-    opened.add_argument("--lane", type=int, default=0)
+    opened.add_argument("--lane", type=int, default=0, metavar="0-4",
+                        help="which parallel-nonce lane (nonce_session_id) its actions use (default 0)")
     opened.add_argument("--expiry", default="1d", help="how long it lives: 30m, 12h, 7d … (default 1d)")
     add(session, "show", "session show", "the saved session")
     add(session, "close", "session close", "forget the saved session key")
 
     order = group("order", "orders")
     place = add(order, "place", "order place", "place an order (human price and quantity)")
-    place.add_argument("pair")
-    place.add_argument("side", type=str.capitalize, choices=["Buy", "Sell"])
-    place.add_argument("price")
-    place.add_argument("quantity")
+    place.add_argument("pair", help="the market, e.g. FUEL/USDC")
+    place.add_argument("side", type=str.capitalize, choices=["Buy", "Sell"], help="buy or sell")
+    place.add_argument("price", help="in quote units per base unit, e.g. 0.0120 (USDC per FUEL)")
+    place.add_argument("quantity", help="in base units, e.g. 1000 (FUEL)")
     place.add_argument("--type", default="Spot", choices=["Spot", "Market", "Limit", "FillOrKill", "PostOnly",
-                                                          "BoundedMarket"])
-    place.add_argument("--max-price")
-    place.add_argument("--min-price")
+                                                          "BoundedMarket"],
+                       metavar="TYPE", help="Spot (default: rests on the book), Market, Limit, FillOrKill, "
+                                            "PostOnly or BoundedMarket (with --max-price/--min-price)")
+    place.add_argument("--max-price", metavar="PRICE", help="BoundedMarket: the highest price to take (quote units)")
+    place.add_argument("--min-price", metavar="PRICE", help="BoundedMarket: the lowest price to take (quote units)")
     place.add_argument("--round", action="store_true", help="round a too-fine price/quantity down")
     cancel = add(order, "cancel", "order cancel", "cancel an order (id or unique prefix)")
-    cancel.add_argument("pair")
-    cancel.add_argument("order_id")
-    add(order, "cancel-all", "order cancel-all", "cancel every open order in a market").add_argument("pair")
+    cancel.add_argument("pair", help="the market, e.g. FUEL/USDC")
+    cancel.add_argument("order_id", help="the order id, or a unique prefix of it (as tables show it)")
+    add(order, "cancel-all", "order cancel-all", "cancel every open order in a market").add_argument(
+        "pair", help="the market, e.g. FUEL/USDC")
     add_trigger_parsers(order, place, add)
-    add(sub, "settle", "settle", "settle a market's unlocked funds").add_argument("pair")
+    add(sub, "settle", "settle", "settle a market's unlocked funds").add_argument("pair", help="the market, e.g. FUEL/USDC")
     withdraw = add(sub, "withdraw", "withdraw", "withdraw to the owner or --to")
-    withdraw.add_argument("asset")
-    withdraw.add_argument("amount")
-    withdraw.add_argument("--to", help="destination address (default: the owner)")
-    withdraw.add_argument("--parallel", action="store_true")
+    withdraw.add_argument("asset", help="a symbol (USDC) or an asset id")
+    withdraw.add_argument("amount", help="in the asset's units, e.g. 25.5")
+    withdraw.add_argument("--to", metavar="ADDRESS", help="destination address (default: the owner)")
+    withdraw.add_argument("--parallel", action="store_true", help="use a parallel nonce (a typed signature)")
 
     watch = group("watch", "live streams")
     for name in ("depth", "trades", "orders", "balances"):
         cmd = add(watch, name, f"watch {name}", f"live {name}")
         if name in ("depth", "trades"):
-            cmd.add_argument("pair")
+            cmd.add_argument("pair", help="the market, e.g. FUEL/USDC")
         if name == "depth":
-            cmd.add_argument("--levels", type=int, default=10)
-            cmd.add_argument("--precision", type=int, default=1)
-        cmd.add_argument("--count", type=int, default=0, help="stop after N events")
+            cmd.add_argument("--levels", type=int, default=10, metavar="N", help="levels per side shown (default 10)")
+            cmd.add_argument("--precision", type=int, default=1, metavar="LEVEL",
+                             help="price grouping level 1–18 (default 1)")
+        cmd.add_argument("--count", type=int, default=0, metavar="N", help="stop after N events (default: never)")
 
     add_bridge_commands(group, add)
 
     check = add(sub, "check", "check", "rebuild a request body's signed bytes and find the wrong field (after a 4000)")
     check.add_argument("file", help="the JSON body that was sent")
-    check.add_argument("--owner", help="the owner address (O2-Owner-Id) for owner operations")
+    check.add_argument("--owner", metavar="ADDRESS", help="the owner address (O2-Owner-Id) for owner operations")
     sandbox = add(sub, "sandbox", "sandbox", "serve a local sandbox exchange")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8080)
-    sandbox.add_argument("--state", help="JSON state file (survives restarts)")
-    sandbox.add_argument("--no-rate-limits", action="store_true")
+    sandbox.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8080, help="the port to listen on (default 8080; 0: any free)")
+    sandbox.add_argument("--state", metavar="FILE", help="JSON state file (survives restarts)")
+    sandbox.add_argument("--no-rate-limits", action="store_true",
+                         help="do not enforce the exchange's rate limits (on by default, as on the exchange)")
     sandbox.add_argument("--faucet-cooldown", type=_seconds, default=60.0, metavar="SECONDS",
                          help="seconds between two faucet mints to one account (default 60)")
-    sandbox.add_argument("--verbose", action="store_true")
+    sandbox.add_argument("--verbose", action="store_true", help="log every request")
     add(sub, "demo", "demo", "run the offline demo against an embedded sandbox")
     return p
 
@@ -260,7 +282,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         _settings(args)
         target = args.target
-        if args.dry_run and args.key not in DRY_RUN_COMMANDS:
+        if args.dry_run and args.key not in DRY_RUN_COMMANDS | {"bridge deposit", "bridge withdraw"}:
             out.error(f"--dry-run changes nothing for `{args.key}`: it signs nothing", kind="note")
         if args.key == "sandbox":
             return _sandbox(args)

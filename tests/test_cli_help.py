@@ -1,0 +1,44 @@
+"""Help that teaches (issue 21): every option and positional has help, every command an example,
+the global options are described once, and help fits 80 columns."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from o2lite.cli.main import build_parser
+
+
+def _leaves(parser, path=()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _leaves(child, path + (name,))
+            return
+    yield path, parser
+
+
+LEAVES = list(_leaves(build_parser()))
+
+
+@pytest.mark.parametrize("path,parser", LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_every_command_has_help_an_example_and_fits_80_columns(path, parser, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    for action in parser._actions:
+        if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction) or path[0] == "bridge":
+            continue
+        assert action.help, f"{' '.join(path)}: {action.option_strings or action.dest} has no help text"
+    text = parser.format_help()
+    if path[0] != "bridge":  # the bridge wing brings its own help
+        assert "example:\n  o2lite " in text
+    assert "--key-file FILE" not in text.split("global options")[0] or path == ()  # described once, in o2lite --help
+    assert all(len(line) <= 80 for line in text.splitlines()), [line for line in text.splitlines() if len(line) > 80]
+
+
+def test_the_global_options_are_described_once_at_the_top(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    top = build_parser().format_help()
+    assert "--key-file FILE" in top and "your key file (env O2LITE_KEY_FILE)" in top
+    leaf = dict(LEAVES)[("order", "place")].format_help()
+    assert "your key file" not in leaf and "see `o2lite --help`" in leaf
