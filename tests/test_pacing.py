@@ -161,3 +161,22 @@ def test_a_batch_that_stays_refused_is_incomplete_and_says_what_landed():
     assert len(info.value.landed) == 1 and len(info.value.not_sent) == 1
     assert isinstance(info.value.cause, RateLimited)
     assert count[0] == 1 + 1 + o2lite.pacing.RESENDS  # one landed, then one request tried 1 + RESENDS times
+
+
+def test_cli_cancel_all_right_after_placing_meets_no_429(tmp_path, capsys, monkeypatch):
+    from o2lite.cli.main import main
+
+    with Sandbox(rate_limits=True, faucet_cooldown=0) as sx:  # `o2lite sandbox` enforces the limits by default
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        monkeypatch.setenv("O2LITE_KEY_FILE", str(tmp_path / "k.json"))
+        assert main(["wallet", "new", "--out", str(tmp_path / "k.json")]) == 0
+        assert main(["setup", "--fund"]) == 0 and main(["session", "open", "--markets", "FUEL/USDC"]) == 0
+        with o2lite.Client(sx.url) as client:
+            trader = client.trader(Wallet(json.load(open(tmp_path / "k.json"))["private_key"]))
+            trader.load_session(str(tmp_path / "k.json") + ".session.json")
+            for i in range(12):  # in this process, so the CLI below starts with a full window
+                trader.place("FUEL/USDC", "Buy", "0.0110", str(10 + i), settle_first=False)
+        capsys.readouterr()
+        assert main(["order", "cancel-all", "FUEL/USDC"]) == 0, capsys.readouterr().err
+        out = capsys.readouterr()
+        assert "rate limited" not in out.err and "partial" not in out.err and out.out.count("0x") == 3
