@@ -1,15 +1,18 @@
 """Run every example against a fresh `python -m o2lite sandbox` (default settings: rate limits on,
 60 s faucet cooldown) on a free port, then against the embedded `Sandbox()`; each run bounded."""
 
+import os
 import pathlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 LIMIT = 120  # seconds per example
+ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))  # this checkout's o2lite
 
 
 def free_port() -> int:
@@ -21,7 +24,7 @@ def free_port() -> int:
 def run(script: pathlib.Path, *extra: str) -> None:
     started = time.monotonic()
     done = subprocess.run([sys.executable, str(script), *extra], capture_output=True, text=True, timeout=LIMIT,
-                          cwd=ROOT)
+                          cwd=ROOT, env=ENV)
     where = " ".join(extra) or "embedded Sandbox()"
     if done.returncode != 0 or "Traceback" in done.stderr or not done.stdout.strip():
         sys.exit(f"{script.name} against {where} failed ({done.returncode}):\n{done.stdout[-1500:]}"
@@ -31,8 +34,9 @@ def run(script: pathlib.Path, *extra: str) -> None:
 
 port = free_port()
 url = f"http://127.0.0.1:{port}"
-server = subprocess.Popen([sys.executable, "-m", "o2lite", "sandbox", "--port", str(port)], cwd=ROOT,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server can never block on it
+server = subprocess.Popen([sys.executable, "-m", "o2lite", "sandbox", "--port", str(port)], cwd=ROOT, env=ENV,
+                          stdout=log, stderr=subprocess.STDOUT)
 try:
     deadline = time.monotonic() + 30
     while True:
@@ -41,7 +45,9 @@ try:
             break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"the sandbox did not start: {server.stdout.read() if server.stdout else ''}")
+                server.kill()
+                log.seek(0)
+                sys.exit(f"the sandbox did not start: {log.read()[-2000:].decode(errors='replace')}")
             time.sleep(0.1)
     for script in EXAMPLES:
         run(script, "--url", url)
