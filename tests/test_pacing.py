@@ -180,3 +180,30 @@ def test_cli_cancel_all_right_after_placing_meets_no_429(tmp_path, capsys, monke
         assert main(["order", "cancel-all", "FUEL/USDC"]) == 0, capsys.readouterr().err
         out = capsys.readouterr()
         assert "rate limited" not in out.err and "partial" not in out.err and out.out.count("0x") == 3
+
+
+def test_threads_share_one_window_and_never_exceed_it():
+    import threading
+    import time as real_time
+
+    window = RateWindow(3, 0.05)  # real time, small window: 4 threads × 3 requests, bounded by count
+    spans, guard = [], threading.Lock()
+
+    def worker():
+        for _ in range(3):
+            with window.slot():
+                start = real_time.monotonic()
+                real_time.sleep(0.001)
+            with guard:
+                spans.append((start, real_time.monotonic()))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spans.sort()
+    assert len(spans) == 12
+    for i, (start, _) in enumerate(spans):
+        # no more than 3 requests began within any 0.05 s span (the window's own clock)
+        assert sum(1 for s, _ in spans if start <= s < start + 0.05 - 1e-3) <= 3
