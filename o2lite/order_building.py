@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from decimal import Decimal
+from math import gcd
 from typing import Any, Callable, Dict, Literal, Optional, Union
 
 from ._hex import U64_MAX
@@ -81,9 +82,14 @@ def create_order_action(m: Market, side: Side, price: Number, quantity: Number,
     chain_price = price_of(price)
     chain_quantity = to_chain(quantity, lambda v: m.scale_quantity(v, round=round))
     adjusted = m.adjust_quantity(chain_price, chain_quantity) if chain_price > 0 else chain_quantity
+    if adjusted == 0 < chain_quantity:
+        quantum = 10**m.base.decimals // gcd(chain_price, 10**m.base.decimals)  # see Market.adjust_quantity
+        raise ValidationError(f"{m.pair}: quantity {m.format_quantity(chain_quantity):f} {m.base.symbol} is too small "
+                              f"at this price: price × quantity must be a whole amount of {m.quote.symbol}, so the "
+                              f"quantity must be a multiple of {m.format_quantity(quantum):f}")
     if adjusted != chain_quantity:
-        warnings.warn(f"{m.pair}: quantity adjusted from {m.format_quantity(chain_quantity)} to "
-                      f"{m.format_quantity(adjusted)} so price × quantity is a whole quote amount "
+        warnings.warn(f"{m.pair}: quantity adjusted from {m.format_quantity(chain_quantity):f} to "
+                      f"{m.format_quantity(adjusted):f} so price × quantity is a whole quote amount "
                       "(FractionalPrice rule)", stacklevel=3)
     m.validate_order(chain_price, adjusted)
     kind = order_type.strip().lower() if isinstance(order_type, str) else None

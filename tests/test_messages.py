@@ -69,3 +69,11 @@ def test_the_command_line_speaks_flags_and_plain_numbers(tmp_path, capsys, monke
         with pytest.raises(SystemExit) as usage:
             main(["fills", "--since", "last tuesday"])
         assert usage.value.code == 2 and "a duration back from now (1d, 90m)" in capsys.readouterr().err
+
+
+def test_a_quantity_too_small_for_the_price_says_the_multiple_in_plain_decimals(trader):
+    with pytest.raises(o2lite.ValidationError) as info:
+        trader.place("FUEL/USDC", "Buy", "0.0120", "0.00000001")
+    message = info.value.message
+    assert "quantity 0.00000001 FUEL is too small" in message and "E-" not in message
+    assert "a multiple of 0.0" in message

@@ -61,7 +61,9 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53):
+    if isinstance(value, Decimal):
+        return format(value, "f")  # never an exponent: 0.00000001, not 1E-8
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return str(value)
     return value
 
@@ -89,10 +91,15 @@ def price_places(m: Any) -> int:
     return max(-int(exponent), 0)
 
 
+def _cell(value: Any) -> str:
+    """A table cell; a Decimal without an exponent (``0.00000001``, never ``1E-8``)."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
 def table(rows: List[Sequence[Any]], headers: Sequence[str]) -> str:
     """Columns separated by two spaces: numbers right-aligned, text left-aligned. A single row
     wider than :data:`WIDTH` is shown as ``header  value`` lines instead."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [[_cell(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     numeric = [all(_NUMBER.match(r[i]) or r[i] in ("", UNKNOWN, "-") for r in cells[1:]) for i in range(len(headers))]
     if len(rows) == 1 and sum(widths) + 2 * (len(widths) - 1) > WIDTH:
