@@ -40,13 +40,20 @@ with contextlib.ExitStack() as stack:
 
     stream = stack.enter_context(client.stream())
     orders = stream.orders(maker)  # every change to our orders arrives here
-    ask = quote()
-    for _ in range(args.fills):
-        taker.place(market, "Buy", o2lite.Chain(ask.price), "100", "FillOrKill")  # lifts our ask
+    stream.balances(maker).get(timeout=args.timeout)  # answered at once: both subscriptions are live
+
+    def seen(order: o2lite.models.Order, filled: bool) -> None:
+        """Wait for our order on the stream (placed, or filled); a StreamError after --timeout."""
         while True:
-            event = orders.get(timeout=args.timeout)  # a StreamError rather than waiting forever
-            if isinstance(event, o2lite.models.Order) and event.order_id == ask.order_id and event.quantity_fill:
-                print(f"filled: sold {market.format_quantity(event.quantity_fill)} FUEL")
-                break
+            event = orders.get(timeout=args.timeout)
+            if isinstance(event, o2lite.models.Order) and event.order_id == order.order_id \
+                    and (event.quantity_fill > 0 or not filled):
+                return
+
+    for _ in range(args.fills):
         ask = quote()
+        seen(ask, filled=False)  # the stream has our quote: the subscription is live
+        taker.place(market, "Buy", o2lite.Chain(ask.price), "100", "FillOrKill")  # lifts our ask
+        seen(ask, filled=True)
+        print(f"filled: sold 100 FUEL at {market.format_price(ask.price)} USDC")
     maker.cancel_all(market)
