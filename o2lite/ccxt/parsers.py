@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 import decimal
 from decimal import Decimal, InvalidOperation
+import math
+import sys
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from .._parse import digits
@@ -39,6 +41,8 @@ MarketLike = Union[CcxtMarket, Market]
 # Decimal arithmetic under a private context, so a caller's global context cannot change a result
 _EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation])
 _MS_THRESHOLD = 10**12  # below: Unix seconds (a ms timestamp passed 10^12 in Sept 2001)
+_MS_YEAR_10000 = 253_402_300_800_000  # 10000-01-01T00:00:00Z in ms: datetime's limit
+_FLOAT_MAX = Decimal(sys.float_info.max)
 
 
 def native_market(market: MarketLike) -> Market:
@@ -57,11 +61,14 @@ def _symbol(market: MarketLike) -> str:
 
 
 def _f(value: Optional[Decimal]) -> Optional[float]:
-    return None if value is None else float(value)
+    """A ccxt number: ``None`` for unknown, and for a result beyond ``float`` (never ``inf``)."""
+    number = None if value is None else float(value)
+    return number if number is None or math.isfinite(number) else None
 
 
 def _human(value: Any) -> Optional[Decimal]:
-    """A human-scale number given as text or JSON number; ``None`` when absent or unreadable."""
+    """A human-scale number given as text or JSON number; ``None`` when absent or unreadable —
+    which includes a magnitude beyond ``float``'s range (it would become ``inf``)."""
     if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, str) and len(value) > 80:
@@ -70,7 +77,7 @@ def _human(value: Any) -> Optional[Decimal]:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return number if number.is_finite() else None
+    return number if number.is_finite() and abs(number) <= _FLOAT_MAX else None
 
 
 def timestamp_ms(value: Any) -> Optional[int]:
@@ -89,10 +96,15 @@ def timestamp_ms(value: Any) -> Optional[int]:
 
 
 def iso8601(ms: Optional[int]) -> Optional[str]:
-    """``2023-11-14T22:13:20.000Z`` from ms; ``None`` for ``None``."""
-    if ms is None:
+    """``2023-11-14T22:13:20.000Z`` from ms; ``None`` for ``None`` and, as ccxt's own
+    ``iso8601``, for what is no time it can write (not an int, negative, past year 9999).
+
+    >>> iso8601(1700000000000), iso8601(10**15)
+    ('2023-11-14T22:13:20.000Z', None)
+    """
+    if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms < _MS_YEAR_10000:
         return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ms // 1000, tz=timezone.utc).replace(microsecond=ms % 1000 * 1000)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -1,0 +1,168 @@
+"""A review of o2lite.ccxt: hostile server answers, odd numbers, threads. Each test names the
+finding it pins."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import responses
+
+import o2lite
+from o2lite import Wallet
+from o2lite.ccxt import O2, BaseError, parse_ohlcv, parse_order, parse_ticker, parse_trade
+from o2lite.ccxt.parsers import iso8601, parse_market
+from o2lite.sandbox import Exchange
+
+from .test_ccxt_fixtures import load
+
+SANDBOX = "http://sandbox.test"
+PAIR = "FUEL/USDC"
+
+
+class MutatingExchange:
+    """Serves every request from a sandbox :class:`Exchange`; ``mutate(path, payload)`` may
+    rewrite a GET's answer before it is sent (a hostile server)."""
+
+    def __init__(self, rsps: responses.RequestsMock, exchange: Exchange) -> None:
+        self.exchange, self.mutate = exchange, None
+        for method in ("GET", "POST", "PUT"):
+            rsps.add_callback(method, re.compile(re.escape(SANDBOX) + r"/.*"), callback=self._serve)
+
+    def _serve(self, request):
+        url = urlsplit(request.url)
+        body = json.loads(request.body) if request.body else None
+        status, payload, headers = self.exchange.handle(request.method, url.path, dict(parse_qsl(url.query)),
+                                                        request.headers, body)
+        if self.mutate is not None and request.method == "GET":
+            payload = self.mutate(url.path, payload)
+        return status, headers, json.dumps(payload)
+
+
+def _leaves(obj, path=()):
+    """Every key path of a JSON value (the first item of each list stands for all)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _leaves(value, path + (key,))
+    elif isinstance(obj, list) and obj:
+        yield from _leaves(obj[0], path + (0,))
+    if path:
+        yield path
+
+
+def _replaced(payload, leaf, value):
+    """``payload`` with the value at ``leaf`` replaced (unchanged when that path is absent)."""
+    out = copy.deepcopy(payload)
+    cursor = out
+    try:
+        for step in leaf[:-1]:
+            cursor = cursor[step]
+        cursor[leaf[-1]]  # noqa: B018 - the path must exist
+    except (KeyError, IndexError, TypeError):
+        return payload
+    cursor[leaf[-1]] = value
+    return out
+
+
+def _finite(value) -> bool:
+    """No inf/nan float in a ccxt structure (``info`` is the server's own JSON)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for k, v in value.items() if k != "info")
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+HOSTILE_VALUES = [None, "", -1, 1.5, "x", [], {}, True, 10**15, 10**30, "1e400"]
+
+
+def test_hostile_server_answers_raise_ccxt_errors_only():
+    """Finding: a server timestamp past year 9999 (e.g. 10**15 ms) made fetch_trades,
+    fetch_orders, fetch_my_trades, fetch_order and fetch_ticker raise a raw ValueError /
+    OverflowError (datetime's), not a ccxt-style error. Every field of every answer a read
+    uses, replaced by a bounded set of hostile values: only ccxt errors, never a non-finite float."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        server = MutatingExchange(rsps, Exchange())
+        client = o2lite.Client(SANDBOX)
+        owners = [Wallet.generate() for _ in range(2)]
+        for owner in owners:
+            client.trader(owner).setup_account(fund=True)
+        maker, taker = (O2({"privateKey": o.private_key_hex()}, client=client) for o in owners)
+        maker.create_order(PAIR, "limit", "sell", 1000, 0.0125)
+        taker.create_order(PAIR, "limit", "buy", 1000, 0.0125)
+        resting = maker.create_order(PAIR, "limit", "buy", 100, 0.0110)
+        reads = {
+            "load_markets": lambda ex: ex.load_markets(True), "fetch_ticker": lambda ex: ex.fetch_ticker(PAIR),
+            "fetch_order_book": lambda ex: ex.fetch_order_book(PAIR), "fetch_trades": lambda ex: ex.fetch_trades(PAIR),
+            "fetch_ohlcv": lambda ex: ex.fetch_ohlcv(PAIR, "1m"), "fetch_balance": lambda ex: ex.fetch_balance(),
+            "fetch_orders": lambda ex: ex.fetch_orders(PAIR), "fetch_my_trades": lambda ex: ex.fetch_my_trades(PAIR),
+            "fetch_order": lambda ex: ex.fetch_order(resting["id"], PAIR),
+        }
+        key = owners[0].private_key_hex()
+
+        def ready() -> O2:
+            exchange = O2({"privateKey": key}, client=client)
+            exchange.load_markets()
+            exchange._trader()  # noqa: SLF001 - the account is found before the hostile answer
+            return exchange
+
+        escaped, calls = [], 0
+        for name, read in reads.items():
+            answers, server.mutate = {}, None
+            exchange = ready()  # reads change nothing in it but the markets, which load_markets rebuilds
+            server.mutate = lambda path, payload: answers.setdefault(path, payload)
+            read(exchange)
+            for path, answer in answers.items():
+                for leaf in _leaves(answer):
+                    for value in HOSTILE_VALUES:
+                        server.mutate = (lambda p, payload, path=path, leaf=leaf, value=value:
+                                         _replaced(payload, leaf, value) if p == path else payload)
+                        calls += 1
+                        try:
+                            result = read(exchange)
+                        except BaseError:
+                            continue
+                        except Exception as exc:  # noqa: BLE001 - what escaped is the finding
+                            escaped.append((name, path, leaf, value, f"{type(exc).__name__}: {exc}"))
+                            continue
+                        if not _finite(result):
+                            escaped.append((name, path, leaf, value, "non-finite float"))
+        server.mutate = None
+        client.close()
+    assert calls > 500
+    assert escaped == []
+
+
+@pytest.mark.parametrize("ms", [10**15, 2**64, 10**30])
+def test_timestamps_beyond_datetime_leave_datetime_none(ms):
+    """Finding: parse_trade / parse_order / parse_ticker raised datetime's ValueError (or an
+    OverflowError/OSError) for a timestamp past year 9999. As ccxt's own ``iso8601`` does,
+    ``datetime`` is ``None`` for a time it cannot write; the parsers raise nothing else."""
+    market = parse_market(load("raw", "markets")[0])
+    assert iso8601(ms) is None and iso8601(-1) is None
+    assert parse_ticker({"last_price": "1.5", "timestamp": ms}, market)["datetime"] is None
+    if ms < 2**64:  # a u64: the trade and order models accept it
+        trade = parse_trade(dict(load("raw", "trades")[0], timestamp=ms), market)
+        order = parse_order(dict(load("raw", "orders")[0], timestamp=ms), market)
+        assert (trade["timestamp"], trade["datetime"], order["datetime"]) == (ms, None, None)
+    assert iso8601(1700000000000) == "2023-11-14T22:13:20.000Z"
+
+
+@pytest.mark.parametrize("huge", ["1e400", "-1e400", 10**400])
+def test_numbers_beyond_float_are_unknown_not_infinite(huge):
+    """Finding: a human-unit value beyond float's range (a hostile ``"1e400"``) became ``inf``
+    in parse_ticker and parse_ohlcv. It is unreadable as a ccxt number: ``None`` in a ticker, a
+    refused bar."""
+    market = parse_market(load("raw", "markets")[0])
+    ticker = parse_ticker({"last_price": huge, "best_bid": "1", "base_volume": huge, "quote_volume": "5"}, market)
+    assert (ticker["last"], ticker["baseVolume"], ticker["vwap"], ticker["bid"]) == (None, None, None, 1.0)
+    with pytest.raises(o2lite.O2Error):
+        parse_ohlcv({"time": 1, "open": huge, "high": 1, "low": 1, "close": 1, "volume": 1})
+    ratio = parse_ticker({"last_price": "1", "base_volume": "1e-300", "quote_volume": "1e300"}, market)
+    assert (ratio["vwap"], ratio["baseVolume"], ratio["quoteVolume"]) == (None, 1e-300, 1e300)
