@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import numbers
 import re
 from urllib.parse import parse_qsl, urlsplit
 
@@ -166,3 +167,42 @@ def test_numbers_beyond_float_are_unknown_not_infinite(huge):
         parse_ohlcv({"time": 1, "open": huge, "high": 1, "low": 1, "close": 1, "volume": 1})
     ratio = parse_ticker({"last_price": "1", "base_volume": "1e-300", "quote_volume": "1e300"}, market)
     assert (ratio["vwap"], ratio["baseVolume"], ratio["quoteVolume"]) == (None, 1e-300, 1e300)
+
+
+class ReprFloat(float):
+    """A float whose repr is not float's: numpy 2's ``float64`` prints ``np.float64(0.1)``."""
+
+    def __repr__(self) -> str:
+        return f"np.float64({float.__repr__(self)})"
+
+
+class IndexInt:
+    """An integer that is not an ``int`` (numpy's ``int64``): registered as Integral."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __int__(self) -> int:
+        return self.value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+numbers.Integral.register(IndexInt)
+
+
+def test_numpy_style_numbers_are_read_as_the_script_wrote_them():
+    """Finding: a ``float`` subclass whose repr is not float's (numpy 2's ``np.float64``, what
+    pandas hands a script) was refused as "not a number: 'np.float64(0.1)'", and an Integral
+    that is not an ``int`` (``np.int64``) as "must be a number". Both are numbers ccxt takes."""
+    from o2lite.ccxt.order_args import order_amount, order_price, to_decimal
+    from o2lite.market import Market
+
+    m = Market.from_json(load("raw", "markets")[0])
+    assert to_decimal(ReprFloat(0.1), "amount") == to_decimal(0.1, "amount") == to_decimal("0.1", "amount")
+    assert order_amount(ReprFloat(1.23456), m) == order_amount(1.23456, m)
+    assert order_price(ReprFloat(1.5), m) == order_price(1.5, m)
+    assert to_decimal(IndexInt(5), "amount") == 5
+    with pytest.raises(o2lite.ccxt.InvalidOrder):
+        to_decimal(IndexInt(-5), "amount")

@@ -18,6 +18,7 @@ needs: exact Decimal price and quantity, and an O2 order type. Pure: no I/O.
 from __future__ import annotations
 
 import decimal
+import numbers
 from decimal import Decimal
 from collections.abc import Mapping
 from typing import Any, Dict, Optional, Tuple
@@ -34,10 +35,20 @@ _CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
 
 
 def to_decimal(value: Any, what: str) -> Decimal:
-    """A finite, positive Decimal from a float (via ``repr``), int, str or Decimal."""
-    if isinstance(value, bool) or not isinstance(value, (float, int, str, Decimal)):
+    """A finite, positive Decimal from a float (via float's shortest ``repr``), an integer
+    (``int`` or any ``numbers.Integral``, e.g. numpy's ``int64``), str or Decimal.
+
+    A float subclass is read through ``float.__repr__``: numpy 2's ``float64`` repr is
+    ``np.float64(0.1)``, and pandas hands scripts those.
+    """
+    if isinstance(value, bool) or not isinstance(value, (float, numbers.Integral, str, Decimal)):
         raise InvalidOrder(f"{what} must be a number, not {type(value).__name__}")
-    text = repr(value) if isinstance(value, float) else str(value).strip()
+    if isinstance(value, float):
+        text = float.__repr__(value)
+    elif isinstance(value, numbers.Integral):
+        text = str(int(value))
+    else:
+        text = str(value).strip()
     if len(text) > 60:
         raise InvalidOrder(f"{what} is not a number of sensible length")
     try:
