@@ -2,8 +2,9 @@
 
 - *Sequential*: one counter per account, consumed by every transaction — reverted ones too.
   A lock per (exchange, trade account), shared by every :class:`~o2lite.Trader` of the process,
-  covers read-nonce → sign → send; the cached nonce advances only on a confirmed ``tx_id`` and
-  is re-read after **any** failure.
+  covers read-nonce → sign → send; the cached next nonce, shared the same way (so one Trader's
+  send never leaves another's stale), advances only on a confirmed ``tx_id`` and is re-read
+  after **any** failure.
 - *Parallel*: a :class:`~o2lite.nonce.ParallelNonceIssuer` per lane, seated from
   ``GET /v1/accounts/window``. A nonce refused as out of window or expired (nothing ran) gets
   one single-flight resync and one retry; ``nonce already used`` resyncs and raises, because the
@@ -32,6 +33,7 @@ T = TypeVar("T")
 
 _ACCOUNT_LOCKS: Dict[Tuple[str, str], threading.Lock] = {}
 _ACCOUNT_LOCKS_GUARD = threading.Lock()
+_NEXT_SEQUENTIAL: Dict[Tuple[str, str], int] = {}  # (exchange, trade account) → next nonce, when known
 _ISSUERS: Dict[Tuple[str, str, int], ParallelNonceIssuer] = {}
 _ISSUERS_GUARD = threading.Lock()
 
@@ -77,7 +79,19 @@ class NonceTracks:
         self._client = client
         self._account = account
         self._clock = clock
-        self.sequential_nonce: Optional[int] = None  # the next sequential nonce, when known
+
+    @property
+    def sequential_nonce(self) -> Optional[int]:
+        """The account's next sequential nonce, when known (shared by every Trader of it)."""
+        return _NEXT_SEQUENTIAL.get((self._client.transport.base_url, self._account()))
+
+    @sequential_nonce.setter
+    def sequential_nonce(self, value: Optional[int]) -> None:
+        key = (self._client.transport.base_url, self._account())
+        if value is None:
+            _NEXT_SEQUENTIAL.pop(key, None)
+        else:
+            _NEXT_SEQUENTIAL[key] = value
 
     def refresh(self) -> int:
         """Re-read the sequential nonce from ``GET /v1/accounts``."""
