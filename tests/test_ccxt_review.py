@@ -206,3 +206,93 @@ def test_numpy_style_numbers_are_read_as_the_script_wrote_them():
     assert to_decimal(IndexInt(5), "amount") == 5
     with pytest.raises(o2lite.ccxt.InvalidOrder):
         to_decimal(IndexInt(-5), "amount")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from o2lite.sandbox import Sandbox
+
+    with Sandbox() as sx:
+        yield sx
+
+
+def _funded_key(sandbox) -> str:
+    owner = Wallet.generate()
+    with o2lite.Client(sandbox.url) as client:
+        client.trader(owner).setup_account(fund=True)
+    return owner.private_key_hex()
+
+
+@pytest.fixture
+def sessions_opened(monkeypatch):
+    """Counts ``Trader.open_session`` calls (each one replaces the account's session on O2)."""
+    opened = []
+    original = o2lite.trader.Trader.open_session
+
+    def counted(self, *args, **kwargs):
+        opened.append(self.trade_account_id)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(o2lite.trader.Trader, "open_session", counted)
+    return opened
+
+
+def test_threads_sharing_one_o2_open_one_session(sandbox, sessions_opened):
+    """Finding: four threads placing their first order on one O2 each opened a session, each
+    replacing the last on O2: three of four orders failed with AuthenticationError ("Invalid
+    session address"). The session is now opened once, under a lock."""
+    import threading
+
+    exchange = O2({"url": sandbox.url, "privateKey": _funded_key(sandbox)})
+    exchange.load_markets()
+    start, placed, failed = threading.Barrier(4), [], []
+
+    def place(i: int) -> None:
+        start.wait()
+        try:
+            placed.append(exchange.create_order(PAIR, "limit", "buy", 100, 0.0100 + i / 10_000)["id"])
+        except BaseError as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=place, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failed == [] and len(set(placed)) == 4 and len(sessions_opened) == 1
+    assert sorted(o["id"] for o in exchange.fetch_open_orders(PAIR)) == sorted(placed)
+    exchange.close()
+
+
+def test_two_o2_of_one_account_share_its_session(sandbox, sessions_opened):
+    """Finding: the README's "one O2 per thread" broke when the threads share an account: O2
+    keeps one session per account, so each O2 replaced the other's and every other call failed
+    with AuthenticationError. The O2 instances of one account in one process share its session."""
+    key = _funded_key(sandbox)
+    first, second = O2({"url": sandbox.url, "privateKey": key}), O2({"url": sandbox.url, "privateKey": key})
+    for _ in range(3):
+        for exchange in (first, second):
+            exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+    assert len(sessions_opened) == 1 and len(first.fetch_open_orders(PAIR)) == 6
+    assert first.cancel_all_orders(PAIR) and second.fetch_open_orders(PAIR) == []
+    first.close()
+    second.close()
+
+
+def test_two_traders_of_one_account_share_the_next_sequential_nonce():
+    """Finding (o2lite core, met through two O2 of one account): the account lock is shared by
+    every Trader of the process but the cached next nonce was each Trader's own, so after one
+    Trader's send the other signed a stale nonce and was refused (NonceRejected)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        MutatingExchange(rsps, Exchange())
+        with o2lite.Client(SANDBOX) as client:
+            owner = Wallet.generate()
+            first = client.trader(owner)
+            first.setup_account(fund=True)
+            first.open_session([PAIR])
+            second = client.trader(owner)
+            second.session = first.session
+            for _ in range(2):
+                for trader in (first, second):
+                    trader.place(PAIR, "Buy", "0.0100", "100")
+            assert len(first.open_orders(PAIR)) == 4

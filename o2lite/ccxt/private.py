@@ -3,23 +3,27 @@
 The account is found from the key on first need (never created here: use
 ``o2lite.Trader.setup_account`` or ``o2lite setup``); the first signing call opens a session
 for every market (sequential nonces — the proven path — valid one day) and reopens it when it
-nears its expiry or the exchange says it is gone. Reads map their failures as reads; signed
+nears its expiry or the exchange says it is gone. O2 keeps one session per account, so the
+session is opened under a lock and shared by every ``O2`` of that account in the process:
+threads sharing one ``O2``, or each with its own, never replace each other's session. Reads map their failures as reads; signed
 requests as ``private``, so a lost answer is :class:`O2AmbiguousSubmission`, never a
 ``NetworkError`` (see :mod:`o2lite.ccxt.errors`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from ..client import Client
 from .._hex import b256_hex
 from ..errors import SessionInvalid, ValidationError
 from ..market import Market
 from ..models import Order
+from ..session import TradeSession
 from ..order_building import OrderTypeName
 from ..signing import Wallet
 from ..trader import Trader
@@ -36,6 +40,18 @@ T = TypeVar("T")
 _SESSION_MARGIN = 60  # reopen a session that expires within this many seconds
 _DEFAULT_ORDERS = 1000  # orders read per market without a limit (pages stop early when fewer exist)
 _MAX_LIMIT = 10_000  # the largest limit a paged read accepts
+
+# The session each (exchange URL, trade account, owner) of this process signs with: O2 keeps one
+# per account, so a second one opened here would silently end the first (PROTOCOL §6).
+_SessionKey = Tuple[str, str, str]
+_SESSIONS: Dict[_SessionKey, TradeSession] = {}
+_SESSION_LOCKS: Dict[_SessionKey, threading.Lock] = {}
+_SESSION_LOCKS_GUARD = threading.Lock()
+
+
+def _session_lock(key: _SessionKey) -> threading.Lock:
+    with _SESSION_LOCKS_GUARD:
+        return _SESSION_LOCKS.setdefault(key, threading.Lock())
 
 
 class PrivateMethods:
@@ -58,51 +74,71 @@ class PrivateMethods:
         self._wallet = wallet
         self._account_id = trade_account_id
         self._trader_obj: Optional[Trader] = None
+        self._trader_lock = threading.Lock()
 
     # --- account and session ------------------------------------------------------------------
 
     def _trader(self) -> Trader:
-        """The owner's Trader, its account found on first use (a read)."""
+        """The owner's Trader, its account found on first use (a read; one per ``O2``)."""
         if self._trader_obj is not None:
             return self._trader_obj
         if self._wallet is None:
             raise AuthenticationError("this call needs the account's key: O2({'privateKey': '0x…', …})")
         wallet = self._wallet
-        account = self._account_id
-        if account is None:
-            found = self._call("read", lambda: self.client.accounts.get(owner=wallet.address))
-            if not found.exists:
-                raise AuthenticationError(f"no trade account for owner {wallet.address}: create one first "
-                                          "(o2lite.Trader.setup_account() or `o2lite setup`)")
-            account = found.trade_account_id
-        self._trader_obj = self._call("read", lambda: Trader(self.client, wallet, trade_account_id=account))
-        return self._trader_obj
+        with self._trader_lock:
+            if self._trader_obj is not None:  # another thread found it meanwhile
+                return self._trader_obj
+            account = self._account_id
+            if account is None:
+                found = self._call("read", lambda: self.client.accounts.get(owner=wallet.address))
+                if not found.exists:
+                    raise AuthenticationError(f"no trade account for owner {wallet.address}: create one first "
+                                              "(o2lite.Trader.setup_account() or `o2lite setup`)")
+                account = found.trade_account_id
+            self._trader_obj = self._call("read", lambda: Trader(self.client, wallet, trade_account_id=account))
+            return self._trader_obj
 
     @property
     def trade_account_id(self) -> Optional[str]:
         """The trade account (``None`` until a private call found it, unless configured)."""
         return self._trader_obj.trade_account_id if self._trader_obj else self._account_id
 
+    def _session_key(self, trader: Trader) -> _SessionKey:
+        return (self.client.transport.base_url, trader.trade_account_id or "", trader.owner.address.lower())
+
     def _trading(self) -> Trader:
-        """The Trader with a live session over every market (opened here when needed)."""
+        """The Trader with a live session over every market: the process's session of this
+        account when it covers them, else one opened here (under the account's lock)."""
         trader = self._trader()
-        session = trader.session
-        if session is None or session.expiry < time.time() + _SESSION_MARGIN:
+        key = self._session_key(trader)
+        with _session_lock(key):
             self.load_markets()
             markets = list(self._selected(None))
-            self._call("private", lambda: trader.open_session(markets))
+            wanted = {m.contract_id for m in markets}
+            for session in (trader.session, _SESSIONS.get(key)):
+                if (session is not None and session.expiry >= time.time() + _SESSION_MARGIN
+                        and wanted <= set(session.contract_ids)):
+                    trader.session = _SESSIONS[key] = session
+                    return trader
+            _SESSIONS[key] = self._call("private", lambda: trader.open_session(markets))
         return trader
 
     def _sign(self, operation: Callable[[Trader], T]) -> T:
         """Run a signed ``operation``; a session the exchange no longer knows is dropped, so the
         next call opens a fresh one (the refused request did not run)."""
         trader = self._trading()
+        used = trader.session
         try:
             result: T = self._call("private", lambda: operation(trader))
             return result
         except AuthenticationError as exc:
             if isinstance(exc.__cause__, SessionInvalid):
-                trader.session = None
+                key = self._session_key(trader)
+                with _session_lock(key):
+                    if trader.session is used:
+                        trader.session = None
+                    if _SESSIONS.get(key) is used:
+                        del _SESSIONS[key]
             raise
 
     # --- balance ------------------------------------------------------------------------------
