@@ -78,7 +78,8 @@ class O2(PrivateMethods):
 
     Construction does no I/O. Private calls find the account on first need and open a session
     (sequential nonces, all markets, one day) the first time they sign; O2 keeps one session per
-    account, so this replaces any other. Not thread-safe: use one ``O2`` per thread.
+    account, so this replaces one opened elsewhere; the ``O2`` instances of one account in this
+    process share theirs, and threads may share an ``O2`` (its session is opened under a lock).
     """
 
     id = "o2"
