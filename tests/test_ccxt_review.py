@@ -296,3 +296,49 @@ def test_two_traders_of_one_account_share_the_next_sequential_nonce():
                 for trader in (first, second):
                     trader.place(PAIR, "Buy", "0.0100", "100")
             assert len(first.open_orders(PAIR)) == 4
+
+
+def test_a_lost_session_answer_leaves_the_order_unsent_and_retryable(sandbox, monkeypatch):
+    """Finding: when opening the session (the first signing call's first step) got no answer,
+    create_order raised O2AmbiguousSubmission — "the order may have landed" — though the order
+    was never sent. Nothing of the call is pending: a NetworkError (retrying is safe; the next
+    call opens a fresh session), and the retry places the order once."""
+    from o2lite.ccxt import NetworkError, O2AmbiguousSubmission
+    from o2lite.errors import SubmissionUnknown
+
+    exchange = O2({"url": sandbox.url, "privateKey": _funded_key(sandbox)})
+    original = o2lite.trader.Trader.open_session
+
+    def lost(self, *args, **kwargs):
+        original(self, *args, **kwargs)  # it landed, but its answer was lost
+        self.session = None
+        raise SubmissionUnknown("no answer after sending", nonce=0, nonce_kind="sequential")
+
+    monkeypatch.setattr(o2lite.trader.Trader, "open_session", lost)
+    orders_before = len(sandbox.exchange.orders)
+    with pytest.raises(NetworkError, match="session") as failed:
+        exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+    assert not isinstance(failed.value, O2AmbiguousSubmission) and isinstance(failed.value.__cause__, SubmissionUnknown)
+    assert len(sandbox.exchange.orders) == orders_before
+    monkeypatch.setattr(o2lite.trader.Trader, "open_session", original)
+    placed = exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+    assert [o["id"] for o in exchange.fetch_open_orders(PAIR)] == [placed["id"]]
+    exchange.cancel_all_orders(PAIR)
+    exchange.close()
+
+
+def test_a_landed_cancel_is_not_reported_as_a_failure(sandbox, monkeypatch):
+    """Finding: cancel_order reads the order back after the cancel landed; when only that read
+    failed, the landed cancel surfaced as a NetworkError, inviting a retry that reverts. The
+    cancel's own outcome is returned: the order id with status ``canceled``."""
+    exchange = O2({"url": sandbox.url, "privateKey": _funded_key(sandbox)})
+    placed = exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+
+    def unreachable(*args, **kwargs):
+        raise o2lite.errors.O2ConnectionError("connection refused")
+
+    monkeypatch.setattr(exchange.client.orders, "get", unreachable)
+    canceled = exchange.cancel_order(placed["id"], PAIR)
+    assert (canceled["id"], canceled["status"], canceled["symbol"]) == (placed["id"], "canceled", PAIR)
+    assert canceled["info"]["tx_id"] and sandbox.exchange.orders[placed["id"]].cancel
+    exchange.close()

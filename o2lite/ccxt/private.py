@@ -27,8 +27,8 @@ from ..session import TradeSession
 from ..order_building import OrderTypeName
 from ..signing import Wallet
 from ..trader import Trader
-from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, InvalidOrder, NotSupported,
-                     O2AmbiguousSubmission, OrderNotFound, map_error)
+from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, BaseError, InvalidOrder, NetworkError,
+                     NotSupported, O2AmbiguousSubmission, OrderNotFound, map_error)
 from .order_args import (KNOWN_PARAMS, limit_order_type, order_amount, order_price, protective_price,
                          to_decimal)
 from .paging import back_to, scan_size, window
@@ -52,6 +52,15 @@ _SESSION_LOCKS_GUARD = threading.Lock()
 def _session_lock(key: _SessionKey) -> threading.Lock:
     with _SESSION_LOCKS_GUARD:
         return _SESSION_LOCKS.setdefault(key, threading.Lock())
+
+
+def _canceled(order_id: str, symbol: str, tx_id: str) -> Dict[str, Any]:
+    """A ccxt order that says only what a landed cancel proves: its id, symbol and status."""
+    unknown = dict.fromkeys(("clientOrderId", "timestamp", "datetime", "lastTradeTimestamp", "lastUpdateTimestamp",
+                             "type", "timeInForce", "postOnly", "side", "price", "triggerPrice", "stopPrice",
+                             "amount", "filled", "remaining", "average", "cost", "fee"))
+    return dict(unknown, id=order_id, symbol=symbol, status="canceled", reduceOnly=False, fees=[], trades=[],
+                info={"tx_id": tx_id})
 
 
 class PrivateMethods:
@@ -120,7 +129,13 @@ class PrivateMethods:
                         and wanted <= set(session.contract_ids)):
                     trader.session = _SESSIONS[key] = session
                     return trader
-            _SESSIONS[key] = self._call("private", lambda: trader.open_session(markets))
+            try:
+                _SESSIONS[key] = self._call("private", lambda: trader.open_session(markets))
+            except O2AmbiguousSubmission as exc:
+                # only the session's registration is in doubt; the caller's request was never sent
+                trader.session = None
+                raise NetworkError("opening the trading session got no answer; nothing of this call was sent, "
+                                   "so retrying is safe (it opens a fresh session)") from exc.__cause__
         return trader
 
     def _sign(self, operation: Callable[[Trader], T]) -> T:
@@ -251,13 +266,17 @@ class PrivateMethods:
 
     def cancel_order(self, id: str, symbol: Optional[str] = None,
                      params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
-        """Cancel one order, then read it back. Cancelling an order that is no longer open
-        reverts on chain: an ``ExchangeError`` (definite; the nonce is spent)."""
+        """Cancel one order, then read it back (if only that read fails, the landed cancel is
+        returned as the id with status ``canceled``). Cancelling an order that is no longer
+        open reverts on chain: an ``ExchangeError`` (definite; the nonce is spent)."""
         self._no_params(params)
         order_id = self._order_id(id)
         m = self._market(symbol) if symbol is not None else self._find_order_market(order_id)
-        self._sign(lambda t: t.cancel(order_id, m))
-        return parse_order(self._call("read", lambda: self.client.orders.get(m, order_id)), m)
+        landed = self._sign(lambda t: t.cancel(order_id, m))
+        try:
+            return parse_order(self._call("read", lambda: self.client.orders.get(m, order_id)), m)
+        except BaseError:  # the cancel landed: a failed read-back must not report it as failed
+            return _canceled(order_id, m.pair, landed.tx_id)
 
     def _find_order_market(self, id: str) -> Market:
         order = self._find_order(id, None)
