@@ -342,3 +342,29 @@ def test_a_landed_cancel_is_not_reported_as_a_failure(sandbox, monkeypatch):
     assert (canceled["id"], canceled["status"], canceled["symbol"]) == (placed["id"], "canceled", PAIR)
     assert canceled["info"]["tx_id"] and sandbox.exchange.orders[placed["id"]].cancel
     exchange.close()
+
+
+MISUSE = '''\
+from decimal import Decimal
+from o2lite.ccxt import O2
+ex = O2({"network": "testnet"})
+ex.create_order("FUEL/USDC", "limit", "buy", 1.5, 0.01)
+ex.create_order("FUEL/USDC", "limit", "buy", "1.5", Decimal("0.01"), {"postOnly": True})
+ex.create_market_buy_order("FUEL/USDC", 100)
+ex.withdraw("USDC", 2, "0x" + "00" * 32)
+ex.create_order("FUEL/USDC", "limit", "buy", None, 0.01)  # misuse
+ex.create_limit_sell_order("FUEL/USDC", [1], 0.01)  # misuse
+ex.withdraw("USDC", None, "0x00")  # misuse
+'''
+
+
+def test_mypy_strict_catches_a_missing_amount(tmp_path):
+    """Finding: ``amount``/``price`` were typed ``Any``, so ``mypy --strict`` let
+    ``create_order(…, None, 0.01)`` or a list amount through. They are ccxt's numbers now."""
+    api = pytest.importorskip("mypy.api")  # CI installs mypy after the tests: skipped there
+    script = tmp_path / "misuse.py"
+    script.write_text(MISUSE)
+    out, _, status = api.run(["--strict", "--cache-dir", str(tmp_path / "cache"), str(script)])
+    flagged = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
+    misuse = [n for n, line in enumerate(MISUSE.splitlines(), 1) if line.endswith("# misuse")]
+    assert status == 1 and flagged == misuse, out

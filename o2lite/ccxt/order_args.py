@@ -21,13 +21,17 @@ import decimal
 import numbers
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 from ..market import Market
 from ..order_building import OrderTypeName
 from .errors import ArgumentsRequired, InvalidOrder, NotSupported
 
-__all__ = ["to_decimal", "order_amount", "order_price", "limit_order_type", "protective_price", "KNOWN_PARAMS"]
+__all__ = ["to_decimal", "order_amount", "order_price", "limit_order_type", "protective_price", "KNOWN_PARAMS",
+           "Num"]
+
+#: A number as ccxt scripts pass one (ccxt's own ``Num``, without ``None``).
+Num = Union[float, int, str, Decimal]
 
 #: ``params`` keys ``create_order`` understands; any other is refused rather than ignored.
 KNOWN_PARAMS = frozenset({"timeInForce", "postOnly", "maxPrice", "minPrice", "settleFirst"})

@@ -29,7 +29,7 @@ from ..signing import Wallet
 from ..trader import Trader
 from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, BaseError, InvalidOrder, NetworkError,
                      NotSupported, O2AmbiguousSubmission, OrderNotFound, map_error)
-from .order_args import (KNOWN_PARAMS, limit_order_type, order_amount, order_price, protective_price,
+from .order_args import (KNOWN_PARAMS, Num, limit_order_type, order_amount, order_price, protective_price,
                          to_decimal)
 from .paging import back_to, scan_size, window
 from .parsers import iso8601, parse_balance, parse_order, parse_trade
@@ -169,7 +169,7 @@ class PrivateMethods:
 
     # --- orders -------------------------------------------------------------------------------
 
-    def create_order(self, symbol: str, type: str, side: str, amount: Any, price: Any = None,
+    def create_order(self, symbol: str, type: str, side: str, amount: Num, price: Optional[Num] = None,
                      params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """Place an order (``SettleBalance`` first unless ``params.settleFirst`` is False).
 
@@ -218,22 +218,22 @@ class PrivateMethods:
             raise BadRequest("options.marketSlippage must be a fraction in [0, 1), e.g. 0.05")
         return Decimal(repr(float(value)))
 
-    def create_limit_buy_order(self, symbol: str, amount: Any, price: Any,
+    def create_limit_buy_order(self, symbol: str, amount: Num, price: Num,
                                params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """``create_order(symbol, "limit", "buy", amount, price, params)``."""
         return self.create_order(symbol, "limit", "buy", amount, price, params)
 
-    def create_limit_sell_order(self, symbol: str, amount: Any, price: Any,
+    def create_limit_sell_order(self, symbol: str, amount: Num, price: Num,
                                 params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """``create_order(symbol, "limit", "sell", amount, price, params)``."""
         return self.create_order(symbol, "limit", "sell", amount, price, params)
 
-    def create_market_buy_order(self, symbol: str, amount: Any,
+    def create_market_buy_order(self, symbol: str, amount: Num,
                                 params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """``create_order(symbol, "market", "buy", amount, None, params)``."""
         return self.create_order(symbol, "market", "buy", amount, None, params)
 
-    def create_market_sell_order(self, symbol: str, amount: Any,
+    def create_market_sell_order(self, symbol: str, amount: Num,
                                  params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """``create_order(symbol, "market", "sell", amount, None, params)``."""
         return self.create_order(symbol, "market", "sell", amount, None, params)
@@ -346,7 +346,7 @@ class PrivateMethods:
             out.extend(parse_trade(t, m, account) for t in found)
         return window(out, since, count)
 
-    def withdraw(self, code: str, amount: Any, address: str, tag: Any = None,
+    def withdraw(self, code: str, amount: Num, address: str, tag: Optional[str] = None,
                  params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """Withdraw ``amount`` of currency ``code`` from the trade account to ``address`` (a
         Fuel address, 0x + 64 hex), owner-signed. ``tag`` is not used by O2."""
