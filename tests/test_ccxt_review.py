@@ -368,3 +368,18 @@ def test_mypy_strict_catches_a_missing_amount(tmp_path):
     flagged = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
     misuse = [n for n, line in enumerate(MISUSE.splitlines(), 1) if line.endswith("# misuse")]
     assert status == 1 and flagged == misuse, out
+
+
+@pytest.mark.parametrize("amount", [-1, 0, float("nan"), "abc", None])
+def test_a_bad_withdrawal_amount_is_a_bad_request_not_an_invalid_order(amount):
+    """Finding: ``withdraw("USDC", -1, …)`` raised InvalidOrder — a withdrawal is no order; a
+    script catching InvalidOrder around its orders would catch it. It is a BadRequest, raised
+    before any request."""
+    from o2lite.ccxt import BadRequest, InvalidOrder
+
+    exchange = O2({"url": "http://127.0.0.1:9", "privateKey": Wallet.generate().private_key_hex()})
+    exchange.currencies = {"USDC": {"code": "USDC"}}
+    exchange.markets = {PAIR: {}}  # loaded: nothing listens at the URL, so any request would fail differently
+    with pytest.raises(BadRequest, match="amount") as refused:
+        exchange.withdraw("USDC", amount, "0x" + "00" * 32)
+    assert not isinstance(refused.value, InvalidOrder)

@@ -356,7 +356,10 @@ class PrivateMethods:
         self.load_markets()
         if not isinstance(code, str) or code not in self.currencies:
             raise BadRequest(f"unknown currency {str(code)[:20]!r}")
-        human = to_decimal(amount, "amount")
+        try:
+            human = to_decimal(amount, "amount")
+        except InvalidOrder as exc:  # a withdrawal is no order: the same check, ccxt's class for it
+            raise BadRequest(str(exc)) from None
         trader = self._trader()
         result = self._call("private", lambda: trader.withdraw(code, str(human), {"Address": address}))
         now = int(time.time() * 1000)
