@@ -56,7 +56,10 @@ def _leaves(obj, path=()):
 
 
 def _replaced(payload, leaf, value):
-    """``payload`` with the value at ``leaf`` replaced (unchanged when that path is absent)."""
+    """``payload`` with the value at ``leaf`` replaced (unchanged when that path is absent);
+    the empty path replaces the whole answer."""
+    if not leaf:
+        return value
     out = copy.deepcopy(payload)
     cursor = out
     try:
@@ -120,7 +123,7 @@ def test_hostile_server_answers_raise_ccxt_errors_only():
             server.mutate = lambda path, payload: answers.setdefault(path, payload)
             read(exchange)
             for path, answer in answers.items():
-                for leaf in _leaves(answer):
+                for leaf in [(), *_leaves(answer)]:
                     for value in HOSTILE_VALUES:
                         server.mutate = (lambda p, payload, path=path, leaf=leaf, value=value:
                                          _replaced(payload, leaf, value) if p == path else payload)
@@ -383,3 +386,14 @@ def test_a_bad_withdrawal_amount_is_a_bad_request_not_an_invalid_order(amount):
     with pytest.raises(BadRequest, match="amount") as refused:
         exchange.withdraw("USDC", amount, "0x" + "00" * 32)
     assert not isinstance(refused.value, InvalidOrder)
+
+
+@pytest.mark.parametrize("config", ["testnet", 5, {1: 2}, {"url": ""}, {"url": "  "}, {"network": ""}])
+def test_a_malformed_config_is_a_bad_request(config):
+    """Finding: ``O2("testnet")`` raised a raw ValueError, ``O2(5)`` and ``O2({1: 2})`` a raw
+    TypeError; and ``O2({"url": ""})`` (an unset environment variable) silently talked to
+    mainnet. Each is a BadRequest at construction."""
+    from o2lite.ccxt import BadRequest
+
+    with pytest.raises(BadRequest):
+        O2(config)

@@ -58,6 +58,9 @@ def _client(cfg: Mapping[str, Any]) -> Client:
     """The o2lite Client for ``url`` or ``network`` (default mainnet), ``timeout`` in ms."""
     if cfg.get("url") and cfg.get("network"):
         raise BadRequest("give url or network, not both")
+    for key in ("url", "network"):  # an empty one (an unset variable) must not mean mainnet
+        if key in cfg and cfg[key] is not None and not (isinstance(cfg[key], str) and cfg[key].strip()):
+            raise BadRequest(f"config {key} must be a non-empty URL or network name (leave it out for mainnet)")
     timeout = cfg.get("timeout")
     if timeout is None:
         return Client(cfg.get("url") or cfg.get("network") or "mainnet")
@@ -98,10 +101,12 @@ class O2(PrivateMethods):
     }
 
     def __init__(self, config: Optional[Mapping[str, Any]] = None, *, client: Optional[Client] = None) -> None:
+        if config is not None and not isinstance(config, Mapping):
+            raise BadRequest(f"config is a dict such as {{'network': 'testnet'}}, not {type(config).__name__}")
         cfg = dict(config or {})
         unknown = set(cfg) - _CONFIG_KEYS
         if unknown:
-            raise BadRequest(f"unknown O2 config keys: {', '.join(sorted(unknown))} "
+            raise BadRequest(f"unknown O2 config keys: {', '.join(sorted(map(str, unknown)))} "
                              f"(known: {', '.join(sorted(_CONFIG_KEYS))})")
         self.options: Dict[str, Any] = _options(cfg.get("options"))
         if client is not None and {"url", "network", "timeout"} & set(cfg):
