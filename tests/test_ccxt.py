@@ -236,7 +236,8 @@ def test_map_error_classes_and_causes():
         (SessionInvalid("Expired session"), "private", AuthenticationError),
         (RateLimited("slow down", status=429, retry_after=2.0), "private", RateLimitExceeded),
         (O2Error("bad gateway", status=502), "read", ExchangeNotAvailable),
-        (O2Error("unavailable", status=503), "private", ExchangeNotAvailable),  # o2lite: definite, unsent
+        (O2Error("unavailable", status=503), "private", O2AmbiguousSubmission),  # coded 5xx: may have run
+        (O2Error("unavailable", status=503, method="GET"), "private", ExchangeNotAvailable),  # a read: retryable
         (O2ConnectionError("api did not answer in time (read timeout)"), "read", RequestTimeout),
         (O2ConnectionError("connection refused"), "private", NetworkError),  # proven unsent: retryable
         (TimeoutError("timed out"), "read", RequestTimeout),

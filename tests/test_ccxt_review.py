@@ -397,3 +397,23 @@ def test_a_malformed_config_is_a_bad_request(config):
 
     with pytest.raises(BadRequest):
         O2(config)
+
+
+def test_a_coded_server_error_on_a_signed_write_is_ambiguous_not_retryable():
+    """Finding: a signed POST answered ``HTTP 500 {"code": 1000, "message": "Internal error"}``
+    — which o2lite core passes on as a plain O2Error, the API having answered — became
+    ExchangeNotAvailable, a NetworkError, so a generic retry loop would resend an order that may
+    have landed (an internal error can strike after the transaction left). On a signed request
+    it is O2AmbiguousSubmission; on a GET (a read inside a private call) still retryable."""
+    from o2lite._answers import error_from_response
+    from o2lite.ccxt import ExchangeNotAvailable, NetworkError, O2AmbiguousSubmission, map_error
+
+    body = {"code": 1000, "message": "Internal error"}
+    for status in (500, 503):
+        posted = error_from_response(status, body, method="POST", url=SANDBOX + "/v1/session/actions")
+        assert type(posted) is o2lite.O2Error
+        mapped = map_error(posted, "private")
+        assert isinstance(mapped, O2AmbiguousSubmission) and not isinstance(mapped, NetworkError)
+        assert type(map_error(posted, "read")) is ExchangeNotAvailable
+        read = error_from_response(status, body, method="GET", url=SANDBOX + "/v1/accounts")
+        assert type(map_error(read, "private")) is ExchangeNotAvailable

@@ -206,7 +206,11 @@ def _o2_class(exc: O2Error, context: Context) -> Type[BaseError]:
     if isinstance(exc, MarketUnavailable):
         return ExchangeError
     if exc.status is not None and exc.status >= 500:
-        # o2lite already made every 5xx that leaves a write's outcome open a SubmissionUnknown
+        # o2lite makes an uncoded 5xx to a signed write a SubmissionUnknown and passes a coded one
+        # (e.g. 1000 InternalError) on as it came; an internal error may strike after the
+        # transaction left, so on a signed write it is no invitation to retry
+        if context == "private" and (exc.method or "POST").upper() != "GET":
+            return O2AmbiguousSubmission
         return ExchangeNotAvailable
     return ExchangeError
 
@@ -216,8 +220,9 @@ def map_error(exc: BaseException, context: Context = "read") -> BaseError:
 
     ``context`` says what failed: ``"read"`` (a GET, or anything that sends nothing) or
     ``"private"`` (a signed request). A transport failure in a private context is
-    :class:`O2AmbiguousSubmission` unless o2lite proved nothing was sent; in a read it is a
-    :class:`NetworkError` (``RequestTimeout`` for timeouts). o2lite's ``SubmissionUnknown`` is
+    :class:`O2AmbiguousSubmission` unless o2lite proved nothing was sent, and so is an HTTP 5xx
+    answer to a signed write; in a read it is a :class:`NetworkError` (``RequestTimeout`` for
+    timeouts, ``ExchangeNotAvailable`` for a 5xx). o2lite's ``SubmissionUnknown`` is
     always ambiguous. An already ccxt-style error is returned unchanged.
 
     >>> from o2lite.errors import NotFound
