@@ -218,6 +218,24 @@ class PrivateMethods:
             raise BadRequest("options.marketSlippage must be a fraction in [0, 1), e.g. 0.05")
         return Decimal(repr(float(value)))
 
+    def create_limit_order(self, symbol: str, side: str, amount: Num, price: Num,
+                           params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order(symbol, "limit", side, amount, price, params)``."""
+        return self.create_order(symbol, "limit", side, amount, price, params)
+
+    def create_market_order(self, symbol: str, side: str, amount: Num, price: Optional[Num] = None,
+                            params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order(symbol, "market", side, amount, price, params)`` (``price`` is the
+        protective bound, see :meth:`create_order`)."""
+        return self.create_order(symbol, "market", side, amount, price, params)
+
+    def create_post_only_order(self, symbol: str, type: str, side: str, amount: Num, price: Optional[Num] = None,
+                               params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """``create_order`` with ``params.postOnly`` set (O2's ``PostOnly``; limit orders only)."""
+        if params is not None and not isinstance(params, Mapping):
+            raise BadRequest("params must be a dict")
+        return self.create_order(symbol, type, side, amount, price, {**(params or {}), "postOnly": True})
+
     def create_limit_buy_order(self, symbol: str, amount: Num, price: Num,
                                params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """``create_order(symbol, "limit", "buy", amount, price, params)``."""
@@ -371,6 +389,9 @@ class PrivateMethods:
 
     fetchBalance = fetch_balance
     createOrder = create_order
+    createLimitOrder = create_limit_order
+    createMarketOrder = create_market_order
+    createPostOnlyOrder = create_post_only_order
     createLimitBuyOrder = create_limit_buy_order
     createLimitSellOrder = create_limit_sell_order
     createMarketBuyOrder = create_market_buy_order
