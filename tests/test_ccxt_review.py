@@ -368,7 +368,8 @@ def test_mypy_strict_catches_a_missing_amount(tmp_path):
     script = tmp_path / "misuse.py"
     script.write_text(MISUSE)
     out, _, status = api.run(["--strict", "--cache-dir", str(tmp_path / "cache"), str(script)])
-    flagged = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
+    flagged = sorted({int(line.split(":")[1]) for line in out.splitlines()
+                      if line.startswith(str(script)) and ": error:" in line})
     misuse = [n for n, line in enumerate(MISUSE.splitlines(), 1) if line.endswith("# misuse")]
     assert status == 1 and flagged == misuse, out
 
@@ -436,3 +437,27 @@ def test_every_method_has_claims_exists(sandbox):
     assert (bought["type"], bought["status"], bought["filled"]) == ("market", "closed", 100.0)
     exchange.cancel_all_orders(PAIR)
     exchange.close()
+
+
+def test_a_market_without_a_symbol_does_not_break_fetch_balance():
+    """Finding: a market whose base has no symbol (fetch_markets leaves it out: ccxt keys by
+    ``BASE/QUOTE``) still had its asset in the account's balances, and fetch_balance raised a
+    raw O2Error ("no market names this currency"). That asset is left out; the rest is read
+    with the decimals of the very asset each balance is of."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        server = MutatingExchange(rsps, Exchange())
+        with o2lite.Client(SANDBOX) as client:
+            owner = Wallet.generate()
+            client.trader(owner).setup_account(fund=True)
+
+        def blank_first_base(path, payload):
+            if path != "/v1/markets":
+                return payload
+            first, *rest = payload["markets"]
+            return dict(payload, markets=[dict(first, base=dict(first["base"], symbol="")), *rest])
+
+        server.mutate = blank_first_base
+        with O2({"privateKey": owner.private_key_hex()}, client=o2lite.Client(SANDBOX)) as exchange:
+            balance = exchange.fetch_balance()
+            assert "" not in balance and "" not in balance["free"]
+            assert balance["USDC"] == {"free": 10_000.0, "used": 0.0, "total": 10_000.0}

@@ -165,7 +165,10 @@ class PrivateMethods:
         self.load_markets()
         trader = self._trader()
         balances = self._call("read", trader.balances)
-        return parse_balance({symbol: b.raw for symbol, b in balances.items()}, self.markets)
+        natives = self.client.markets.list()  # the markets trader.balances took its assets from
+        known = {symbol: b.raw for symbol, b in balances.items() if symbol.strip()}  # ccxt codes are not blank
+        parsed: Dict[str, Any] = self._call("read", lambda: parse_balance(known, natives))
+        return parsed
 
     # --- orders -------------------------------------------------------------------------------
 
