@@ -461,3 +461,51 @@ def test_a_market_without_a_symbol_does_not_break_fetch_balance():
             balance = exchange.fetch_balance()
             assert "" not in balance and "" not in balance["free"]
             assert balance["USDC"] == {"free": 10_000.0, "used": 0.0, "total": 10_000.0}
+
+
+def test_an_answer_about_another_market_is_refused():
+    """Finding: a ticker, book or order whose ``market_id`` names another market was returned
+    under the asked symbol — another market's prices, silently. Each read refuses it."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        server = MutatingExchange(rsps, Exchange())
+        client = o2lite.Client(SANDBOX)
+        owner = Wallet.generate()
+        client.trader(owner).setup_account(fund=True)
+        exchange = O2({"privateKey": owner.private_key_hex()}, client=client)
+        placed = exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+        other = exchange.market("ETH/USDC")["id"]
+
+        def elsewhere(path, payload):
+            if path == "/v1/markets" or not isinstance(payload, (dict, list)):
+                return payload
+            text = json.dumps(payload).replace(exchange.market(PAIR)["id"], other)
+            return json.loads(text)
+
+        server.mutate = elsewhere
+        reads = [lambda: exchange.fetch_ticker(PAIR), lambda: exchange.fetch_order_book(PAIR),
+                 lambda: exchange.fetch_order(placed["id"], PAIR), lambda: exchange.fetch_open_orders(PAIR),
+                 lambda: exchange.cancel_all_orders(PAIR)]
+        for read in reads:
+            with pytest.raises(o2lite.ccxt.ExchangeError, match="another market"):
+                read()
+        server.mutate = None
+        assert [o["id"] for o in exchange.fetch_open_orders(PAIR)] == [placed["id"]]  # nothing was cancelled
+        assert exchange.fetch_ticker(PAIR)["symbol"] == PAIR
+        client.close()
+
+
+def test_a_landed_order_named_in_another_market_is_ambiguous(sandbox, monkeypatch):
+    """The same check on create_order's answer: the order landed (a tx id) but the answer's
+    order names another market, so which order is ours is unknown: O2AmbiguousSubmission with
+    the transaction id (never a raw O2Error, never a definite failure)."""
+    from o2lite.ccxt import O2AmbiguousSubmission
+    from o2lite.models import Order, TxResult
+
+    exchange = O2({"url": sandbox.url, "privateKey": _funded_key(sandbox)})
+    exchange.load_markets()
+    foreign = Order.from_json(dict(load("raw", "orders")[0], market_id=exchange.market("ETH/USDC")["id"]), "test")
+    monkeypatch.setattr(o2lite.trader.Trader, "place", lambda *a, **k: TxResult("0xfeed", orders=(foreign,)))
+    with pytest.raises(O2AmbiguousSubmission, match="another market") as unreadable:
+        exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+    assert unreadable.value.transaction_id == "0xfeed"
+    exchange.close()

@@ -255,7 +255,8 @@ class O2(PrivateMethods):
         limit = None if limit is None else self._limit(limit, 0, 10_000)
         precision = extra.get("precision", 1)
         depth = self._call("read", lambda: self.client.markets.depth(m, precision, limit))
-        return parse_order_book(depth, m)
+        book: Dict[str, Any] = self._call("read", lambda: parse_order_book(depth, m))
+        return book
 
     fetch_l2_order_book = fetch_order_book
 
@@ -266,9 +267,9 @@ class O2(PrivateMethods):
         self._no_params(params)
         m, since = self._market(symbol), self._since(since)
         count = self._limit(limit, 50, MAX_ITEMS)
-        trades = self._call("read", lambda: back_to(
-            self.client.markets.iter_trades(m, max_items=scan_size(since, count)), since))
-        return window((parse_trade(t, m) for t in trades), since, count)
+        trades = self._call("read", lambda: [parse_trade(t, m) for t in back_to(
+            self.client.markets.iter_trades(m, max_items=scan_size(since, count)), since)])
+        return window(trades, since, count)
 
     def fetch_ohlcv(self, symbol: str, timeframe: str = "1m", since: Optional[int] = None,
                     limit: Optional[int] = None,

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from ..client import Client
 from .._hex import b256_hex
-from ..errors import SessionInvalid, ValidationError
+from ..errors import O2Error, SessionInvalid, ValidationError
 from ..market import Market
 from ..models import Order
 from ..session import TradeSession
@@ -209,7 +209,13 @@ class PrivateMethods:
                                             "find it with fetch_open_orders / fetch_orders before placing again")
             unnamed.transaction_id = result.tx_id
             raise unnamed
-        parsed = parse_order(result.orders[-1], m)
+        try:
+            parsed = parse_order(result.orders[-1], m)
+        except O2Error as exc:  # landed, but the answer's order is unreadable here: as if unnamed
+            unreadable = O2AmbiguousSubmission(f"the order landed (tx {result.tx_id}) but the answer's order is "
+                                               f"unreadable ({exc}): find it with fetch_open_orders before placing again")
+            unreadable.transaction_id = result.tx_id
+            raise unreadable from exc
         if kind == "market":
             parsed["type"] = "market"
         return parsed
@@ -283,7 +289,9 @@ class PrivateMethods:
         """One order by id (every market is searched when ``symbol`` is ``None``)."""
         self._no_params(params)
         order = self._find_order(id, symbol)
-        return parse_order(order, order.market or self._market(symbol or ""))
+        market = order.market or self._market(symbol or "")
+        parsed: Dict[str, Any] = self._call("read", lambda: parse_order(order, market))
+        return parsed
 
     def cancel_order(self, id: str, symbol: Optional[str] = None,
                      params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
@@ -314,11 +322,13 @@ class PrivateMethods:
             orders = self._call("read", lambda: trader.open_orders(m))
             if not orders:
                 continue
+            # parsed (and so checked to be of this market) before anything is signed
+            parsed = self._call("read", lambda: [parse_order(o, m) for o in orders])
             batch = self._trading().batch()
             for order in orders:
                 batch.cancel(order, m)
             self._sign(lambda t: batch.send())
-            out.extend(dict(parse_order(o, m), status="canceled") for o in orders)
+            out.extend(dict(p, status="canceled") for p in parsed)
         return out
 
     def _orders(self, symbol: Optional[str], since: Optional[int], limit: Optional[int], is_open: Optional[bool],
@@ -328,9 +338,8 @@ class PrivateMethods:
         account = self._trader().trade_account_id or ""
         out: List[Dict[str, Any]] = []
         for m in self._selected(symbol):
-            found = self._call("read", lambda: back_to(
-                self.client.orders.iter_orders(m, account, is_open=is_open, max_items=scan_size(since, count)), since))
-            out.extend(parse_order(o, m) for o in found)
+            out.extend(self._call("read", lambda: [parse_order(o, m) for o in back_to(
+                self.client.orders.iter_orders(m, account, is_open=is_open, max_items=scan_size(since, count)), since)]))
         return window(out, since, count)
 
     def fetch_open_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
@@ -362,9 +371,8 @@ class PrivateMethods:
         account = self._trader().trade_account_id or ""
         out: List[Dict[str, Any]] = []
         for m in self._selected(symbol):
-            found = self._call("read", lambda: back_to(
-                self.client.markets.iter_account_trades(m, account, max_items=scan_size(since, count)), since))
-            out.extend(parse_trade(t, m, account) for t in found)
+            out.extend(self._call("read", lambda: [parse_trade(t, m, account) for t in back_to(
+                self.client.markets.iter_account_trades(m, account, max_items=scan_size(since, count)), since)]))
         return window(out, since, count)
 
     def withdraw(self, code: str, amount: Num, address: str, tag: Optional[str] = None,
