@@ -303,7 +303,7 @@ def test_readme_ccxt_script_runs_offline(capsys):
 
 @pytest.mark.parametrize("name", ["o2lite.ccxt", "o2lite.ccxt.errors", "o2lite.ccxt.exchange", "o2lite.ccxt.private",
                                   "o2lite.ccxt.parsers", "o2lite.ccxt.normalise", "o2lite.ccxt.order_args",
-                                  "o2lite.ccxt.paging"])
+                                  "o2lite.ccxt.paging", "o2lite.ccxt.sessions"])
 def test_everything_in_all_imports(name):
     import importlib
 

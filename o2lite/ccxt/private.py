@@ -4,8 +4,9 @@ The account is found from the key on first need (never created here: use
 ``o2lite.Trader.setup_account`` or ``o2lite setup``); the first signing call opens a session
 for every market (sequential nonces — the proven path — valid one day) and reopens it when it
 nears its expiry or the exchange says it is gone. O2 keeps one session per account, so the
-session is opened under a lock and shared by every ``O2`` of that account in the process:
-threads sharing one ``O2``, or each with its own, never replace each other's session. Reads map their failures as reads; signed
+session is opened under a lock and shared by every ``O2`` of that account in the process
+(:mod:`o2lite.ccxt.sessions`): threads sharing one ``O2``, or each with its own, never replace
+each other's session. Reads map their failures as reads; signed
 requests as ``private``, so a lost answer is :class:`O2AmbiguousSubmission`, never a
 ``NetworkError`` (see :mod:`o2lite.ccxt.errors`).
 """
@@ -16,14 +17,13 @@ import threading
 import time
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from ..client import Client
 from .._hex import b256_hex
 from ..errors import O2Error, SessionInvalid, ValidationError
 from ..market import Market
 from ..models import Order
-from ..session import TradeSession
 from ..order_building import OrderTypeName
 from ..signing import Wallet
 from ..trader import Trader
@@ -32,6 +32,7 @@ from .errors import (ArgumentsRequired, AuthenticationError, BadRequest, BaseErr
 from .order_args import (KNOWN_PARAMS, Num, limit_order_type, order_amount, order_price, protective_price,
                          to_decimal)
 from .paging import back_to, scan_size, window
+from . import sessions
 from .parsers import iso8601, parse_balance, parse_order, parse_trade
 
 __all__ = ["PrivateMethods"]
@@ -40,19 +41,6 @@ T = TypeVar("T")
 _SESSION_MARGIN = 60  # reopen a session that expires within this many seconds
 _DEFAULT_ORDERS = 1000  # orders read per market without a limit (pages stop early when fewer exist)
 _MAX_LIMIT = 10_000  # the largest limit a paged read accepts
-
-# The session each (exchange URL, trade account, owner) of this process signs with: O2 keeps one
-# per account, so a second one opened here would silently end the first (PROTOCOL §6).
-_SessionKey = Tuple[str, str, str]
-_SESSIONS: Dict[_SessionKey, TradeSession] = {}
-_SESSION_LOCKS: Dict[_SessionKey, threading.Lock] = {}
-_SESSION_LOCKS_GUARD = threading.Lock()
-
-
-def _session_lock(key: _SessionKey) -> threading.Lock:
-    with _SESSION_LOCKS_GUARD:
-        return _SESSION_LOCKS.setdefault(key, threading.Lock())
-
 
 def _canceled(order_id: str, symbol: str, tx_id: str) -> Dict[str, Any]:
     """A ccxt order that says only what a landed cancel proves: its id, symbol and status."""
@@ -112,25 +100,25 @@ class PrivateMethods:
         """The trade account (``None`` until a private call found it, unless configured)."""
         return self._trader_obj.trade_account_id if self._trader_obj else self._account_id
 
-    def _session_key(self, trader: Trader) -> _SessionKey:
+    def _session_key(self, trader: Trader) -> sessions.SessionKey:
         return (self.client.transport.base_url, trader.trade_account_id or "", trader.owner.address.lower())
 
     def _trading(self) -> Trader:
         """The Trader with a live session over every market: the process's session of this
-        account when it covers them, else one opened here (under the account's lock)."""
+        account (:mod:`o2lite.ccxt.sessions`) when it covers them, else one opened here."""
         trader = self._trader()
         key = self._session_key(trader)
-        with _session_lock(key):
+        with sessions.session_lock(key):
             self.load_markets()
             markets = list(self._selected(None))
             wanted = {m.contract_id for m in markets}
-            for session in (trader.session, _SESSIONS.get(key)):
-                if (session is not None and session.expiry >= time.time() + _SESSION_MARGIN
-                        and wanted <= set(session.contract_ids)):
-                    trader.session = _SESSIONS[key] = session
-                    return trader
+            session = sessions.current(key)  # the newest: any older one of this process is gone
+            if (session is not None and session.expiry >= time.time() + _SESSION_MARGIN
+                    and wanted <= set(session.contract_ids)):
+                trader.session = session
+                return trader
             try:
-                _SESSIONS[key] = self._call("private", lambda: trader.open_session(markets))
+                sessions.keep(key, self._call("private", lambda: trader.open_session(markets)))
             except O2AmbiguousSubmission as exc:
                 # only the session's registration is in doubt; the caller's request was never sent
                 trader.session = None
@@ -149,11 +137,10 @@ class PrivateMethods:
         except AuthenticationError as exc:
             if isinstance(exc.__cause__, SessionInvalid):
                 key = self._session_key(trader)
-                with _session_lock(key):
+                with sessions.session_lock(key):
                     if trader.session is used:
                         trader.session = None
-                    if _SESSIONS.get(key) is used:
-                        del _SESSIONS[key]
+                    sessions.forget(key, used)
             raise
 
     # --- balance ------------------------------------------------------------------------------
