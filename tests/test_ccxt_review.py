@@ -464,8 +464,9 @@ def test_a_market_without_a_symbol_does_not_break_fetch_balance():
 
 
 def test_an_answer_about_another_market_is_refused():
-    """Finding: a ticker, book or order whose ``market_id`` names another market was returned
-    under the asked symbol — another market's prices, silently. Each read refuses it."""
+    """Finding: a ticker, book or order list whose ``market_id`` names another market was
+    returned under the asked symbol — another market's prices, silently. Each read refuses it
+    (a single order fetched by id is labelled with the market it names)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         server = MutatingExchange(rsps, Exchange())
         client = o2lite.Client(SANDBOX)
@@ -483,11 +484,11 @@ def test_an_answer_about_another_market_is_refused():
 
         server.mutate = elsewhere
         reads = [lambda: exchange.fetch_ticker(PAIR), lambda: exchange.fetch_order_book(PAIR),
-                 lambda: exchange.fetch_order(placed["id"], PAIR), lambda: exchange.fetch_open_orders(PAIR),
-                 lambda: exchange.cancel_all_orders(PAIR)]
+                 lambda: exchange.fetch_open_orders(PAIR), lambda: exchange.cancel_all_orders(PAIR)]
         for read in reads:
             with pytest.raises(o2lite.ccxt.ExchangeError, match="another market"):
                 read()
+        assert exchange.fetch_order(placed["id"], PAIR)["symbol"] == "ETH/USDC"  # one order: labelled as it says
         server.mutate = None
         assert [o["id"] for o in exchange.fetch_open_orders(PAIR)] == [placed["id"]]  # nothing was cancelled
         assert exchange.fetch_ticker(PAIR)["symbol"] == PAIR
@@ -508,4 +509,23 @@ def test_a_landed_order_named_in_another_market_is_ambiguous(sandbox, monkeypatc
     with pytest.raises(O2AmbiguousSubmission, match="another market") as unreadable:
         exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
     assert unreadable.value.transaction_id == "0xfeed"
+    exchange.close()
+
+
+def test_fetch_order_without_a_symbol_labels_the_order_with_its_own_market(sandbox, monkeypatch):
+    """Finding: when ``GET /v1/order`` answered an order of another market than the one asked
+    (a server that finds orders by id alone), fetch_order(id) raised BadSymbol "O2 has no market
+    ''". The order is labelled with the market it names."""
+    import dataclasses
+
+    exchange = O2({"url": sandbox.url, "privateKey": _funded_key(sandbox)})
+    placed = exchange.create_order(PAIR, "limit", "buy", 100, 0.0100)
+    real = exchange.client.orders.get
+    monkeypatch.setattr(exchange.client.orders, "get",
+                        lambda market, order_id: dataclasses.replace(real(PAIR, order_id), market=None))
+    for symbol in (None, "ETH/USDC"):
+        found = exchange.fetch_order(placed["id"], symbol)
+        assert (found["id"], found["symbol"], found["price"]) == (placed["id"], PAIR, 0.01)
+    monkeypatch.undo()
+    exchange.cancel_all_orders(PAIR)
     exchange.close()

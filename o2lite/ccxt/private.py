@@ -276,7 +276,7 @@ class PrivateMethods:
         """One order by id (every market is searched when ``symbol`` is ``None``)."""
         self._no_params(params)
         order = self._find_order(id, symbol)
-        market = order.market or self._market(symbol or "")
+        market = order.market or self._market(order.market_id or symbol or "")  # the market it names
         parsed: Dict[str, Any] = self._call("read", lambda: parse_order(order, market))
         return parsed
 
