@@ -529,3 +529,17 @@ def test_fetch_order_without_a_symbol_labels_the_order_with_its_own_market(sandb
     monkeypatch.undo()
     exchange.cancel_all_orders(PAIR)
     exchange.close()
+
+
+def test_since_reads_back_through_orders_stamped_in_seconds():
+    """Finding: the official order fixture stamps orders in Unix seconds (``1700000000``; the
+    parsers turn it into ms), but the look-back for ``since`` compared that raw value with
+    ``since`` in ms, so every order looked older: ``fetch_open_orders(symbol, since)`` gave []."""
+    from types import SimpleNamespace
+
+    from o2lite.ccxt.paging import back_to
+
+    newest_first = [SimpleNamespace(timestamp=t) for t in (1700000002, 1700000001, 1699999999)]
+    assert [i.timestamp for i in back_to(newest_first, 1700000001000)] == [1700000002, 1700000001]
+    in_ms = [SimpleNamespace(timestamp=t * 1000) for t in (1700000002, 1700000001, 1699999999)]
+    assert len(back_to(in_ms, 1700000001000)) == 2 and len(back_to(in_ms, None)) == 3

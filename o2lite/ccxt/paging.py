@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
+from .parsers import timestamp_ms
+
 __all__ = ["SCAN_CAP", "scan_size", "back_to", "window"]
 
 SCAN_CAP = 1000  # items read newest first while looking for `since` (20 trade pages, 5 order pages)
@@ -22,10 +24,11 @@ def scan_size(since: Optional[int], limit: int) -> int:
 
 
 def back_to(items: Iterable[Any], since: Optional[int]) -> List[Any]:
-    """Items of a newest-first iterable (each with ``.timestamp`` in ms) down to ``since``."""
+    """Items of a newest-first iterable down to ``since`` (ms); each item's ``.timestamp`` is
+    read as the parsers read it, in ms or in Unix seconds (as the official order fixture has it)."""
     out = []
     for item in items:
-        if since is not None and (item.timestamp or 0) < since:
+        if since is not None and (timestamp_ms(item.timestamp) or 0) < since:
             break
         out.append(item)
     return out
