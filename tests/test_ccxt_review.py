@@ -543,3 +543,25 @@ def test_since_reads_back_through_orders_stamped_in_seconds():
     assert [i.timestamp for i in back_to(newest_first, 1700000001000)] == [1700000002, 1700000001]
     in_ms = [SimpleNamespace(timestamp=t * 1000) for t in (1700000002, 1700000001, 1699999999)]
     assert len(back_to(in_ms, 1700000001000)) == 2 and len(back_to(in_ms, None)) == 3
+
+
+def test_a_market_orders_protective_price_never_comes_from_another_markets_book(sandbox, monkeypatch):
+    """Finding: a market order's bound comes from the best opposite price; a depth answer naming
+    another market (say ETH at 3000 USDC for a FUEL buy) gave a "protective" cap with no
+    protection at all. The depth must be of the order's market; nothing is signed otherwise."""
+    import dataclasses
+
+    exchange = O2({"url": sandbox.url, "privateKey": _funded_key(sandbox)})
+    exchange.load_markets()
+    eth = exchange.market("ETH/USDC")["id"]
+    real = exchange.client.markets.depth
+
+    def elsewhere(m, precision=1, limit=None):
+        return dataclasses.replace(real(m, precision, limit), market_id=eth)
+
+    monkeypatch.setattr(exchange.client.markets, "depth", elsewhere)
+    orders_before = len(sandbox.exchange.orders)
+    with pytest.raises(o2lite.ccxt.ExchangeError, match="another market"):
+        exchange.create_market_buy_order(PAIR, 100)
+    assert len(sandbox.exchange.orders) == orders_before
+    exchange.close()

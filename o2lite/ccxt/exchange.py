@@ -26,7 +26,7 @@ from ..signing import Wallet
 from .errors import BadRequest, BadSymbol, Context, NotSupported, map_error
 from .normalise import human_ticker
 from .paging import back_to, scan_size, window
-from .parsers import iso8601, parse_market, parse_ohlcv, parse_order_book, parse_ticker, parse_trade
+from .parsers import iso8601, parse_market, parse_ohlcv, parse_order_book, parse_ticker, parse_trade, same_market
 from .private import PrivateMethods
 
 __all__ = ["O2", "DECIMAL_PLACES", "TIMEFRAMES"]
@@ -296,6 +296,7 @@ class O2(PrivateMethods):
     def _best(self, m: Market, side: str) -> Optional[Decimal]:
         """The best opposite price for a market order on ``side`` (``None`` when that side is empty)."""
         depth = self._call("read", lambda: self.client.markets.depth(m, 1, 1))
+        self._call("read", lambda: same_market(depth.market_id, m, "order book"))  # a bound from this book only
         levels = depth.sells if side == "buy" else depth.buys
         return m.format_price(levels[0].price) if levels else None
 

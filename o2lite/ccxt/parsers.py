@@ -33,7 +33,7 @@ from .normalise import human_bar
 
 __all__ = [
     "parse_market", "parse_ticker", "parse_order_book", "parse_trade", "parse_ohlcv", "parse_balance",
-    "parse_order", "native_market", "timestamp_ms", "iso8601", "MarketLike",
+    "parse_order", "native_market", "same_market", "timestamp_ms", "iso8601", "MarketLike",
 ]
 
 CcxtMarket = Mapping[str, Any]
@@ -54,7 +54,7 @@ def native_market(market: MarketLike) -> Market:
     raise O2Error("a market is a ccxt market from parse_market (with its O2 'info') or an o2lite Market")
 
 
-def _same_market(market_id: Any, market: MarketLike, where: str) -> None:
+def same_market(market_id: Any, market: MarketLike, where: str) -> None:
     """Refuse an answer that names another market than the one asked about (when it names one)."""
     if market_id is None:
         return
@@ -148,7 +148,7 @@ def parse_ticker(raw: Mapping[str, Any], market: MarketLike) -> Dict[str, Any]:
     ticker. ``close`` is ``last``."""
     if not isinstance(raw, Mapping):
         raise O2Error("ticker: expected an object", body=str(raw)[:200])
-    _same_market(raw.get("market_id"), market, "ticker")
+    same_market(raw.get("market_id"), market, "ticker")
     last = _human(raw.get("last_price"))
     ts = timestamp_ms(raw.get("timestamp"))
     base_volume, quote_volume = _human(raw.get("base_volume")), _human(raw.get("quote_volume"))
@@ -171,7 +171,7 @@ def parse_order_book(raw: Any, market: MarketLike, limit: Optional[int] = None) 
     O2's depth carries no time: ``timestamp``/``datetime``/``nonce`` are ``None``."""
     m = native_market(market)
     depth = raw if isinstance(raw, Depth) else Depth.from_json(raw, "ccxt parse_order_book", limit=limit)
-    _same_market(depth.market_id, m, "order book")
+    same_market(depth.market_id, m, "order book")
 
     def levels(side: Iterable[Any]) -> List[List[float]]:
         return [[float(m.format_price(lv.price)), float(m.format_quantity(lv.quantity))] for lv in side]
@@ -287,7 +287,7 @@ def parse_order(raw: Any, market: MarketLike) -> Dict[str, Any]:
     ``price_fill`` (``None`` before a fill), ``cost`` = ``average × filled``."""
     m = native_market(market)
     order = raw if isinstance(raw, Order) else Order.from_json(raw, "ccxt parse_order")
-    _same_market(order.market_id, m, "order")
+    same_market(order.market_id, m, "order")
     kind, time_in_force, post_only = _order_kind(order.order_type)
     amount, filled = m.format_quantity(order.quantity), m.format_quantity(order.quantity_fill)
     price = m.format_price(order.price)

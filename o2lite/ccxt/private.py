@@ -200,7 +200,8 @@ class PrivateMethods:
             parsed = parse_order(result.orders[-1], m)
         except O2Error as exc:  # landed, but the answer's order is unreadable here: as if unnamed
             unreadable = O2AmbiguousSubmission(f"the order landed (tx {result.tx_id}) but the answer's order is "
-                                               f"unreadable ({exc}): find it with fetch_open_orders before placing again")
+                                               f"unreadable ({exc}): find it with fetch_open_orders before "
+                                               "placing again")
             unreadable.transaction_id = result.tx_id
             raise unreadable from exc
         if kind == "market":
@@ -325,8 +326,9 @@ class PrivateMethods:
         account = self._trader().trade_account_id or ""
         out: List[Dict[str, Any]] = []
         for m in self._selected(symbol):
+            read = self.client.orders.iter_orders
             out.extend(self._call("read", lambda: [parse_order(o, m) for o in back_to(
-                self.client.orders.iter_orders(m, account, is_open=is_open, max_items=scan_size(since, count)), since)]))
+                read(m, account, is_open=is_open, max_items=scan_size(since, count)), since)]))
         return window(out, since, count)
 
     def fetch_open_orders(self, symbol: Optional[str] = None, since: Optional[int] = None,
