@@ -6,9 +6,9 @@ for every market (sequential nonces — the proven path — valid one day) and r
 nears its expiry or the exchange says it is gone. O2 keeps one session per account, so the
 session is opened under a lock and shared by every ``O2`` of that account in the process
 (:mod:`o2lite.ccxt.sessions`): threads sharing one ``O2``, or each with its own, never replace
-each other's session. Reads map their failures as reads; signed
-requests as ``private``, so a lost answer is :class:`O2AmbiguousSubmission`, never a
-``NetworkError`` (see :mod:`o2lite.ccxt.errors`).
+each other's session. Reads map their failures as reads; signed requests as ``private``, so a
+lost answer is :class:`O2AmbiguousSubmission`, never a ``NetworkError`` (see
+:mod:`o2lite.ccxt.errors`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ T = TypeVar("T")
 _SESSION_MARGIN = 60  # reopen a session that expires within this many seconds
 _DEFAULT_ORDERS = 1000  # orders read per market without a limit (pages stop early when fewer exist)
 _MAX_LIMIT = 10_000  # the largest limit a paged read accepts
+
 
 def _canceled(order_id: str, symbol: str, tx_id: str) -> Dict[str, Any]:
     """A ccxt order that says only what a landed cancel proves: its id, symbol and status."""
