@@ -263,3 +263,23 @@ def test_null_optionals_of_the_older_sdk_line_are_accepted_as_absent(client, san
     bad_groups = json.loads(json.dumps(bad["actions"]))
     bad_groups[0]["actions"][0]["CreateTriggerOrder"]["extra"] = None
     assert not o2lite.check_body(dict(bad, actions=bad_groups), client=client).ok
+
+
+def test_an_oco_leg_that_cannot_make_its_order_leaves_its_sibling_funded(client, sandbox):
+    """The first leg to fire ends ForceCanceled (its order is below the market's minimum); the
+    pair's one escrow must stay locked behind the sibling, which still fires with it."""
+    me, mover = trader_in(client), trader_in(client)
+    m = client.markets.get(PAIR)
+    small = {"order_type": {"Spot": {"price": "12700"}}, "quantity": {"Quantity": {"quantity": "5000000000"}},
+             "trigger_price": "12700", "side": "Sell"}  # 5 FUEL × 0.0127 = 0.0635 USDC < min_order 0.1
+    stop = {"order_type": "Market", "quantity": {"Quantity": {"quantity": "10000000000"}}, "trigger_price": "12300",
+            "side": "Sell"}  # the larger lock, first
+    me.submit([{"market_id": m.market_id, "actions": [{"CreateTriggerOrders": {"first": stop, "second": small}}]}])
+    assert locked(me, "FUEL") == 10 * 10**9
+    mover.place(PAIR, "Buy", "0.0127", "3000", "Market")
+    by_price = {t.trigger_price: t for t in sandbox.exchange.triggers.all.values() if t.account == me.trade_account_id}
+    assert (by_price[12700].status, by_price[12300].status) == ("ForceCanceled", "Active")
+    assert locked(me, "FUEL") == 10 * 10**9  # still escrowed for the active sibling
+    mover.place(PAIR, "Sell", "0.0122", "7000", "Market")
+    assert by_price[12300].status == "Activated" and locked(me, "FUEL") == 0
+    assert sum(f.quantity for f in me.fills(PAIR) if f.side == "Sell") == 10 * 10**9

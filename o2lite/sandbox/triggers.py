@@ -29,7 +29,8 @@ direction:
 - an activated Market leg is a market order at the market's most generous price that its funds
   (the escrow, the book's unlocked funds and the account's balance) and FractionalPrice allow;
   when the funds are short the trigger ends ``NotEnoughFunds``, and one that cannot make a valid
-  order at all (below the market's minimum order) ends ``ForceCanceled``;
+  order at all (below the market's minimum order) ends ``ForceCanceled``; either way an OCO
+  pair's escrow stays locked while its other leg is still active;
 - limits: 2 active legs per parent (``ParentTriggerSlotsExhausted``),
   :data:`MAX_ACTIVE_TRIGGERS` per account and market (7010), a MarketBounded band of at most
   :data:`MAX_SLIPPAGE_BPS` either side of the trigger (``SlippageExceedsMax``);
@@ -339,11 +340,13 @@ class TriggerBook:
             if not parent.filled:
                 return  # nothing to protect yet: it waits
             quantity = parent.filled
-        # the escrow, the book's unlocked funds and the balance all become spendable balance
-        self._release(journal, trigger)
+        # the escrow, the book's unlocked funds and the balance are what it may spend; the escrow is
+        # released only once its order is made, so a leg that cannot make one leaves the pair's
+        # escrow locked behind its still-active OCO sibling (_end releases it when none is left)
+        escrow_asset, escrowed = self.escrow.get(trigger.group, ("", 0))
         self.ex.ledger.move(journal, (account, ("unlocked", book_id, asset)), (account, ("wallet", asset)),
                             self.ex.ledger.get(account, ("unlocked", book_id, asset)))
-        funds = self.ex.ledger.get(account, ("wallet", asset))
+        funds = self.ex.ledger.get(account, ("wallet", asset)) + (escrowed if escrow_asset == asset else 0)
         if not buy:
             quantity = min(quantity, funds)
         price, order_type = self._order_price(spec, leg, quantity, funds)
@@ -358,6 +361,7 @@ class TriggerBook:
         except ValueError:  # e.g. below the market's minimum order
             self._end(journal, trigger, "ForceCanceled")
             return
+        self._release(journal, trigger)
         order = create_order(self.ex, journal, account, market, {"side": leg["side"], "price": price,
                                                                  "quantity": quantity, "order_type": order_type})
         set_attr(journal, trigger, "order", order.order_id)
