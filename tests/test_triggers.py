@@ -14,6 +14,8 @@ from o2lite._answers import error_from_response
 from o2lite.market import Market
 from o2lite.reverts import describe_revert
 from o2lite.streams.events import TriggerUpdate, split_orders_message
+from o2lite.streams.registry import Registry
+from o2lite.streams.subscriptions import Subscription
 from o2lite.trigger_models import ActiveOrders
 from o2lite.trigger_trading import place_trigger
 from o2lite.triggers import TriggerSpec, oco_pair, order_with_triggers, standalone_trigger
@@ -178,6 +180,24 @@ def test_trigger_updates_from_an_orders_message_never_fail():
     assert [u.trigger.trigger_price if u.trigger else None for u in updates] == [8, 9, 7, None, None]
     assert updates[2].trigger.status == "CanceledBySibling" and updates[3].problem
     assert split_orders_message({"standalone_trigger_orders": {"not": "a list"}})[1][0].trigger is None
+
+
+def test_a_nested_trigger_reaches_only_its_orders_owner():
+    """Nested triggers name no owner: they are routed by their order's, never to every subscription."""
+    a, b = "0x" + "0a" * 32, "0x" + "0b" * 32
+    registry = Registry(lambda message: True)
+    subs = {}
+    for who in (a, b):
+        subs[who] = Subscription(lambda sub: None, "orders", (who,),
+                                 {"action": "subscribe_orders", "identities": [{"ContractId": who}]}, 10)
+        registry.add(subs[who])
+    registry.dispatch(json.dumps({"action": "subscribe_orders", "orders": [
+        {"order_id": "0x" + "01" * 32, "side": "Buy", "order_type": "Spot", "price": "100", "quantity": "5",
+         "timestamp": "1", "owner": {"ContractId": a},
+         "triggers": [{"order_id": "0x" + "11" * 32, "side": "Sell", "order_type": "Market", "trigger_price": "90"}]}]}))
+    got_a = [subs[a].get(timeout=1) for _ in range(2)]
+    assert isinstance(got_a[1], TriggerUpdate) and got_a[1].owner == a
+    assert subs[b]._queue.empty()
 
 
 def test_trader_and_dry_run_trader_offer_the_trigger_methods():

@@ -85,12 +85,16 @@ class TriggerUpdate:
 _NESTED_TRIGGERS = ("triggers", "active_trigger_orders")  # the two official lines' names
 
 
-def _trigger_update(entry: Any) -> TriggerUpdate:
-    raw = entry if isinstance(entry, Mapping) else {"entry": entry}
+def _owner(entry: Any) -> Optional[str]:
     try:
-        owner = identity_id(raw.get("owner"), "stream orders", "owner")
+        return identity_id(entry.get("owner"), "stream orders", "owner") if isinstance(entry, Mapping) else None
     except O2Error:
-        owner = None
+        return None
+
+
+def _trigger_update(entry: Any, parent_owner: Optional[str] = None) -> TriggerUpdate:
+    raw = entry if isinstance(entry, Mapping) else {"entry": entry}
+    owner = _owner(raw) or parent_owner  # a nested trigger belongs to its order's owner
     try:
         return TriggerUpdate(TriggerOrder.from_json(entry, "stream orders"), raw, owner=owner)
     except O2Error as exc:
@@ -108,18 +112,19 @@ def split_orders_message(message: Mapping[str, Any]) -> Tuple[List[Any], List[Tr
     orders = message.get("orders") or []
     plain = [o for o in orders if not (isinstance(o, Mapping) and o.get("kind") == "trigger")] \
         if isinstance(orders, list) else orders
-    entries: List[Any] = [o for o in orders if isinstance(o, Mapping) and o.get("kind") == "trigger"] \
-        if isinstance(orders, list) else []
+    entries: List[Tuple[Any, Optional[str]]] = [(o, None) for o in orders if isinstance(o, Mapping)
+                                                and o.get("kind") == "trigger"] if isinstance(orders, list) else []
     for order in plain if isinstance(plain, list) else []:
         for key in _NESTED_TRIGGERS:
             nested = order.get(key) if isinstance(order, Mapping) else None
-            entries += nested if isinstance(nested, list) else []
+            # routed by the order's owner: a nested trigger rarely names its own
+            entries += [(t, _owner(order)) for t in nested] if isinstance(nested, list) else []
     standalone = message.get("standalone_trigger_orders")
     if isinstance(standalone, list):
-        entries += standalone
+        entries += [(t, None) for t in standalone]
     elif standalone is not None:
-        entries.append({"standalone_trigger_orders": standalone})
-    return plain, [_trigger_update(e) for e in entries[:10_000]]
+        entries.append(({"standalone_trigger_orders": standalone}, None))
+    return plain, [_trigger_update(e, owner) for e, owner in entries[:10_000]]
 
 
 def _signed(value: Any, name: str, where: str) -> int:
