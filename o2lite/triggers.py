@@ -219,23 +219,36 @@ def _explicit_leg(m: Market, spec: TriggerSpec, side: str, quantity: Optional[Nu
     return dict(leg, quantity={"Quantity": {"quantity": fitted}})
 
 
-def _parent_ref(parent: Optional[Order]) -> Optional[Dict[str, Any]]:
+def _parent_ref(parent: Optional[Order], side: str, legs: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The ``parent`` of a standalone trigger, once the rules the exchange would refuse it by
+    (after signing) are checked: a resting order without fills, protected on the closing side, at
+    a trigger price other than its own."""
     if parent is None:
         return None
     if not parent.is_open:
         raise ValidationError(f"order {parent.order_id} is {parent.state}: a trigger can only protect a resting order")
+    if side == parent.side:
+        raise ValidationError(f"a trigger protecting a {parent.side} order takes the closing side, "
+                              f"{'Sell' if parent.side == 'Buy' else 'Buy'} (TriggerSideSameAsParent)")
+    if parent.quantity_fill:
+        raise ValidationError(f"order {parent.order_id} already has fills: the exchange binds triggers only to an "
+                              "order with none (ParentOrderAlreadyHasFills)")
+    if any(int(leg["trigger_price"]) == parent.price for leg in legs):
+        raise ValidationError("a trigger price equal to the parent order's price is refused (TriggerPriceSameAsParent)")
     return {"order_id": parent.order_id, "expected_quantity": parent.quantity}
 
 
 def standalone_trigger(m: Market, side: str, trigger: Protection, quantity: Optional[Number] = None, *,
                        parent: Optional[Order] = None, slippage_bps: Optional[int] = None) -> TriggerPlan:
     """``CreateTriggerOrder``: an entry stop of ``quantity``, or protection of a resting
-    ``parent`` order (its quantity inherited when ``quantity`` is ``None``)."""
+    ``parent`` order (its quantity inherited when ``quantity`` is ``None``). A parent must be
+    resting with no fills, and the trigger take its closing side at another price — refused here,
+    before signing, as the exchange would refuse it."""
     side, notes = canonical_side(side), _Notes(m)
     leg = _explicit_leg(m, _spec(trigger, slippage_bps, "trigger"), side, quantity, parent, "trigger", notes)
     body: Dict[str, Any] = {"args": leg}
     if parent is not None:
-        body["parent"] = _parent_ref(parent)
+        body["parent"] = _parent_ref(parent, side, [leg])
     return TriggerPlan(m, canonical_action({"CreateTriggerOrder": body}), tuple(notes.items))
 
 
@@ -254,5 +267,5 @@ def oco_pair(m: Market, side: str, first: Protection, second: Protection, quanti
         notes.add("OCO legs swapped so the leg that locks more goes first (the chain escrows only the first's lock)")
     body: Dict[str, Any] = {"first": canonical[0], "second": canonical[1]}
     if parent is not None:
-        body["parent"] = _parent_ref(parent)
+        body["parent"] = _parent_ref(parent, side, canonical)
     return TriggerPlan(m, canonical_action({"CreateTriggerOrders": body}), tuple(notes.items))

@@ -161,8 +161,13 @@ def test_pre_flight_rejections_are_trigger_rejections_and_spend_no_nonce(client,
         me.place_oco(PAIR, "Sell", "0.0110", "0.0100", "100")
     assert caught.value.code == ErrorCode.TRIGGER_PAIR_SAME_DIRECTION
     mover.place(PAIR, "Sell", "0.0125", "10", "Market")  # fills part of the resting order
-    with pytest.raises(TriggerRejected) as caught:
+    with pytest.raises(ValidationError, match="already has fills"):  # o2lite refuses it before signing
         me.place_trigger(PAIR, "Sell", "0.0100", parent=resting.order_id)
+    quantity = str(resting.quantity)
+    bound = {"CreateTriggerOrder": {"args": leg, "parent": {"order_id": resting.order_id,
+                                                            "expected_quantity": quantity}}}
+    with pytest.raises(TriggerRejected) as caught:  # another client's request: the exchange refuses it
+        me.submit([{"market_id": resting.market_id, "actions": [bound]}])
     assert caught.value.code == ErrorCode.PARENT_ORDER_ALREADY_HAS_FILLS
 
 

@@ -200,6 +200,28 @@ def test_a_nested_trigger_reaches_only_its_orders_owner():
     assert subs[b]._queue.empty()
 
 
+def test_protecting_a_resting_order_is_checked_before_signing():
+    """Side, fills and price of the parent: what the exchange would refuse after signing."""
+    def parent(**changes):
+        order = {"order_id": "0x" + "01" * 32, "side": "Buy", "order_type": "Spot", "price": "2500000000",
+                 "quantity": "10000000", "quantity_fill": "0", "price_fill": "0", "timestamp": "1", "close": False,
+                 "cancel": False, "partially_filled": False}
+        return o2lite.models.Order.from_json(dict(order, **changes), "test", M2.market_id)
+
+    plan = standalone_trigger(M2, "Sell", "2400", parent=parent())
+    body = plan.action["CreateTriggerOrder"]
+    assert body["parent"] == {"order_id": "0x" + "01" * 32, "expected_quantity": "10000000"}
+    assert body["args"]["quantity"] == {"ParentOrder": {"parent_order_id": "0x" + "01" * 32}}
+    with pytest.raises(ValidationError, match="closing side, Sell"):
+        standalone_trigger(M2, "Buy", "2400", parent=parent())
+    with pytest.raises(ValidationError, match="closing side, Sell"):
+        oco_pair(M2, "Buy", "2600", "2400", parent=parent())
+    with pytest.raises(ValidationError, match="already has fills"):
+        standalone_trigger(M2, "Sell", "2400", parent=parent(quantity_fill="1000000", partially_filled=True))
+    with pytest.raises(ValidationError, match="TriggerPriceSameAsParent"):
+        oco_pair(M2, "Sell", "2600", "2500", parent=parent())
+
+
 def test_trader_and_dry_run_trader_offer_the_trigger_methods():
     for name in ("place_with_triggers", "place_trigger", "place_oco", "cancel_trigger", "cancel_all_triggers",
                  "active_orders"):
