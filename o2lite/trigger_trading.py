@@ -10,10 +10,10 @@ is reported as a warning before the request is signed. :class:`TriggerTrading` i
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, TypeVar, Union
 
 from ._hex import b256_hex
-from .errors import ValidationError
+from .errors import BatchIncomplete, O2Error, ValidationError
 from .market import Market
 from .models import Order, TxResult
 from .order_building import Number
@@ -25,6 +25,8 @@ __all__ = ["TriggerTrading", "place_with_triggers", "place_trigger", "place_oco"
            "cancel_all_triggers", "active_orders"]
 
 R = TypeVar("R", covariant=True)
+#: Rounds of read-then-cancel :func:`cancel_all_triggers` makes at most (each page ≤ 200 entries).
+MAX_CANCEL_ROUNDS = 50
 
 
 class _Trading(Protocol[R]):
@@ -112,14 +114,30 @@ def active_orders(trader: _Trading[Any], market: Any) -> ActiveOrders:
 
 def cancel_all_triggers(trader: _Batching, market: Any) -> List[TxResult]:
     """Cancel every active trigger of this account in ``market`` (nested and standalone), five
-    per request, paced; stops with :class:`~o2lite.errors.BatchIncomplete` if one fails."""
-    found: ActiveOrders = trader.client.orders.active(market, trader._account())
-    ids = list(dict.fromkeys(t.order_id for t in found.triggers if t.is_active))
-    batch = trader.batch()
-    for trigger_id in ids:
-        batch.cancel_trigger(trigger_id, market)
-    sent: List[TxResult] = batch.send() if ids else []
-    return sent
+    per request, paced; stops with :class:`~o2lite.errors.BatchIncomplete` if one fails.
+
+    ``GET /v1/orders/active`` answers one page (its cursor is unpublished), so the page is read
+    again after each round of cancels until it shows no trigger not already cancelled — at most
+    :data:`MAX_CANCEL_ROUNDS` rounds, else an :class:`~o2lite.errors.O2Error` says some remain.
+    """
+    sent: List[TxResult] = []
+    tried: Set[str] = set()
+    for _ in range(MAX_CANCEL_ROUNDS):
+        found: ActiveOrders = trader.client.orders.active(market, trader._account())
+        ids = [i for i in dict.fromkeys(t.order_id for t in found.triggers if t.is_active) if i not in tried]
+        if not ids:
+            return sent
+        tried.update(ids)
+        batch = trader.batch()
+        for trigger_id in ids:
+            batch.cancel_trigger(trigger_id, market)
+        try:
+            sent += batch.send()
+        except BatchIncomplete as exc:
+            exc.landed = sent + exc.landed  # every request that landed, earlier rounds included
+            raise
+    raise O2Error(f"{len(tried)} triggers cancelled in {MAX_CANCEL_ROUNDS} rounds and the active orders still list "
+                  "more: run it again")
 
 
 

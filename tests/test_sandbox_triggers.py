@@ -288,3 +288,16 @@ def test_an_oco_leg_that_cannot_make_its_order_leaves_its_sibling_funded(client,
     mover.place(PAIR, "Sell", "0.0122", "7000", "Market")
     assert by_price[12300].status == "Activated" and locked(me, "FUEL") == 0
     assert sum(f.quantity for f in me.fills(PAIR) if f.side == "Sell") == 10 * 10**9
+
+
+def test_cancel_all_reads_the_active_orders_again_until_none_is_left(client, sandbox):
+    """GET /v1/orders/active answers one page: triggers beyond it must not be left behind silently."""
+    me = trader_in(client)
+    for price in ("0.0100", "0.0101", "0.0102", "0.0103", "0.0104", "0.0105", "0.0106"):
+        me.place_trigger(PAIR, "Sell", price, "100")
+    one_page = client.orders.active
+    client.orders.active = lambda market, account, **kw: one_page(market, account, count=3)  # a small page
+    results = me.cancel_all_triggers(PAIR)
+    client.orders.active = one_page
+    assert me.active_orders(PAIR).triggers == () and len(results) == 3  # rounds of 3, 3 and 1
+    assert set(statuses(sandbox, me.trade_account_id).values()) == {"CanceledByUser"} and locked(me, "FUEL") == 0
