@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ._parse import chain_int, hex_id, identity_id, mapping, opt_id, opt_int, req_int, require, side_of
 from .errors import O2Error
@@ -101,6 +101,23 @@ class TriggerOrder:
                    market_id=opt_id(obj, "market_id", where) or market_id, raw=obj, market=market)
 
 
+def _nested(entry: Mapping[str, Any], where: str, market_id: Optional[str],
+            market: Optional[Market]) -> Tuple[TriggerOrder, ...]:
+    """An order's triggers under either official name — both read when both come (one may be an
+    empty leftover), each trigger once."""
+    found: Dict[str, TriggerOrder] = {}
+    for key in _NESTED:
+        value = entry.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            raise O2Error(f"{where}: an order's {key} is not a list", body=str(value)[:200])
+        for item in value[:_MAX_ENTRIES]:
+            trigger = TriggerOrder.from_json(item, where, market_id, market)
+            found.setdefault(trigger.order_id, trigger)
+    return tuple(found.values())
+
+
 @dataclass(frozen=True)
 class ActiveOrder:
     """A resting order and the triggers hanging off it (take-profit / stop-loss)."""
@@ -152,10 +169,8 @@ class ActiveOrders:
             if kind == "trigger":
                 standalone.append(TriggerOrder.from_json(entry, where, market_id, market))
             elif kind == "order":
-                nested: List[Any] = next((entry[k] for k in _NESTED if isinstance(entry.get(k), list)), [])
                 orders.append(ActiveOrder(Order.from_json(entry, where, market_id, markets),
-                                          tuple(TriggerOrder.from_json(t, where, market_id, market)
-                                                for t in nested[:_MAX_ENTRIES])))
+                                          _nested(entry, where, market_id, market)))
             else:
                 other.append(entry if isinstance(entry, Mapping) else {"entry": entry})
         cursor = None

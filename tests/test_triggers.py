@@ -128,6 +128,18 @@ def _active_body(nested_key: str) -> dict:
             "next_timestamp": "7", "next_id": "0x" + "33" * 32, "next_kind": "trigger"}
 
 
+def test_an_order_carrying_both_nested_names_keeps_every_trigger_once():
+    body = _active_body("active_trigger_orders")
+    order = body["entries"][0]
+    order["triggers"] = []  # an empty leftover under the other name must not hide them
+    assert [t.order_id[:4] for t in ActiveOrders.from_json(body, market=M2).orders[0].triggers] == ["0x22"]
+    order["triggers"] = list(order["active_trigger_orders"])  # the same trigger twice: listed once
+    assert len(ActiveOrders.from_json(body, market=M2).orders[0].triggers) == 1
+    order["triggers"] = {"0": "not a list"}
+    with pytest.raises(o2lite.O2Error, match="triggers is not a list"):
+        ActiveOrders.from_json(body, market=M2)
+
+
 @pytest.mark.parametrize("nested_key", ["triggers", "active_trigger_orders"])
 @responses.activate
 def test_active_orders_reads_both_official_shapes_and_the_cursor(nested_key):
