@@ -35,7 +35,7 @@ from .action_fields import (ORDER_TYPE_NAMES, amount_words, canonical_order_type
 from .encoding import (GAS_MAX, SELECTORS, ZERO_B256, Call, Segment, function_selector, identity, identity_json,
                        join, order_args_segments)
 from .errors import ValidationError
-from .trigger_encoding import (TRIGGER_ACTION_KINDS, canonical_trigger_action, leg_lock, option_toa_segments,
+from .trigger_encoding import (TRIGGER_ACTION_KINDS, TRIGGER_OPTIONALS, canonical_trigger_action, leg_lock, option_toa_segments,
                                option_u64_segments, toa_segments)
 
 __all__ = ["ACTION_KINDS", "ORDER_TYPE_NAMES", "canonical_action", "canonical_order_type", "canonical_side",
@@ -96,15 +96,16 @@ def canonical_action(action: Any) -> Dict[str, Any]:
 
 def sent_as_canonical(sent: Any, canonical: Mapping[str, Any]) -> bool:
     """Whether an action as sent is its canonical form: equal, or a trigger action that differs
-    only by ``null`` optionals (``parent``, ``trigger_2``), which an older official SDK line sends
-    — the signed bytes are the same (PROTOCOL §14)."""
+    only by ``null`` for one of its own optionals (``parent``, ``trigger_2``), which an older
+    official SDK line sends — the signed bytes are the same (PROTOCOL §14)."""
     if sent == canonical:
         return True
     (kind, body), = canonical.items()
     if kind not in TRIGGER_ACTION_KINDS or not isinstance(sent, Mapping) or not isinstance(sent.get(kind), Mapping):
         return False
-    return {k: v for k, v in sent[kind].items() if v is not None} == body and set(sent[kind]) <= {
-        *body, "parent", "trigger_2"}
+    optional = TRIGGER_OPTIONALS[kind]
+    present: Dict[str, Any] = {k: v for k, v in sent[kind].items() if not (v is None and k in optional)}
+    return present == dict(body)
 
 
 def action_to_call(action: Mapping[str, Any], market: Any, accounts_registry_id: BytesLike) -> Call:

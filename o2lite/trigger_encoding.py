@@ -43,7 +43,7 @@ from .action_fields import canonical_order_type, canonical_side, chain_u64
 from .encoding import Segment, join, u64
 from .errors import ValidationError
 
-__all__ = ["TRIGGER_ACTION_KINDS", "PARENT_ORDER_PLACEHOLDER", "canonical_leg", "canonical_parent",
+__all__ = ["TRIGGER_ACTION_KINDS", "TRIGGER_OPTIONALS", "PARENT_ORDER_PLACEHOLDER", "canonical_leg", "canonical_parent",
            "canonical_trigger_action", "leg_lock", "leg_lock_price", "toa_segments", "option_u64_segments",
            "option_toa_segments", "leg_quantity", "leg_kind"]
 
@@ -51,6 +51,9 @@ TRIGGER_ACTION_KINDS = ("CreateTriggerOrder", "CreateTriggerOrders", "CreateOrde
 #: The parent id of a leg attached at placement: the order does not exist yet when the call is
 #: signed, so the contract takes a zero id and substitutes the order it creates (PROTOCOL §14).
 PARENT_ORDER_PLACEHOLDER = "0x" + "00" * 32
+#: Each trigger action's optional fields: the only ones that may be absent, or ``null``.
+TRIGGER_OPTIONALS = {"CreateTriggerOrder": ("parent",), "CreateTriggerOrders": ("parent",),
+                     "CreateOrderWithTriggers": ("trigger_2",), "CancelTriggerOrder": ()}
 _KINDS = {"market": "Market", "marketbounded": "MarketBounded", "spot": "Spot"}
 _KIND_DISCRIMINANT = {"Market": 0, "MarketBounded": 1, "Spot": 2}  # the contract's own order
 _QUANTITY_DISCRIMINANT = {"Quantity": 0, "ParentOrder": 1}
@@ -127,8 +130,9 @@ def canonical_parent(value: Any) -> Dict[str, str]:
 
 def canonical_trigger_action(kind: str, body: Mapping[str, Any]) -> Dict[str, Any]:
     """The canonical JSON of one trigger action ``{kind: body}``; absent optionals (``parent``,
-    ``trigger_2``) are omitted — ``null`` is read as absent (an older SDK line sent it)."""
-    present = {k: v for k, v in body.items() if v is not None}
+    ``trigger_2``) are omitted — ``null`` for one of the action's own optionals is read as absent
+    (an older SDK line sent it); any other field, ``null`` or not, is refused."""
+    present = {k: v for k, v in body.items() if not (v is None and k in TRIGGER_OPTIONALS.get(kind, ()))}
     if kind == "CancelTriggerOrder":
         _fields(present, kind, ("order_id",), ())
         return {kind: {"order_id": b256_hex(present["order_id"], "order_id")}}

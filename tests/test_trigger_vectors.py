@@ -129,3 +129,19 @@ def test_lower_case_input_is_canonicalised_and_null_optionals_dropped():
     assert canonical == {"CreateTriggerOrder": {"args": {
         "order_type": {"Spot": {"price": "2600"}}, "quantity": {"ParentOrder": {"parent_order_id": "0x" + "aa" * 32}},
         "trigger_price": "2600", "side": "Sell"}}}
+
+
+@pytest.mark.parametrize("action", [
+    {"CancelTriggerOrder": {"order_id": "0x" + "11" * 32, "trigger_2": None}},
+    {"CancelTriggerOrder": {"order_id": "0x" + "11" * 32, "parnet": None}},
+    {"CreateOrderWithTriggers": {"side": "Buy", "price": "1", "quantity": "1", "order_type": "Spot", "parent": None,
+                                 "trigger_1": {"order_type": "Market", "trigger_price": "1", "side": "Sell",
+                                               "quantity": {"ParentOrder": {"parent_order_id": "0x" + "00" * 32}}}}},
+])
+def test_a_null_is_absent_only_for_the_actions_own_optionals(action):
+    """Like every other action, an unknown field is refused, null or not (it used to vanish)."""
+    with pytest.raises(ValidationError, match="unknown field"):
+        actions.canonical_action(action)
+    (kind, body), = action.items()
+    canonical = {kind: {k: v for k, v in body.items() if v is not None}}
+    assert not actions.sent_as_canonical(action, canonical)  # the sandbox and check_body refuse it too
