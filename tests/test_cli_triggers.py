@@ -78,3 +78,14 @@ def test_adjustments_are_warned_and_bad_input_is_one_line(cli):
     assert "fitted from 12.3456789 to 12.3456 FUEL" in err
     code, out, err = cli("order", "place", PAIR, "Buy", "0.0126", "100", "--slippage-bps", "10")
     assert code == 1 and "--slippage-bps applies to" in err
+
+
+def test_active_shows_the_quantity_of_a_nested_trigger_that_has_its_own(cli):
+    code, out, err = cli("--json", "order", "place", PAIR, "Buy", "0.0110", "1000")
+    assert code == 0, err
+    parent = json.loads(out)["orders"][0]["order_id"]
+    assert cli("order", "trigger", PAIR, "Sell", "0.0150", "250", "--parent", parent)[0] == 0  # sized explicitly
+    assert cli("order", "trigger", PAIR, "Sell", "0.0100", "--parent", parent)[0] == 0  # inherits
+    code, out, err = cli("order", "active", PAIR)
+    nested = sorted(line.split()[5] for line in out.splitlines() if "└" in line)
+    assert code == 0 and nested == ["(inherits)", "250"], out

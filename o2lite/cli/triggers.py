@@ -118,16 +118,19 @@ def cmd_order_active(client: Client, args: argparse.Namespace, out: Output) -> N
     """``GET /v1/orders/active``: resting orders, each followed by its triggers, then standalone triggers."""
     account = args.account or trader_of(client, args)._account()
     page = client.orders.active(args.pair, account)
+    m = client.markets.get(args.pair)
+
+    def trigger_row(t: TriggerOrder, indent: str) -> Any:
+        return (indent + out.id(t.order_id), "trigger", t.side, t.trigger_price_human,
+                "(inherits)" if t.quantity is None else m.format_quantity(t.quantity), t.status or "-",
+                iso(t.timestamp) if t.timestamp else "-")
+
     rows: List[Any] = []
     for entry in page.orders:
         o = entry.order
         rows.append((out.id(o.order_id), "order", o.side, o.price_human, o.quantity_human, "-", iso(o.timestamp)))
-        rows += [(f"  └ {out.id(t.order_id)}", "trigger", t.side, t.trigger_price_human, "(inherits)",
-                  t.status or "-", iso(t.timestamp) if t.timestamp else "-") for t in entry.triggers]
-    m = client.markets.get(args.pair)
-    rows += [(out.id(t.order_id), "trigger", t.side, t.trigger_price_human,
-              "(inherits)" if t.quantity is None else m.format_quantity(t.quantity), t.status or "-",
-              iso(t.timestamp) if t.timestamp else "-") for t in page.standalone]
+        rows += [trigger_row(t, "  └ ") for t in entry.triggers]
+    rows += [trigger_row(t, "") for t in page.standalone]
     data = {"orders": [dict(order_json(e.order), triggers=[_trigger_json(t) for t in e.triggers]) for e in page.orders],
             "standalone_triggers": [_trigger_json(t) for t in page.standalone]}
     out.show(data, rows, ("id", "kind", "side", "price / trigger", "quantity", "status", "time (UTC)"))
