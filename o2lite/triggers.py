@@ -41,7 +41,7 @@ from .trigger_encoding import PARENT_ORDER_PLACEHOLDER, leg_lock, leg_lock_price
 
 __all__ = ["TriggerSpec", "TriggerPlan", "Protection", "attached_order_type", "order_with_triggers", "standalone_trigger", "oco_pair"]
 
-MAX_SLIPPAGE_BPS = 10_000  # 100 %: a wider band is no bound at all
+MAX_SLIPPAGE_BPS = 9_999  # a band of 100 % puts the lower bound at 0: a zero price, no bound at all
 _ORDER_TYPES = ("Spot", "Market", "FillOrKill", "PostOnly", "BoundedMarket")  # Limit cannot carry triggers
 
 

@@ -98,6 +98,7 @@ def test_an_oco_pair_puts_the_larger_lock_first_and_says_so():
     (lambda: standalone_trigger(M2, "Sell", "2400"), "give a quantity"),
     (lambda: standalone_trigger(M2, "Sell", TriggerSpec("2400", limit_price="1", slippage_bps=5), "1"), "not both"),
     (lambda: standalone_trigger(M2, "Sell", TriggerSpec("2400", slippage_bps=0), "1"), "basis points"),
+    (lambda: standalone_trigger(M2, "Sell", TriggerSpec("2400", slippage_bps=10_000), "1"), "1–9999"),  # min 0
     (lambda: standalone_trigger(M2, "Sell", "0.001", "1"), "at least one price step"),
     (lambda: standalone_trigger(M2, "Sell", "2400", "0.000000001"), "too small"),
 ])
