@@ -219,7 +219,8 @@ def _explicit_leg(m: Market, spec: TriggerSpec, side: str, quantity: Optional[Nu
     return dict(leg, quantity={"Quantity": {"quantity": fitted}})
 
 
-def _parent_ref(parent: Optional[Order], side: str, legs: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def _parent_ref(m: Market, parent: Optional[Order], side: str,
+                legs: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The ``parent`` of a standalone trigger, once the rules the exchange would refuse it by
     (after signing) are checked: a resting order without fills, protected on the closing side, at
     a trigger price other than its own."""
@@ -227,6 +228,8 @@ def _parent_ref(parent: Optional[Order], side: str, legs: Sequence[Dict[str, Any
         return None
     if not parent.is_open:
         raise ValidationError(f"order {parent.order_id} is {parent.state}: a trigger can only protect a resting order")
+    if parent.market_id is not None and parent.market_id != m.market_id:
+        raise ValidationError(f"order {parent.order_id} rests in another market than {m.pair} (ParentOrderNotFound)")
     if side == parent.side:
         raise ValidationError(f"a trigger protecting a {parent.side} order takes the closing side, "
                               f"{'Sell' if parent.side == 'Buy' else 'Buy'} (TriggerSideSameAsParent)")
@@ -248,7 +251,7 @@ def standalone_trigger(m: Market, side: str, trigger: Protection, quantity: Opti
     leg = _explicit_leg(m, _spec(trigger, slippage_bps, "trigger"), side, quantity, parent, "trigger", notes)
     body: Dict[str, Any] = {"args": leg}
     if parent is not None:
-        body["parent"] = _parent_ref(parent, side, [leg])
+        body["parent"] = _parent_ref(m, parent, side, [leg])
     return TriggerPlan(m, canonical_action({"CreateTriggerOrder": body}), tuple(notes.items))
 
 
@@ -267,5 +270,5 @@ def oco_pair(m: Market, side: str, first: Protection, second: Protection, quanti
         notes.add("OCO legs swapped so the leg that locks more goes first (the chain escrows only the first's lock)")
     body: Dict[str, Any] = {"first": canonical[0], "second": canonical[1]}
     if parent is not None:
-        body["parent"] = _parent_ref(parent, side, canonical)
+        body["parent"] = _parent_ref(m, parent, side, canonical)
     return TriggerPlan(m, canonical_action({"CreateTriggerOrders": body}), tuple(notes.items))

@@ -233,6 +233,9 @@ def test_protecting_a_resting_order_is_checked_before_signing():
         standalone_trigger(M2, "Sell", "2400", parent=parent(quantity_fill="1000000", partially_filled=True))
     with pytest.raises(ValidationError, match="TriggerPriceSameAsParent"):
         oco_pair(M2, "Sell", "2600", "2500", parent=parent())
+    elsewhere = o2lite.models.Order.from_json(dict(parent().raw, order_id="0x" + "01" * 32), "test", "0x" + "09" * 32)
+    with pytest.raises(ValidationError, match="another market"):
+        standalone_trigger(M2, "Sell", "2400", parent=elsewhere)
 
 
 def test_trader_and_dry_run_trader_offer_the_trigger_methods():
