@@ -301,3 +301,21 @@ def test_cancel_all_reads_the_active_orders_again_until_none_is_left(client, san
     client.orders.active = one_page
     assert me.active_orders(PAIR).triggers == () and len(results) == 3  # rounds of 3, 3 and 1
     assert set(statuses(sandbox, me.trade_account_id).values()) == {"CanceledByUser"} and locked(me, "FUEL") == 0
+
+
+def test_a_pair_the_first_lock_cannot_cover_is_reverted(client, sandbox):
+    """The chain escrows only the first leg's lock for both: a cheaper first leg, or legs of two
+    sides, would leave the second unfunded (the official SDK: a rejection after signing)."""
+    me = trader_in(client)
+    m = client.markets.get(PAIR)
+    small = {"order_type": "Market", "quantity": {"Quantity": {"quantity": "10000000000"}}, "trigger_price": "14000",
+             "side": "Sell"}
+    big = dict(small, quantity={"Quantity": {"quantity": "90000000000"}}, trigger_price="11000")
+    for first, second, name in ((small, big, "InvalidInputAmount"), (dict(small, side="Buy"), big, "InvalidAsset")):
+        with pytest.raises(TransactionReverted) as caught:
+            me.submit([{"market_id": m.market_id, "actions": [{"CreateTriggerOrders": {"first": first,
+                                                                                        "second": second}}]}])
+        assert (caught.value.revert.error, caught.value.revert.name) == ("TriggerOrderCreationError", name)
+    assert me.active_orders(PAIR).triggers == () and locked(me, "FUEL") == 0
+    me.submit([{"market_id": m.market_id, "actions": [{"CreateTriggerOrders": {"first": big, "second": small}}]}])
+    assert len(me.active_orders(PAIR).triggers) == 2 and locked(me, "FUEL") == 90 * 10**9

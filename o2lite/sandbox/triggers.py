@@ -34,6 +34,9 @@ direction:
 - limits: 2 active legs per parent (``ParentTriggerSlotsExhausted``),
   :data:`MAX_ACTIVE_TRIGGERS` per account and market (7010), a MarketBounded band of at most
   :data:`MAX_SLIPPAGE_BPS` either side of the trigger (``SlippageExceedsMax``);
+- a pair whose first leg locks less than its second (the official SDK: it "under-funds the pair —
+  a rejection after signing", no revert named) reverts ``InvalidInputAmount``; one whose legs take
+  different sides reverts ``InvalidAsset``;
 - pre-flight codes (the current official numbering, PROTOCOL §14): 7005 a bound parent already
   has fills, 7006 both OCO legs fire in the same direction, 7007 ``expected_quantity`` is not the
   parent's quantity, 7010 too many active triggers. Everything else is an on-chain revert.
@@ -249,6 +252,13 @@ class TriggerBook:
                 parent: Optional[Order], oco: bool) -> None:
         for leg in legs:
             self._check_leg(market, leg, parent)
+        if oco:  # the chain escrows only the first leg's lock, for both (PROTOCOL §14)
+            decimals = market["base"]["decimals"]
+            if legs[0]["side"] != legs[1]["side"]:
+                raise trigger_revert("InvalidAsset", "the legs of a pair take one side: the first's lock covers both")
+            if leg_lock(legs[1], decimals) > leg_lock(legs[0], decimals):
+                raise trigger_revert("InvalidInputAmount", "the first leg must lock at least what the second does: "
+                                     "the chain escrows only the first's lock, for both")
         reference = self._reference(market, parent)
         made: List[Trigger] = []
         for leg in legs:
