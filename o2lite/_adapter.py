@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from ._pool import RequestHead, request_head
+
 __all__ = ["lean_adapter", "Templates"]
 
 _ADAPTER_CLASS: Any = None
@@ -113,8 +115,22 @@ class Templates:
 
     def __init__(self, limit: int = 256) -> None:
         self._cache: Dict[Tuple[Any, ...], Any] = {}
+        self._heads: Dict[Tuple[Any, ...], RequestHead] = {}
         self._limit = limit
         self._lock = threading.Lock()
+
+    def _template(self, key: Tuple[Any, ...], method: str, url: str, headers: Mapping[str, str]) -> Any:
+        import requests
+
+        template = self._cache.get(key)
+        if template is None:
+            template = requests.PreparedRequest()
+            template.prepare(method=method, url=url, headers=headers)
+            with self._lock:
+                if len(self._cache) >= self._limit:
+                    self._cache.clear()
+                self._cache[key] = template
+        return template
 
     def prepared(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
                  headers: Mapping[str, str]) -> Any:
@@ -125,17 +141,23 @@ class Templates:
             prepared = requests.PreparedRequest()
             prepared.prepare(method=method, url=url, headers=headers, data=data, params=query)
             return prepared
-        key = (method, url, data is None, *headers.items())
-        template = self._cache.get(key)
-        if template is None:
-            template = requests.PreparedRequest()
-            template.prepare(method=method, url=url, headers=headers)
-            with self._lock:
-                if len(self._cache) >= self._limit:
-                    self._cache.clear()
-                self._cache[key] = template
-        prepared = template.copy()
+        prepared = self._template((method, url, data is None, *headers.items()), method, url, headers).copy()
         if data is not None:
             prepared.body = data
             prepared.headers["Content-Length"] = str(len(data))
         return prepared
+
+    def head(self, method: str, url: str, query: Mapping[str, Any], headers: Mapping[str, str]) -> RequestHead:
+        """The :class:`~o2lite._pool.RequestHead` ``requests`` would write for this exchange
+        (its body and ``Content-Length`` are added per call); cached unless there is a query."""
+        if query:
+            return request_head(self.prepared(method, url, query, None, headers))
+        key = ("head", method, url, *headers.items())
+        head = self._heads.get(key)
+        if head is None:
+            head = request_head(self._template((method, url, True, *headers.items()), method, url, headers))
+            with self._lock:
+                if len(self._heads) >= self._limit:
+                    self._heads.clear()
+                self._heads[key] = head
+        return head

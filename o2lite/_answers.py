@@ -3,21 +3,37 @@
 The exchange's numeric ``code`` (PROTOCOL §3) picks the class; HTTP 429 or code 1003 is
 :class:`~o2lite.errors.RateLimited` whatever else the body says; an on-chain revert (normally with
 no ``code``) is :class:`~o2lite.errors.TransactionReverted` with the revert decoded by
-:func:`o2lite.reverts.describe_revert`. The transport calls :func:`error_from_response`; nothing
-here does I/O.
+:func:`o2lite.reverts.describe_revert`. :func:`classify` is the transport's one classification: a
+whole answer (status, headers, bytes) becomes the parsed value or the right error, and
+:func:`lost` turns a failed exchange into the public error. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Type
+from typing import Any, Callable, Dict, NamedTuple, Optional, Type
+from urllib.parse import urlsplit
 
+from ._http import SNIPPET, TooLarge, coded, describe, retry_after_seconds, says_failure, snippet
+from ._json import loads as json_loads
 from ._parse import digits
+from ._sent import ExchangeFailed
 from .error_codes import TRIGGER_REJECTION_CODES, TRIGGER_REJECTION_NAMES, ErrorCode
-from .errors import (InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NotFound, O2Error,
-                     OrderRejected, RateLimited, SessionInvalid, TransactionReverted, TriggerRejected)
+from .errors import (InvalidRequest, InvalidSignature, MarketUnavailable, NonceRejected, NotFound, O2ConnectionError,
+                     O2Error, OrderRejected, RateLimited, SessionInvalid, SubmissionUnknown, TransactionReverted,
+                     TriggerRejected)
 from .reverts import describe_revert
 
-__all__ = ["error_from_response"]
+__all__ = ["error_from_response", "Submission", "classify", "lost"]
+
+_AMBIGUOUS_STATUSES = frozenset({502, 504})  # a gateway lost the answer: the request may have run
+
+
+class Submission(NamedTuple):
+    """Which nonce a signed POST/PUT uses: a lost answer becomes :class:`SubmissionUnknown` with it."""
+
+    nonce: Optional[int]
+    nonce_kind: str  # "sequential" | "parallel"
+    trade_account_id: Optional[str]
 
 
 # One mapping from the exchange's code (PROTOCOL §3) to a class.
@@ -126,3 +142,91 @@ def error_from_response(
     if cls is TriggerRejected:
         return TriggerRejected(message, names=TRIGGER_REJECTION_NAMES.get(code or 0, ()), **kw)
     return cls(message, **kw)
+
+
+def unknown(submission: Submission, message: str, **kw: Any) -> SubmissionUnknown:
+    """The :class:`SubmissionUnknown` of a signed request whose outcome is unclear."""
+    nonce = submission.nonce
+    text = f"{message}; nonce {nonce} ({submission.nonce_kind}) may have been used — reconcile before resending"
+    return SubmissionUnknown(text, nonce=nonce, nonce_kind=submission.nonce_kind,
+                             trade_account_id=submission.trade_account_id, **kw)
+
+
+def lost(failure: ExchangeFailed, method: str, url: str, submission: Optional[Submission]) -> O2Error:
+    """The public error of an exchange that got no whole answer (raise it ``from`` the cause).
+
+    A signed request that may have been sent is :class:`SubmissionUnknown`; an answer over the
+    size or time limit is an :class:`O2Error` with its status; anything else an
+    :class:`O2ConnectionError` whose ``may_have_landed`` says whether a write may have run.
+    """
+    sent = failure.stage.sent
+    text = describe(failure, url)
+    if submission is not None and sent:
+        prefix = "" if isinstance(failure.cause, TooLarge) else "no whole answer after sending: "
+        return unknown(submission, prefix + text, status=failure.status, method=method, url=url)
+    if isinstance(failure.cause, TooLarge):
+        return O2Error(text, status=failure.status, method=method, url=url)
+    return O2ConnectionError(text, may_have_landed=sent and method != "GET", status=failure.status, method=method,
+                             url=url)
+
+
+def classify(method: str, url: str, answer: Any, submission: Optional[Submission],
+             parse: Optional[Callable[[Any], Any]]) -> Any:
+    """A whole answer → the parsed body (or ``parse(body)``), or the right :class:`O2Error`.
+
+    - A redirect to a write is an error (o2lite never resends a signed request); one the HTTP
+      stack followed by itself (``answer.followed``) re-sent the write: it may have run.
+    - An unreadable body: for a signed request under 2xx/5xx, :class:`SubmissionUnknown`; else
+      "malformed response" (2xx) or the error of the status.
+    - HTTP ≥ 400, or a body that says failure (PROTOCOL §3: pre-flight errors may come with 200):
+      :func:`error_from_response`, except that a signed request answered by a gateway (502/504,
+      or 5xx without a code) is :class:`SubmissionUnknown`.
+    - A signed request answered 3xx, or whose ``parse`` fails: :class:`SubmissionUnknown`.
+    - ``parse`` failing on an unsigned request: an :class:`O2Error` chained to the parser's error.
+    """
+    status, headers, raw = answer.status, answer.headers, answer.raw
+    where = f"{method} {urlsplit(url).path}"
+    retry_after = retry_after_seconds(headers.get("Retry-After"))
+    if answer.followed is not None:
+        hop_status, location = answer.followed
+        message = (f"{where}: HTTP {hop_status} redirect to {location[:SNIPPET]} was followed and the request "
+                   "re-sent there by the HTTP stack: it may have run")
+        if submission is not None:
+            raise unknown(submission, message, status=status, method=method, url=url)
+        raise O2Error(message, status=status, method=method, url=url)
+    if 300 <= status < 400 and method != "GET":
+        target = str(headers.get("Location", "?"))[:SNIPPET]
+        raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "
+                      "non-idempotent request: use the final URL", status=status, method=method, url=url)
+    try:
+        text = raw.decode("utf-8-sig")
+        body = json_loads(text) if text.strip() else None
+    except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
+        text_snippet = raw[:SNIPPET].decode("utf-8", "replace")
+        if submission is not None and (status < 400 or status >= 500):
+            raise unknown(submission, f"{where}: unreadable answer ({exc})", status=status, method=method,
+                          url=url, body=text_snippet) from exc
+        if status < 400:
+            raise O2Error(f"{where}: malformed response: {exc}", status=status, method=method, url=url,
+                          body=text_snippet) from exc
+        raise error_from_response(status, text_snippet, method=method, url=url, retry_after=retry_after) from exc
+    if status >= 400 or says_failure(body):
+        if submission is not None and (status in _AMBIGUOUS_STATUSES or (status >= 500 and not coded(body))):
+            raise unknown(submission, f"{where}: HTTP {status} from a gateway: the request may have run",
+                          status=status, method=method, url=url, body=snippet(body))
+        raise error_from_response(status, body, method=method, url=url, retry_after=retry_after)
+    if submission is not None and status >= 300:
+        raise unknown(submission, f"{where}: unexpected HTTP {status}", status=status, method=method, url=url,
+                      body=snippet(body))
+    if parse is None:
+        return body
+    try:
+        return parse(body)
+    except Exception as exc:  # a parser's O2Error or a parser bug: one error naming the endpoint, chained
+        message = exc.message if isinstance(exc, O2Error) else f"{where}: malformed response ({type(exc).__name__}: " \
+                                                                f"{str(exc)[:80]})"
+        if submission is not None:
+            raise unknown(submission, f"{message} (the request may have run)", status=status, method=method,
+                          url=url, body=snippet(body)) from exc
+        shown = exc.body if isinstance(exc, O2Error) and exc.body is not None else body
+        raise O2Error(message, status=status, method=method, url=url, body=snippet(shown)) from exc

@@ -4,18 +4,22 @@ failure in one line, read ``Retry-After``, tell a failure body from a success (P
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import math
+import socket
+import ssl
 import time
 from datetime import timezone
 from typing import Any, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from ._parse import digits
+from ._sent import ExchangeFailed, Stage, causes, stage_of
 from .errors import ValidationError
 
 __all__ = ["MAX_RESPONSE_BYTES", "MAX_RETRY_AFTER", "SNIPPET", "TooLarge", "retry_after_seconds", "check_timeout",
-           "read_deadline", "read_capped", "coded", "snippet", "describe", "refused", "timed_out", "says_failure"]
+           "read_deadline", "read_capped", "coded", "snippet", "describe", "says_failure"]
 
 Timeout = Union[float, Tuple[float, float]]
 MAX_RESPONSE_BYTES = 8 << 20  # the largest real answer (5000 bars) is under 1 MiB
@@ -55,6 +59,10 @@ def retry_after_seconds(value: Optional[str], *, now: Optional[float] = None) ->
 class TooLarge(Exception):
     """The answer is over the size cap, or still arriving past the deadline."""
 
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 def check_timeout(timeout: Any) -> Timeout:
     def ok(value: Any) -> bool:
@@ -74,19 +82,24 @@ def read_deadline(timeout: Timeout) -> float:
 
 
 def read_capped(response: Any, deadline: float) -> bytes:
-    """The whole body, at most :data:`MAX_RESPONSE_BYTES`, arriving before ``deadline``."""
+    """The whole body of a ``requests`` response, at most :data:`MAX_RESPONSE_BYTES`, arriving
+    before ``deadline``. A body shorter than its ``Content-Length`` is cut: urllib3 1.26 returns
+    it without a word, so this raises ``http.client.IncompleteRead`` itself."""
+    status = getattr(response, "status_code", None)
     declared = digits(str(response.headers.get("Content-Length", "")).strip())
     if declared is not None and declared > MAX_RESPONSE_BYTES:
-        raise TooLarge(f"response of {declared} bytes is over the {MAX_RESPONSE_BYTES}-byte limit")
+        raise TooLarge(f"response of {declared} bytes is over the {MAX_RESPONSE_BYTES}-byte limit", status)
     chunks, size = [], 0
     for chunk in response.iter_content(65536):
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
-            raise TooLarge(f"response is over the {MAX_RESPONSE_BYTES}-byte limit")
+            raise TooLarge(f"response is over the {MAX_RESPONSE_BYTES}-byte limit", status)
         if time.monotonic() > deadline:
-            raise TooLarge("response body still arriving after twice the read timeout: gave up")
+            raise TooLarge("response body still arriving after twice the read timeout: gave up", status)
         chunks.append(chunk)
     data = b"".join(chunks)
+    if declared is not None and size < declared and not response.headers.get("Content-Encoding"):
+        raise http.client.IncompleteRead(data, declared - size)
     response._content, response._content_consumed = data, True  # so close() returns the connection to the pool
     return data
 
@@ -100,42 +113,55 @@ def snippet(body: Any) -> Any:
     return body if len(text) <= SNIPPET else text[:SNIPPET]
 
 
-def describe(exc: Exception, url: str) -> str:
-    """One short line for a network failure (urllib3's own text runs to hundreds of characters)."""
-    import requests
+def describe(failure: Union[ExchangeFailed, BaseException], url: str) -> str:
+    """One short line for a network failure (``failure``: an :class:`ExchangeFailed`, or a
+    ``requests`` error, read by :func:`o2lite._sent.stage_of`), from the stage and the error
+    types; urllib3's own text runs to hundreds of characters."""
+    import requests  # loaded already: a failure comes from a transport, which loads requests
+    import urllib3.exceptions as u3
 
-    host = urlsplit(url).netloc
-    if refused(exc):
-        return f"cannot reach {host}: connection refused or host unknown"
-    if isinstance(exc, requests.ConnectTimeout):
-        return f"cannot reach {host}: connect timed out"
-    if isinstance(exc, requests.ReadTimeout):
+    if not isinstance(failure, ExchangeFailed):
+        failure = ExchangeFailed(stage_of(failure), failure)
+    host = urlsplit(url).netloc.rpartition("@")[2]
+    chain = list(causes(failure.cause))
+
+    def has(*types: Any) -> bool:
+        return any(isinstance(c, types) for c in chain)
+
+    read_timeout = has(TimeoutError, socket.timeout, requests.ReadTimeout, u3.ReadTimeoutError)
+    # urllib3's Emscripten (Pyodide) connection raises its bare TimeoutError: fetch cannot tell
+    # connecting from reading (NewConnectionError is a urllib3 TimeoutError too, for history)
+    other_timeout = any(isinstance(c, u3.TimeoutError) and not isinstance(c, u3.NewConnectionError) for c in chain)
+    if has(TooLarge):
+        return str(failure.cause)
+    if failure.stage is Stage.CONNECTING:
+        if has(ConnectionRefusedError):
+            return f"cannot reach {host}: connection refused"
+        if has(socket.gaierror, getattr(u3, "NameResolutionError", socket.gaierror)):
+            return f"cannot reach {host}: host unknown (name resolution failed)"
+        if has(ssl.SSLError, ssl.CertificateError, requests.exceptions.SSLError):
+            return f"TLS handshake with {host} failed: {_first_line(failure.cause)}"
+        if read_timeout or other_timeout or has(requests.ConnectTimeout):
+            return f"cannot reach {host}: connect timed out"
+        return f"cannot reach {host}: {_first_line(failure.cause)}"
+    if failure.stage is Stage.READING:
+        return f"the answer from {host} was cut off ({_first_line(failure.cause)})"
+    if read_timeout:
         return f"{host} did not answer in time (read timeout)"
-    if timed_out(exc):
+    if other_timeout:
         return f"{host} did not answer in time (timeout)"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS error talking to {host}: {str(exc)[:120]}"
-    if "failed to fetch" in str(exc).lower():  # a browser's fetch (Pyodide) tells no more than this
+    if has(ssl.SSLError, requests.exceptions.SSLError):
+        return f"TLS error talking to {host}: {_first_line(failure.cause)}"
+    # A browser's fetch (Pyodide) says no more than "Failed to fetch": its words pick the
+    # description only, never whether anything was sent.
+    if any("failed to fetch" in str(c).lower() for c in chain):
         return (f"the browser could not fetch from {host}: unreachable, or its answer lacks the CORS "
                 "headers that let this page read it")
-    return f"{type(exc).__name__} talking to {host}: {str(exc)[:120]}"
+    return f"{_first_line(failure.cause)} talking to {host}"
 
 
-def timed_out(exc: Exception) -> bool:
-    """True for a timeout that ``requests`` reports as a ``ConnectionError``: urllib3's
-    Emscripten (Pyodide) connection raises its bare ``TimeoutError`` — ``fetch`` cannot tell
-    connecting from reading — which ``requests`` does not map to ``Timeout``."""
-    import urllib3
-
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.TimeoutError)
-
-
-def refused(exc: Exception) -> bool:
-    """True when the connection was never made (so nothing can have been sent)."""
-    text = str(exc).lower()
-    return ("refused" in text or "name or service not known" in text or "failed to resolve" in text
-            or "nodename nor servname" in text or "no address associated" in text)
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
 def says_failure(body: Any) -> bool:

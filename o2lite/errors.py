@@ -89,7 +89,15 @@ class ValidationError(O2Error, ValueError):
 
 
 class O2ConnectionError(O2Error):
-    """The request never got an HTTP answer (timeout, refused, reset). The cause is chained."""
+    """The request never got a whole HTTP answer (timeout, refused, reset). The cause is chained.
+
+    ``may_have_landed`` is ``False`` only when it is certain that no byte of the request left
+    the machine (see :mod:`o2lite._sent`); a write for which it is ``True`` may have run.
+    """
+
+    def __init__(self, message: str, *, may_have_landed: bool = False, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.may_have_landed = may_have_landed
 
 
 class RateLimited(O2Error):

@@ -1,30 +1,36 @@
 """The one HTTP transport every endpoint group shares: session, base URL, timeouts, errors.
 
-``Transport.request`` is the only place that joins URLs, sends, parses JSON and turns error
-bodies into :mod:`o2lite.errors`. ``requests`` is imported when the first transport is built,
-not at ``import o2lite``.
+``Transport.request`` is built from three parts, each in one place: one **exchange**
+(:meth:`Transport._exchange`: o2lite's own ``http.client`` pool, :mod:`o2lite._pool`, or
+``requests``), one **retry policy** (:meth:`Transport._retry_delay`) and one **classification**
+(:func:`o2lite._answers.classify` for an answer, :func:`o2lite._answers.lost` for a failed
+exchange, whose "was it sent?" rule is :mod:`o2lite._sent`). Every failure leaves through one
+``raise … from`` its cause. ``requests`` is imported when the first transport is built, not at
+``import o2lite``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
 import random
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple, TypeVar, Union, overload
-from urllib.parse import urlsplit
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar, Union, overload
+from urllib.parse import urljoin, urlsplit
 
 from ._version import __version__
 from ._adapter import Templates, lean_adapter
+from ._answers import Submission, classify, lost
 from ._in_process import EMSCRIPTEN, in_process_session
-from ._http import (MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, SNIPPET, TooLarge, check_timeout, coded, describe,
-                    read_capped, read_deadline, refused, retry_after_seconds, says_failure, snippet)
-from ._json import loads as json_loads
-from ._answers import error_from_response
-from .errors import O2ConnectionError, O2Error, RateLimited, SubmissionUnknown, ValidationError
+from ._http import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TooLarge, check_timeout, read_capped, read_deadline, \
+    retry_after_seconds
+from ._pool import Answer, Pool, RequestHead, ca_bundle, cookie_header, keep_cookies, request_head, tls_context
+from ._sent import ExchangeFailed, Stage, stage_of
+from .errors import O2Error, RateLimited, ValidationError
 
 __all__ = ["NETWORKS", "Network", "Transport", "Submission", "resolve_network", "retry_after_seconds",
            "MAX_RESPONSE_BYTES", "DEFAULT_POOL_SIZE"]
@@ -38,7 +44,8 @@ DEFAULT_TIMEOUT: Tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_ATTEMPTS = 3  # total tries of an idempotent GET
 DEFAULT_POOL_SIZE = 32  # pooled connections per host: enough for 32 threads without reconnecting
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_AMBIGUOUS_STATUSES = frozenset({502, 504})  # a gateway lost the answer: the request may have run
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 30  # as requests.Session (a GET only; a write never follows one)
 
 
 class Network:
@@ -80,14 +87,6 @@ def resolve_network(network_or_url: Union[str, Network], faucet_url: Optional[st
     return Network("custom", base, faucet_url or base + "/faucet")
 
 
-class Submission(NamedTuple):
-    """Which nonce a signed POST/PUT uses: a lost answer becomes :class:`SubmissionUnknown` with it."""
-
-    nonce: Optional[int]
-    nonce_kind: str  # "sequential" | "parallel"
-    trade_account_id: Optional[str]
-
-
 def _abbreviate(body: Any) -> str:
     """A body for debug logs: signatures shortened (keys are never in bodies)."""
     text = json.dumps(body, separators=(",", ":"), default=str) if body is not None else ""
@@ -100,14 +99,34 @@ def _abbreviate(body: Any) -> str:
     return text[:300]
 
 
-class Transport:
-    """Owns the ``requests.Session``, the base URL, default timeout, headers and retries.
 
-    Retry rule: only GET is retried (on 429 / code 1003, connection errors and 502/503/504),
-    with capped exponential backoff plus jitter, honouring ``Retry-After`` (capped at 60 s).
-    POST and PUT are **never** retried and never follow a redirect: they carry signed
-    transactions, and a lost answer may mean the transaction landed, so a resend could trade
-    twice or burn a nonce. A signed request (``submission=``) whose outcome is unclear raises
+def _requests_patched(adapter_cls: Any, session_cls: Any) -> bool:
+    """A test double (``responses``, ``requests-mock``, ``unittest.mock``) has replaced part of
+    requests' send path: then every request goes through ``requests`` so the double sees it."""
+    return (getattr(adapter_cls.send, "__module__", None) != "requests.adapters"
+            or getattr(session_cls.send, "__module__", None) != "requests.sessions"
+            or getattr(session_cls.get_adapter, "__module__", None) != "requests.sessions")
+
+
+class Transport:
+    """Owns the HTTP connections, the base URL, default timeout, headers and retries.
+
+    Two paths, one behaviour. o2lite's own session (no ``session=`` given) sends through a
+    pool of kept-alive ``http.client`` connections (:mod:`o2lite._pool`), the cheapest the
+    standard library allows; ``requests`` carries the request instead for a caller's own
+    session, a proxy from the environment (``HTTP(S)_PROXY``/``ALL_PROXY``, ``NO_PROXY``
+    honoured), Pyodide (``sys.platform == "emscripten"``: no sockets; urllib3's browser path),
+    ``stdlib_http=False``, and whenever a test double such as ``responses`` has patched
+    ``requests``' send path (checked per request, so a mock sees every request). Both paths
+    send the same bytes, keep and send back cookies as a ``requests.Session`` does, and apply
+    the same timeouts and limits.
+
+    Retry rule: only GET is retried (on 429 / code 1003, a failed exchange — refused, reset,
+    timed out or an answer cut mid-body — and 502/503/504), with capped exponential backoff
+    plus jitter, honouring ``Retry-After`` (capped at 60 s). POST and PUT are **never** retried
+    and never follow a redirect: they carry signed transactions, and a lost answer may mean the
+    transaction landed. A signed request (``submission=``) that may have been sent
+    (:mod:`o2lite._sent`) and has no clear answer raises
     :class:`~o2lite.errors.SubmissionUnknown` with its nonce.
 
     Under Emscripten (Pyodide; ``requests`` over urllib3's ``fetch`` support) a refused
@@ -132,12 +151,14 @@ class Transport:
         backoff: first retry delay in seconds; doubles each time up to ``max_backoff``.
         sleep: ``time.sleep`` replacement (tests inject a recorder).
         pool_size: connections kept per host (default 32): size it to your thread count.
+        stdlib_http: ``False`` sends o2lite's own requests through ``requests`` too.
     """
 
     def __init__(self, network_or_url: Union[str, Network] = "mainnet", *, session: Any = None,
                  timeout: Timeout = DEFAULT_TIMEOUT, retries: int = DEFAULT_ATTEMPTS, backoff: float = 0.5,
                  max_backoff: float = 8.0, sleep: Callable[[float], None] = time.sleep,
-                 faucet_url: Optional[str] = None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+                 faucet_url: Optional[str] = None, pool_size: int = DEFAULT_POOL_SIZE,
+                 stdlib_http: bool = True) -> None:
         import requests  # lazy: keeps `import o2lite` cheap
 
         self.network = resolve_network(network_or_url, faucet_url)
@@ -163,6 +184,10 @@ class Transport:
         self._env: Dict[str, Dict[str, Any]] = {}  # per scheme://host: proxies/verify from the environment
         self._env_lock = threading.Lock()
         self._templates = Templates()
+        self._requests_classes = (requests.adapters.HTTPAdapter, requests.Session)
+        self._tls: Dict[str, Any] = {}
+        lean = self._owns_session and stdlib_http and not EMSCRIPTEN
+        self._pool: Optional[Pool] = Pool(pool_size, self._tls_context) if lean else None
 
     @contextlib.contextmanager
     def timeout_override(self, timeout: Timeout) -> Iterator[None]:
@@ -176,9 +201,11 @@ class Transport:
             self._local.timeout = previous
 
     def close(self) -> None:
-        """Close the session if this transport created it."""
+        """Close the session and the connections if this transport created them."""
         if self._owns_session:
             self.session.close()
+        if self._pool is not None:
+            self._pool.close()
 
     def url(self, path: str) -> str:
         """Join the base URL and a ``/v1/...`` path (an absolute URL is used as is)."""
@@ -206,11 +233,19 @@ class Transport:
                 self._env[key] = settings
         return settings
 
-    def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER)
-        base = min(self.max_backoff, self.backoff * (2 ** attempt))
-        return float(base / 2 + random.uniform(0, base / 2))  # "equal jitter": never zero, never above cap
+    def _tls_context(self) -> Any:
+        """The TLS context of o2lite's own connections, on the CA bundle ``requests`` uses."""
+        bundle = ca_bundle()
+        context = self._tls.get(bundle)
+        if context is None:
+            context = self._tls[bundle] = tls_context(bundle)
+        return context
+
+    def _timeout(self, explicit: Optional[Timeout]) -> Timeout:
+        if explicit is not None:
+            return check_timeout(explicit)
+        override = getattr(self._local, "timeout", None)
+        return self.timeout if override is None else override
 
     @overload
     def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = ...,
@@ -232,8 +267,6 @@ class Transport:
         even under HTTP 200. Only GET is retried (see the class doc). ``submission`` marks a
         signed transaction: then an unclear outcome raises :class:`SubmissionUnknown`.
         """
-        import requests
-
         method = method.upper()
         url = self.url(path)
         query = {k: v for k, v in (params or {}).items() if v is not None}
@@ -242,141 +275,123 @@ class Transport:
             send_headers["Content-Type"] = "application/json"
         send_headers.update(headers or {})
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"), allow_nan=False).encode()
-        is_get = method == "GET"
         # The rule: writes (POST/PUT) get exactly one attempt and follow no redirect; see the class doc.
-        attempts = self.attempts if is_get else 1
+        attempts = self.attempts if method == "GET" else 1
         timeout_value = self._timeout(timeout)
-        env = self._environment(url)
         for attempt in range(attempts):
             started = time.monotonic()
             try:
-                response = self._send(method, url, query, data, send_headers, timeout_value, is_get, env)
-                try:
-                    raw = read_capped(response, read_deadline(timeout_value))
-                finally:
-                    response.close()
-            except requests.RequestException as exc:
-                # Under Emscripten (Pyodide) a refused connection and an abort after sending raise
-                # the same error: a failed write may have been sent.
-                sent = EMSCRIPTEN or (not isinstance(exc, requests.ConnectTimeout) and not refused(exc))
-                log.debug("%s %s -> %s after %.1f ms", method, path, type(exc).__name__,
-                          (time.monotonic() - started) * 1000)
-                if attempt + 1 < attempts and isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-                    self._sleep(self._delay(attempt, None))
+                answer = self._exchange(method, url, query, data, send_headers, timeout_value)
+            except ExchangeFailed as failure:
+                log.debug("%s %s -> %s at %s after %.1f ms", method, path, type(failure.cause).__name__,
+                          failure.stage.value, (time.monotonic() - started) * 1000)
+                delay = self._retry_delay(attempt, attempts, failure, None)
+                if delay is not None:
+                    self._sleep(delay)
                     continue
-                if submission is not None and sent:
-                    raise _unknown(submission, f"no answer after sending ({describe(exc, url)})",
-                                   method=method, url=url) from exc
-                error = O2ConnectionError(describe(exc, url), method=method, url=url)
-                error.may_have_landed = sent and not is_get  # type: ignore[attr-defined]
-                raise error from exc
-            except TooLarge as exc:
-                if submission is not None:
-                    raise _unknown(submission, str(exc), status=response.status_code, method=method,
-                                   url=url) from None
-                raise O2Error(str(exc), status=response.status_code, method=method, url=url) from None
+                raise lost(failure, method, url, submission) from failure.cause
             if log.isEnabledFor(logging.DEBUG):  # the abbreviated body costs two JSON encodings
-                log.debug("%s %s -> %s in %.1f ms %s", method, path, response.status_code,
+                log.debug("%s %s -> %s in %.1f ms %s", method, path, answer.status,
                           (time.monotonic() - started) * 1000, _abbreviate(json_body) if json_body is not None else "")
             try:
-                return self._answer(method, url, response, raw, submission, parse)
-            except RateLimited as exc:
-                if attempt + 1 < attempts:
-                    self._sleep(self._delay(attempt, exc.retry_after))
-                    continue
-                raise
+                return classify(method, url, answer, submission, parse)
             except O2Error as exc:
-                if exc.status in _RETRY_STATUSES and attempt + 1 < attempts:
-                    self._sleep(self._delay(attempt, retry_after_seconds(response.headers.get("Retry-After"))))
-                    continue
-                raise
+                delay = self._retry_delay(attempt, attempts, exc, answer.headers.get("Retry-After"))
+                if delay is None:
+                    raise
+                self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
-              headers: Mapping[str, str], timeout: Timeout, redirects: bool, env: Mapping[str, Any]) -> Any:
-        """One HTTP exchange. A caller's own session goes the ordinary way (``Session.request``),
-        so its headers, auth, cookies and hooks apply. With o2lite's own session nothing needs
-        merging (no session headers, cookies or hooks; the environment resolved once), so the
-        request is copied from a prepared template and a write goes straight to the adapter:
-        ``Session.send`` would only add hook dispatch, cookie bookkeeping and redirect handling,
-        and a write follows no redirect. A GET goes through ``Session.send`` to follow them."""
-        if not self._owns_session:
-            return self.session.request(method, url, params=query, data=data, headers=headers, timeout=timeout,
-                                        allow_redirects=redirects, stream=True)
-        prepared = self._templates.prepared(method, url, query, data, headers)
-        if redirects:
-            return self.session.send(prepared, timeout=timeout, allow_redirects=True, stream=True, **env)
-        return self.session.get_adapter(prepared.url).send(prepared, stream=True, timeout=timeout, **env)
+    def _retry_delay(self, attempt: int, attempts: int, failure: Union[ExchangeFailed, O2Error],
+                     retry_after: Optional[str]) -> Optional[float]:
+        """The one retry policy: seconds to wait before the next attempt, or ``None`` to give up.
 
-    def _timeout(self, explicit: Optional[Timeout]) -> Timeout:
-        if explicit is not None:
-            return check_timeout(explicit)
-        override = getattr(self._local, "timeout", None)
-        return self.timeout if override is None else override
+        ``attempts`` is 1 for every method but GET. A GET is tried again after a failed
+        exchange at any stage (never after an answer over the size or time limit), after HTTP
+        429 or code 1003 (waiting ``Retry-After`` if given) and after 502/503/504.
+        """
+        if attempt + 1 >= attempts:
+            return None
+        if isinstance(failure, ExchangeFailed):
+            return None if isinstance(failure.cause, TooLarge) else self._delay(attempt, None)
+        if isinstance(failure, RateLimited):
+            return self._delay(attempt, failure.retry_after)
+        if failure.status in _RETRY_STATUSES:
+            return self._delay(attempt, retry_after_seconds(retry_after))
+        return None
 
-    @staticmethod
-    def _answer(method: str, url: str, response: Any, raw: bytes, submission: Optional[Submission],
-                parse: Optional[Callable[[Any], Any]]) -> Any:
-        """Status + body → the parsed answer, or the right error (see :meth:`request`)."""
-        status = response.status_code
-        where = f"{method} {urlsplit(url).path}"
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-        if response.history and method != "GET":
-            # Someone else's HTTP stack followed a redirect and re-sent the write (a caller's
-            # session, a browser's fetch where it reports it): it may have run at the target.
+    def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        base = min(self.max_backoff, self.backoff * (2 ** attempt))
+        return float(base / 2 + random.uniform(0, base / 2))  # "equal jitter": never zero, never above cap
+
+    def _exchange(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
+                  headers: Dict[str, str], timeout: Timeout) -> Answer:
+        """One HTTP exchange (a GET with the redirects it follows): the whole answer, or
+        :class:`~o2lite._sent.ExchangeFailed` naming how far it got."""
+        env = self._environment(url)
+        if (self._pool is not None and not EMSCRIPTEN and not env["proxies"]
+                and not _requests_patched(*self._requests_classes)):
+            return self._exchange_stdlib(method, url, query, data, headers, timeout)
+        return self._exchange_requests(method, url, query, data, headers, timeout, env)
+
+    def _exchange_stdlib(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
+                         headers: Mapping[str, str], timeout: Timeout) -> Answer:
+        assert self._pool is not None
+        pair = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        deadline = read_deadline(timeout)
+        jar = self.session.cookies
+        for _ in range(MAX_REDIRECTS + 1):
+            head: RequestHead = self._templates.head(method, url, query, headers)
+            answer = self._pool.exchange(head, cookie_header(jar, head.url), data, pair, deadline,
+                                         MAX_RESPONSE_BYTES, method)
+            keep_cookies(jar, head.url, answer.headers)
+            location = answer.headers.get("Location")
+            if method != "GET" or answer.status not in _REDIRECTS or not location:
+                return answer
+            url, query = urljoin(url, location), {}  # as requests: the redirect's own URL, no query of ours
+        raise ExchangeFailed(Stage.READING, http.client.HTTPException(f"more than {MAX_REDIRECTS} redirects"),
+                             status=answer.status)
+
+    def _exchange_requests(self, method: str, url: str, query: Mapping[str, Any], data: Optional[bytes],
+                           headers: Dict[str, str], timeout: Timeout, env: Mapping[str, Any]) -> Answer:
+        """Through ``requests``. A caller's own session goes the ordinary way
+        (``Session.request``: its headers, auth, cookies and hooks apply). o2lite's own session
+        copies the request from a prepared template; a write goes straight to the adapter
+        (nothing to merge, and a write follows no redirect), a GET through ``Session.send``
+        to follow them."""
+        import requests
+
+        response = None
+        try:
+            if not self._owns_session:
+                response = self.session.request(method, url, params=query, data=data, headers=headers,
+                                                timeout=timeout, allow_redirects=method == "GET", stream=True)
+            else:
+                cookie = cookie_header(self.session.cookies, url)
+                if cookie:
+                    headers = dict(headers, Cookie=cookie)
+                prepared = self._templates.prepared(method, url, query, data, headers)
+                if method == "GET":
+                    response = self.session.send(prepared, timeout=timeout, allow_redirects=True, stream=True, **env)
+                else:
+                    response = self.session.get_adapter(prepared.url).send(prepared, stream=True, timeout=timeout,
+                                                                           **env)
+                if response.cookies:
+                    self.session.cookies.update(response.cookies)
+            try:
+                raw = read_capped(response, read_deadline(timeout))
+            finally:
+                response.close()
+        except requests.RequestException as exc:
+            stage = stage_of(exc, emscripten=EMSCRIPTEN)
+            raise ExchangeFailed(stage, exc, status=None if response is None else response.status_code) from exc
+        except (TooLarge, http.client.HTTPException) as exc:  # over a limit, or cut short (urllib3 1.26)
+            raise ExchangeFailed(Stage.READING, exc, status=None if response is None else response.status_code) \
+                from exc
+        followed = None
+        if response.history and method != "GET":  # the stack re-sent the write after a redirect
             hop = response.history[0]
-            target = str(hop.headers.get("Location", response.url))[:SNIPPET]
-            message = (f"{where}: HTTP {hop.status_code} redirect to {target} was followed and the request re-sent "
-                       "there by the HTTP stack: it may have run")
-            if submission is not None:
-                raise _unknown(submission, message, status=status, method=method, url=url)
-            raise O2Error(message, status=status, method=method, url=url)
-        if 300 <= status < 400 and method != "GET":
-            target = str(response.headers.get("Location", "?"))[:SNIPPET]
-            raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "
-                          "non-idempotent request: use the final URL", status=status, method=method, url=url)
-        try:
-            text = raw.decode("utf-8-sig")
-            body = json_loads(text) if text.strip() else None
-        except ValueError as exc:  # UnicodeDecodeError and every JSON limit are ValueErrors
-            text_snippet = raw[:SNIPPET].decode("utf-8", "replace")
-            if submission is not None and (status < 400 or status >= 500):
-                raise _unknown(submission, f"{where}: unreadable answer ({exc})", status=status, method=method,
-                               url=url, body=text_snippet) from None
-            if status < 400:
-                raise O2Error(f"{where}: malformed response: {exc}", status=status, method=method, url=url,
-                              body=text_snippet) from None
-            raise error_from_response(status, text_snippet, method=method, url=url,
-                                      retry_after=retry_after) from None
-        if status >= 400 or says_failure(body):
-            if submission is not None and (status in _AMBIGUOUS_STATUSES or (status >= 500 and not coded(body))):
-                raise _unknown(submission, f"{where}: HTTP {status} from a gateway: the request may have run",
-                               status=status, method=method, url=url, body=snippet(body))
-            raise error_from_response(status, body, method=method, url=url, retry_after=retry_after)
-        if submission is not None and status >= 300:
-            raise _unknown(submission, f"{where}: unexpected HTTP {status}", status=status, method=method, url=url,
-                           body=snippet(body))
-        if parse is None:
-            return body
-        try:
-            return parse(body)
-        except O2Error as exc:
-            exc.status, exc.method, exc.url = status, method, url
-            if submission is not None:
-                raise _unknown(submission, f"{exc.message} (the request may have run)", status=status,
-                               method=method, url=url, body=snippet(body)) from None
-            exc.body = snippet(exc.body if exc.body is not None else body)
-            raise
-        except Exception as exc:  # a parser bug must not escape as a stray exception
-            if submission is not None:
-                raise _unknown(submission, f"{where}: unreadable answer ({type(exc).__name__})", status=status,
-                               method=method, url=url, body=snippet(body)) from None
-            raise O2Error(f"{where}: malformed response ({type(exc).__name__}: {str(exc)[:80]})", status=status,
-                          method=method, url=url, body=snippet(body)) from None
-
-
-def _unknown(submission: Submission, message: str, **kw: Any) -> SubmissionUnknown:
-    nonce = submission.nonce
-    text = f"{message}; nonce {nonce} ({submission.nonce_kind}) may have been used — reconcile before resending"
-    return SubmissionUnknown(text, nonce=nonce, nonce_kind=submission.nonce_kind,
-                             trade_account_id=submission.trade_account_id, **kw)
+            followed = (hop.status_code, str(hop.headers.get("Location", response.url)))
+        return Answer(response.status_code, response.headers, raw, followed)

@@ -1,12 +1,12 @@
 """What o2lite's own session puts on a real socket: exact bytes, one write per request, kept-alive
-connections, and the promises of a signed call when a real server goes silent or hangs up.
+connections, and the promises of a signed call when a real server goes silent or hangs up —
+on both HTTP paths (o2lite's ``http.client`` pool and ``requests``), which must agree byte for byte.
 
 A small stdlib server on loopback records every request as it arrives; no mocks in between.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
@@ -100,23 +100,35 @@ def serve():
         server.close()
 
 
+@pytest.fixture(params=["stdlib", "requests"])
+def path(request):
+    """Which HTTP path o2lite's own session takes: its ``http.client`` pool, or ``requests``."""
+    return request.param
+
+
+def client_on(path: str, url: str, **options: Any) -> o2lite.Client:
+    """A client of ``url`` whose own session sends through ``path``."""
+    return o2lite.Client(url, stdlib_http=path == "stdlib", **options)
+
+
 @pytest.fixture
 def writes(monkeypatch):
-    """Every write o2lite's connections make, as ``http.client`` hands it to the socket."""
+    """Every request write o2lite's connections make to a socket (answers are left out)."""
     seen: List[bytes] = []
-    original = http.client.HTTPConnection.send
+    original = socket.socket.sendall
 
-    def send(self: Any, data: Any) -> None:
-        seen.append(bytes(data))
-        original(self, data)
+    def sendall(self: Any, data: Any, *args: Any) -> None:
+        if not bytes(data[:9]) == b"HTTP/1.1 ":
+            seen.append(bytes(data))
+        original(self, data, *args)
 
-    monkeypatch.setattr(http.client.HTTPConnection, "send", send)
+    monkeypatch.setattr(socket.socket, "sendall", sendall)
     return seen
 
 
-def test_each_request_is_one_exact_write_on_one_kept_alive_connection(serve, writes):
+def test_each_request_is_one_exact_write_on_one_kept_alive_connection(serve, writes, path):
     server = serve(lambda request: ok({"tx_id": "0x" + "ab" * 32} if request.startswith(b"POST") else {"n": 1}))
-    with o2lite.Client(server.url) as client:
+    with client_on(path, server.url) as client:
         t = client.transport
         body = {"actions": [{"x": "1"}], "nonce": "7"}
         for i in range(3):
@@ -137,11 +149,11 @@ def test_each_request_is_one_exact_write_on_one_kept_alive_connection(serve, wri
     assert get.startswith(b"GET /v1/x?a=0 HTTP/1.1\r\n") and get.endswith(b"\r\n\r\n")
 
 
-def test_a_silent_server_makes_a_signed_call_unknown_and_a_read_an_error(serve):
+def test_a_silent_server_makes_a_signed_call_unknown_and_a_read_an_error(serve, path):
     server = serve(lambda request: None)
     # The read timeout (0.3 s) governs the wait for an answer, never the connect timeout (20 s),
     # on a fresh connection and on a reused one alike.
-    with o2lite.Client(server.url, timeout=(20, 0.3), retries=2, sleep=lambda s: None) as client:
+    with client_on(path, server.url, timeout=(20, 0.3), retries=2, sleep=lambda s: None) as client:
         started = time.monotonic()
         with pytest.raises(o2lite.SubmissionUnknown) as info:
             client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
@@ -153,9 +165,9 @@ def test_a_silent_server_makes_a_signed_call_unknown_and_a_read_an_error(serve):
     assert [r.split(b" ")[0] for r in server.requests] == [b"POST", b"GET", b"GET"]  # a write is never resent
 
 
-def test_a_hang_up_after_the_request_makes_a_signed_call_unknown(serve):
+def test_a_hang_up_after_the_request_makes_a_signed_call_unknown(serve, path):
     server = serve(lambda request: b"")  # reads the whole request, then closes without a word
-    with o2lite.Client(server.url, retries=1) as client:
+    with client_on(path, server.url, retries=1) as client:
         with pytest.raises(o2lite.SubmissionUnknown) as info:
             client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
                                      submission=Submission(3, "sequential", None))
@@ -163,20 +175,20 @@ def test_a_hang_up_after_the_request_makes_a_signed_call_unknown(serve):
     assert len(server.requests) == 1
 
 
-def test_a_refused_connection_is_known_unsent():
+def test_a_refused_connection_is_known_unsent(path):
     probe = socket.create_server(("127.0.0.1", 0))
     url = "http://127.0.0.1:%d" % probe.getsockname()[1]
     probe.close()  # nothing listens there now
-    with o2lite.Client(url, retries=1) as client:
+    with client_on(path, url, retries=1) as client:
         with pytest.raises(o2lite.O2ConnectionError, match="connection refused") as info:
             client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
                                      submission=Submission(5, "sequential", None))
     assert not isinstance(info.value, o2lite.SubmissionUnknown) and info.value.may_have_landed is False
 
 
-def test_a_connection_the_server_closed_while_idle_is_not_reused(serve, writes):
+def test_a_connection_the_server_closed_while_idle_is_not_reused(serve, writes, path):
     server = serve(lambda request: ok({"tx_id": "0x" + "ab" * 32}), close_after_answer=True)
-    with o2lite.Client(server.url) as client:
+    with client_on(path, server.url) as client:
         for nonce in (1, 2, 3):
             client.transport.request("POST", "/v1/session/actions", json_body={"n": str(nonce)},
                                      submission=Submission(nonce, "sequential", None))
