@@ -196,3 +196,109 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(serve, writes, 
             while server.closed < nonce and time.monotonic() < deadline:
                 time.sleep(0.005)  # until the server has closed this connection (its FIN is out)
     assert server.connections == 3 and len(server.requests) == 3 and len(writes) == 3  # each sent once
+
+
+def test_both_paths_put_the_same_bytes_on_the_wire(serve):
+    server = serve(lambda request: ok({"tx_id": "0x" + "ab" * 32}))
+    url = server.url.replace("http://", "http://ann:s%40cret@")
+    per_path = {}
+    for path in ("stdlib", "requests"):
+        before = len(server.requests)
+        with client_on(path, url) as client:
+            t = client.transport
+            t.request("POST", "/v1/session/actions", json_body={"n": "1", "s": "é"}, headers={"O2-Owner-Id": "0xcd"})
+            t.request("PUT", "/v1/session", json_body=[1, 2])
+            t.request("GET", "/v1/x", params={"a": "b c/é", "d": ["1", "2"], "e": 5, "f": None})
+            t.request("GET", "/v1/y?z=1", params={"a": "1"})
+            t.request("GET", "/v1/y")
+        per_path[path] = server.requests[before:]
+    assert per_path["stdlib"] == per_path["requests"] and len(per_path["stdlib"]) == 5
+    assert b"Authorization: Basic YW5uOnNAY3JldA==\r\n" in per_path["stdlib"][0]
+
+
+#: (name, raw answer, expected error) for a signed POST over a real socket.
+FAULTS = [
+    ("hang up after the request", b"", o2lite.SubmissionUnknown),
+    ("cut mid-body", b"HTTP/1.1 200 OK\r\nContent-Length: 90\r\n\r\n{\"tx_id\": \"0x", o2lite.SubmissionUnknown),
+    ("cut answer saying 'refused'", b"HTTP/1.1 200 OK\r\nContent-Length: 90\r\n\r\nConnection refused",
+     o2lite.SubmissionUnknown),  # issue 20: words in a broken answer once made this "never sent"
+    ("cut chunked body", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n30\r\n{\"tx", o2lite.SubmissionUnknown),
+    ("502 page", b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 9\r\n\r\n<html>bad", o2lite.SubmissionUnknown),
+    ("504", b"HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 2\r\n\r\n{}", o2lite.SubmissionUnknown),
+    ("truncated JSON 200", b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"tx_id\": 1", o2lite.SubmissionUnknown),
+    ("non-JSON 200", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK", o2lite.SubmissionUnknown),
+    ("200 without tx_id", ok({"status": "accepted"}), o2lite.SubmissionUnknown),
+    ("307 redirect", b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/elsewhere\r\nContent-Length: 0\r\n\r\n",
+     o2lite.O2Error),
+    ("revert", ok({"message": "Revert(1)", "reason": "x", "receipts": []}).replace(b"200 OK", b"400 Bad Request"),
+     o2lite.TransactionReverted),
+    ("429", ok({"code": 1003, "message": "slow down"}).replace(b"200 OK", b"429 Too Many Requests\r\nRetry-After: nan"),
+     o2lite.RateLimited),
+    ("over the size limit", b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n{", o2lite.SubmissionUnknown),
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f[0] for f in FAULTS])
+def test_a_signed_call_reaches_a_real_server_once_whatever_comes_back(serve, path, fault):
+    from o2lite.models import TxResult
+
+    name, answer, expected = fault
+    assert len(answer) < 200 and (not answer or b"Content-Length" not in answer or answer.count(b"\r\n\r\n") == 1)
+    server = serve(lambda request: answer, close_after_answer=True)
+    with client_on(path, server.url, retries=3, sleep=lambda s: None) as client:
+        with pytest.raises(expected) as info:
+            client.transport.request("POST", "/v1/session/actions", json_body={"a": "1"},
+                                     submission=Submission(9, "parallel", None),
+                                     parse=lambda reply: TxResult.from_json(reply, "POST /v1/session/actions"))
+    assert len(server.requests) == 1, f"{name}: the signed request was sent more than once"
+    if expected is o2lite.SubmissionUnknown:
+        assert info.value.nonce == 9 and info.value.nonce_kind == "parallel"
+    else:
+        assert not isinstance(info.value, o2lite.SubmissionUnknown)
+
+
+@pytest.mark.parametrize("cut", [b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"n\": ",
+                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n{\"n\": "],
+                         ids=["content-length", "chunked"])
+def test_a_get_cut_mid_body_is_retried(serve, path, cut):
+    answers = [cut, cut, ok({"n": 1})]
+    server = serve(lambda request: answers.pop(0), close_after_answer=True)
+    sleeps: List[float] = []
+    with client_on(path, server.url, retries=3, sleep=sleeps.append) as client:
+        assert client.transport.request("GET", "/v1/x") == {"n": 1}
+    assert len(server.requests) == 3 and len(sleeps) == 2
+
+
+def test_a_get_cut_every_time_is_a_connection_error(serve, path):
+    server = serve(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{", close_after_answer=True)
+    with client_on(path, server.url, retries=2, sleep=lambda s: None) as client:
+        with pytest.raises(o2lite.O2ConnectionError, match="cut off") as info:
+            client.transport.request("GET", "/v1/x")
+    assert len(server.requests) == 2 and info.value.status == 200 and not info.value.may_have_landed
+
+
+def cookie_server(request: bytes) -> bytes:
+    """Sets a site-wide and a path-scoped cookie on the first answer; echoes what it got."""
+    head = request.split(b"\r\n\r\n")[0].split(b"\r\n")
+    sent = [line.partition(b":")[2].strip().decode() for line in head if line.lower().startswith(b"cookie:")]
+    body = json.dumps({"cookie": sent}).encode()
+    extra = b""
+    if head[0].startswith(b"GET /v1/login"):
+        extra = (b"Set-Cookie: lb=node-7; Path=/\r\nSet-Cookie: bot=ok; Path=/v1/session\r\n"
+                 b"Set-Cookie: gone=1; Path=/; Max-Age=0\r\n")
+    return b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (extra, len(body), body)
+
+
+def test_cookies_are_kept_and_sent_back_like_a_requests_session(serve, path):
+    import requests
+
+    server = serve(cookie_server)
+    calls = [("GET", "/v1/login"), ("POST", "/v1/session/actions"), ("GET", "/v1/markets"), ("PUT", "/v1/session")]
+    with client_on(path, server.url) as client:
+        seen = [client.transport.request(m, p, json_body=None if m == "GET" else {"a": "1"})["cookie"]
+                for m, p in calls]
+    reference = requests.Session()
+    expected = [reference.request(m, server.url + p, json=None if m == "GET" else {"a": "1"}).json()["cookie"]
+                for m, p in calls]
+    reference.close()
+    assert seen == expected == [[], ["bot=ok; lb=node-7"], ["lb=node-7"], ["bot=ok; lb=node-7"]]
