@@ -26,7 +26,6 @@ own), written with the body in one ``sendall``.
 
 from __future__ import annotations
 
-import http.client
 import os
 import select
 import socket
@@ -37,12 +36,10 @@ from collections import deque
 from typing import Any, Deque, Dict, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ._http import TooLarge
+from ._response import read_body, read_head
 from ._sent import ExchangeFailed, Stage
 
 __all__ = ["Target", "RequestHead", "Answer", "Pool", "request_head", "tls_context", "ca_bundle"]
-
-CHUNK = 65536  # bytes per read of an answer body: the deadline is checked between reads
 
 
 class Target(NamedTuple):
@@ -221,7 +218,8 @@ class Pool:
         ``deadline``), or raise :class:`ExchangeFailed` naming the stage reached.
 
         An answer over ``limit`` or past ``deadline`` raises ``ExchangeFailed`` at stage
-        ``READING`` whose cause is a :class:`TooLarge` with the status.
+        ``READING`` whose cause is a :class:`~o2lite._http.TooLarge` with the status; the
+        answer is read by :mod:`o2lite._response`.
         """
         parts = [head.before]
         if cookie:
@@ -246,26 +244,13 @@ class Pool:
                 connection.timeout = read
             connection.sock.sendall(data)
             stage = Stage.WAITING
-            response = http.client.HTTPResponse(connection.sock, method=method)
-            response.begin()
-            stage, status = Stage.READING, response.status
-            declared = response.length
-            if declared is not None and declared > limit:
-                raise TooLarge(f"response of {declared} bytes is over the {limit}-byte limit", status)
-            chunks, size = [], 0
-            while True:
-                chunk = response.read1(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"response is over the {limit}-byte limit", status)
-                if time.monotonic() > deadline:
-                    raise TooLarge("response body still arriving after twice the read timeout: gave up", status)
-                chunks.append(chunk)
-            if response.length:  # read1 returns b"" at a premature end; http.client does not raise there
-                raise http.client.IncompleteRead(b"".join(chunks), response.length)
-            keep = not response.will_close
+            fp = connection.sock.makefile("rb")
+            try:
+                status, http11, headers = read_head(fp)
+                stage = Stage.READING
+                body_bytes, keep = read_body(fp, method, status, http11, headers, limit, deadline)
+            finally:
+                fp.close()
         except BaseException as exc:
             if connection is not None:
                 connection.close()
@@ -276,7 +261,7 @@ class Pool:
             self._give_back(target, connection)
         else:
             connection.close()
-        return Answer(status or 0, response.msg, b"".join(chunks))
+        return Answer(status or 0, headers, body_bytes)
 
 
 class _Reply:

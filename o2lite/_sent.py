@@ -19,6 +19,9 @@ connect timed out                           stage ``CONNECTING``; ``ConnectTimeo
                                             (``requests.ConnectTimeout``)
 TLS handshake failed (certificate, alert,   stage ``CONNECTING``; an ``ssl.SSLError`` or   no
 protocol, timeout)                          timeout raised inside ``do_handshake``
+certificate names another host              stage ``CONNECTING``; ``ssl`` (in the          no
+                                            handshake) or urllib3 1.26's own
+                                            ``CertificateError`` (in ``connect``)
 proxy not reached                           ``ProxyError`` wrapping one of the above       no
 writing the request                         stage ``SENDING``                              maybe
 request written, no answer yet              stage ``WAITING``; read timeout, reset,        maybe
@@ -104,9 +107,12 @@ def _raised_in_handshake(exc: BaseException) -> bool:
 def _before_any_byte(exc: BaseException) -> bool:
     """Evidence, by type or by where it was raised, that the connection was never made."""
     import urllib3.exceptions as u3  # requests' own dependency; loaded with requests
+    from urllib3.util.ssl_match_hostname import CertificateError as HostnameMismatch
 
-    if isinstance(exc, (u3.NewConnectionError, u3.ConnectTimeoutError, socket.gaierror)):
-        return True  # urllib3 raises these in _new_conn only; NameResolutionError is a NewConnectionError
+    if isinstance(exc, (u3.NewConnectionError, u3.ConnectTimeoutError, socket.gaierror, HostnameMismatch)):
+        # urllib3 raises the first two in _new_conn only (NameResolutionError is a
+        # NewConnectionError); the last in connect(), checking the certificate's names (1.26)
+        return True
     return isinstance(exc, (ssl.SSLError, ssl.CertificateError, OSError)) and _raised_in_handshake(exc)
 
 
