@@ -112,8 +112,8 @@ def read_body(fp: BufferedIOBase, method: str, status: int, http11: bool, header
             size_text = _line(fp).split(b";", 1)[0].strip()
             try:
                 size = int(size_text, 16)
-            except ValueError:
-                raise http.client.IncompleteRead(b"".join(pieces)) from None
+            except ValueError as exc:
+                raise http.client.IncompleteRead(b"".join(pieces)) from exc
             if size == 0:
                 while _line(fp) not in (b"\r\n", b"\n", b""):  # trailers, ignored
                     pass

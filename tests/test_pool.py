@@ -266,3 +266,33 @@ def test_tls_checks_the_host_name(tmp_path, monkeypatch, stdlib_http):
         assert info.value.may_have_landed is False and seen == []
     finally:
         listener.close()
+
+
+def test_pyodide_a_callers_session_and_the_switch_go_through_requests(monkeypatch):
+    import requests
+
+    monkeypatch.setattr("sys.platform", "emscripten")  # Pyodide: no sockets; urllib3's browser path
+    with o2lite.Client("http://127.0.0.1:9") as client:
+        assert client.transport._pool is None
+        with responses.RequestsMock() as mocked:
+            mocked.get("http://127.0.0.1:9/v1/x", json={"ok": 1})
+            assert client.transport.request("GET", "/v1/x") == {"ok": 1}
+    monkeypatch.undo()
+    with o2lite.Client("http://127.0.0.1:9", session=requests.Session()) as client:
+        assert client.transport._pool is None
+    with o2lite.Client("http://127.0.0.1:9", stdlib_http=False) as client:
+        assert client.transport._pool is None
+    with o2lite.Client("http://127.0.0.1:9") as client:
+        assert client.transport._pool is not None
+
+
+def test_a_proxy_from_the_environment_carries_the_request(serve, monkeypatch):
+    proxy = serve(lambda request: ok({"via": "proxy"}))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    with o2lite.Client("http://o2.example:8080") as client:
+        assert client.transport.request("POST", "/v1/x", json_body={"a": "1"}, submission=SIGNED) == {"via": "proxy"}
+        assert client.transport.request("GET", "/v1/y") == {"via": "proxy"}
+    assert [r.split(b"\r\n")[0] for r in proxy.requests] == [b"POST http://o2.example:8080/v1/x HTTP/1.1",
+                                                             b"GET http://o2.example:8080/v1/y HTTP/1.1"]

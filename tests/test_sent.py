@@ -183,6 +183,21 @@ def test_row_proxy_not_reached(monkeypatch):
 
 # --- rows whose answer is "maybe": the request may have reached the server ---------------------
 
+def test_row_writing_the_request_failed(path, monkeypatch, listen):
+    server = listen(lambda conn: server.read_request(conn))
+    real = socket.socket.sendall
+
+    def sendall(self: socket.socket, data: Any, *args: Any) -> None:
+        if bytes(data[:5]) == b"POST ":
+            real(self, bytes(data[:20]))  # part of the request left, then the connection broke
+            raise ConnectionResetError(errno.ECONNRESET, "reset while writing")
+        real(self, data, *args)
+
+    monkeypatch.setattr(socket.socket, "sendall", sendall)
+    # urllib3 swallows a reset while writing and waits for an answer: the read timeout ends it
+    assert_unknown(post(path, "http://127.0.0.1:%d" % server.port, timeout=(5, 0.3)))
+
+
 def test_row_reset_after_the_request_was_written(path, listen):
     def reset(conn: socket.socket) -> None:
         server.read_request(conn)
