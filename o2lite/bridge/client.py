@@ -15,7 +15,8 @@ from typing import Any, Callable, Dict, Optional, Type, TypeVar
 from urllib.parse import urlsplit
 
 from .._version import __version__
-from .._http import TooLarge, check_timeout, describe, read_capped, read_deadline, refused
+from .._http import TooLarge, check_timeout, describe, read_capped, read_deadline
+from .._sent import ExchangeFailed, stage_of
 from .._json import loads as json_loads
 from ..errors import O2ConnectionError, ValidationError
 from . import models as m
@@ -116,10 +117,11 @@ class FastBridgeClient:
                                             json=body.to_json() if body is not None else None,
                                             timeout=self.timeout, allow_redirects=False, stream=True)
         except requests.RequestException as exc:
-            sent = not (isinstance(exc, requests.ConnectTimeout) or refused(exc))
-            if ambiguous is not None and sent:
-                raise fail(None, NO_RESPONSE, describe(exc, url)) from exc
-            raise O2ConnectionError(describe(exc, url), **where) from exc
+            failure = ExchangeFailed(stage_of(exc), exc)  # "was it sent?": the one rule, o2lite/_sent.py
+            if ambiguous is not None and failure.stage.sent:
+                raise fail(None, NO_RESPONSE, describe(failure, url)) from exc
+            raise O2ConnectionError(describe(failure, url), may_have_landed=failure.stage.sent and method != "GET",
+                                    **where) from exc
         status = response.status_code
         try:
             raw = read_capped(response, read_deadline(self.timeout))
