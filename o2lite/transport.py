@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -151,14 +152,15 @@ class Transport:
         backoff: first retry delay in seconds; doubles each time up to ``max_backoff``.
         sleep: ``time.sleep`` replacement (tests inject a recorder).
         pool_size: connections kept per host (default 32): size it to your thread count.
-        stdlib_http: ``False`` sends o2lite's own requests through ``requests`` too.
+        stdlib_http: ``False`` sends o2lite's own requests through ``requests`` too; the
+            default is ``True`` unless the environment sets ``O2LITE_STDLIB_HTTP=0``.
     """
 
     def __init__(self, network_or_url: Union[str, Network] = "mainnet", *, session: Any = None,
                  timeout: Timeout = DEFAULT_TIMEOUT, retries: int = DEFAULT_ATTEMPTS, backoff: float = 0.5,
                  max_backoff: float = 8.0, sleep: Callable[[float], None] = time.sleep,
                  faucet_url: Optional[str] = None, pool_size: int = DEFAULT_POOL_SIZE,
-                 stdlib_http: bool = True) -> None:
+                 stdlib_http: Optional[bool] = None) -> None:
         import requests  # lazy: keeps `import o2lite` cheap
 
         self.network = resolve_network(network_or_url, faucet_url)
@@ -186,6 +188,8 @@ class Transport:
         self._templates = Templates()
         self._requests_classes = (requests.adapters.HTTPAdapter, requests.Session)
         self._tls: Dict[str, Any] = {}
+        if stdlib_http is None:
+            stdlib_http = os.environ.get("O2LITE_STDLIB_HTTP", "1") != "0"
         lean = self._owns_session and stdlib_http and not EMSCRIPTEN
         self._pool: Optional[Pool] = Pool(pool_size, self._tls_context) if lean else None
 

@@ -27,6 +27,12 @@ from .test_wire import RawServer, ok
 SIGNED = Submission(5, "sequential", None)
 
 
+@pytest.fixture(autouse=True)
+def stdlib_path(monkeypatch):
+    """These tests are about the http.client path: the default, whatever the environment says."""
+    monkeypatch.delenv("O2LITE_STDLIB_HTTP", raising=False)
+
+
 @pytest.fixture
 def serve():
     servers: List[RawServer] = []
