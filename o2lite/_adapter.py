@@ -1,9 +1,10 @@
 """o2lite's own ``requests`` adapter and prepared-request templates: the per-request work of
 ``requests`` that o2lite's own session does not need, done once or not at all.
 
-Used only for a session o2lite creates; a caller's own session goes the ordinary way. Measured
-with ``tests/bench/client.py``: together with sending writes straight to the adapter, a signed
-order costs about as much client CPU as one bare ``requests.Session.post``.
+Used only for a session o2lite creates; a caller's own session goes the ordinary way. The
+adapter carries o2lite's own requests when ``requests`` must (a proxy, Pyodide, a test double,
+``stdlib_http=False``); the templates also give the ``http.client`` path
+(:mod:`o2lite._pool`) the request line and headers ``requests`` would send, via :meth:`Templates.head`.
 """
 
 from __future__ import annotations
