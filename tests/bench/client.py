@@ -1,6 +1,7 @@
 """Client CPU per order against a server that answers instantly (not a test).
 
 Run: python tests/bench/client.py [--orders N] [--repeats R] [--profile] [--official-python PATH]
+     [--paths stdlib,requests]
 
 A stub exchange in its own process (one thread, one selector) answers every request with canned
 bytes at once, so it is never the bottleneck, its CPU is not counted, and on a 2-core host it
