@@ -8,14 +8,13 @@ import http.client
 import json
 import math
 import socket
-import ssl
 import time
 from datetime import timezone
 from typing import Any, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from ._parse import digits
-from ._sent import ExchangeFailed, Stage, causes, stage_of
+from ._sent import ExchangeFailed, Stage, causes, stage_of, tls_errors
 from .errors import ValidationError
 
 __all__ = ["MAX_RESPONSE_BYTES", "MAX_RETRY_AFTER", "SNIPPET", "TooLarge", "retry_after_seconds", "check_timeout",
@@ -139,7 +138,7 @@ def describe(failure: Union[ExchangeFailed, BaseException], url: str) -> str:
             return f"cannot reach {host}: connection refused"
         if has(socket.gaierror, getattr(u3, "NameResolutionError", socket.gaierror)):
             return f"cannot reach {host}: host unknown (name resolution failed)"
-        if has(ssl.SSLError, ssl.CertificateError, requests.exceptions.SSLError):
+        if has(*tls_errors(), requests.exceptions.SSLError):
             return f"TLS handshake with {host} failed: {_first_line(failure.cause)}"
         if read_timeout or other_timeout or has(requests.ConnectTimeout):
             return f"cannot reach {host}: connect timed out"
@@ -150,7 +149,7 @@ def describe(failure: Union[ExchangeFailed, BaseException], url: str) -> str:
         return f"{host} did not answer in time (read timeout)"
     if other_timeout:
         return f"{host} did not answer in time (timeout)"
-    if has(ssl.SSLError, requests.exceptions.SSLError):
+    if has(*tls_errors(), requests.exceptions.SSLError):
         return f"TLS error talking to {host}: {_first_line(failure.cause)}"
     # A browser's fetch (Pyodide) says no more than "Failed to fetch": its words pick the
     # description only, never whether anything was sent.

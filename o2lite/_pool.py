@@ -27,17 +27,17 @@ own), written with the body in one ``sendall``.
 from __future__ import annotations
 
 import os
-import select
 import socket
-import ssl
 import threading
-import time
 from collections import deque
-from typing import Any, Deque, Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ._response import read_body, read_head
 from ._sent import ExchangeFailed, Stage
+
+if TYPE_CHECKING:  # ssl and select load with the first connection: Pyodide has no ssl by default
+    import ssl
 
 __all__ = ["Target", "RequestHead", "Answer", "Pool", "request_head", "tls_context", "ca_bundle"]
 
@@ -122,6 +122,8 @@ def ca_bundle() -> str:
 
 def tls_context(bundle: str) -> ssl.SSLContext:
     """A verifying client context on ``bundle`` (a file, or a directory as ``requests`` allows)."""
+    import ssl
+
     if os.path.isdir(bundle):
         context = ssl.create_default_context(capath=bundle)
     else:
@@ -149,6 +151,8 @@ class _Connection:
 def _dropped(sock: socket.socket) -> bool:
     """An idle connection reads as ready only if the server closed it or sent something
     unasked: either way it must not carry the next request."""
+    import select
+
     try:
         if hasattr(select, "poll"):
             poller = select.poll()

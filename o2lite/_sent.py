@@ -43,10 +43,9 @@ from __future__ import annotations
 
 import enum
 import socket
-import ssl
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterator, List, Optional, Tuple
 
-__all__ = ["Stage", "ExchangeFailed", "stage_of", "causes"]
+__all__ = ["Stage", "ExchangeFailed", "stage_of", "causes", "tls_errors"]
 
 
 class Stage(enum.Enum):
@@ -92,9 +91,23 @@ def causes(exc: BaseException, limit: int = 12) -> Iterator[BaseException]:
         queue.extend(x for x in linked if isinstance(x, BaseException))
 
 
+def tls_errors() -> Tuple[type, ...]:
+    """``ssl``'s error types, or none where this Python has no ``ssl`` (Pyodide loads it only on
+    request): imported here, not at ``import o2lite``, for that reason."""
+    try:
+        import ssl
+    except ImportError:  # pragma: no cover - Pyodide without its ssl package
+        return ()
+    return (ssl.SSLError, ssl.CertificateError)
+
+
 def _raised_in_handshake(exc: BaseException) -> bool:
     """The error passed through ``ssl.SSLSocket.do_handshake``: the TLS handshake, which ends
     before the first byte of a request is written."""
+    try:
+        import ssl
+    except ImportError:  # pragma: no cover - Pyodide without its ssl package: no handshake
+        return False
     tb = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
@@ -113,7 +126,7 @@ def _before_any_byte(exc: BaseException) -> bool:
         # urllib3 raises the first two in _new_conn only (NameResolutionError is a
         # NewConnectionError); the last in connect(), checking the certificate's names (1.26)
         return True
-    return isinstance(exc, (ssl.SSLError, ssl.CertificateError, OSError)) and _raised_in_handshake(exc)
+    return isinstance(exc, (*tls_errors(), OSError)) and _raised_in_handshake(exc)
 
 
 def stage_of(exc: BaseException, *, emscripten: bool = False) -> Stage:

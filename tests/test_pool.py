@@ -275,18 +275,15 @@ def test_tls_checks_the_host_name(tmp_path, monkeypatch, stdlib_http):
 
 
 def test_pyodide_a_callers_session_and_the_switch_go_through_requests(monkeypatch):
-    import sys
-
     import requests
 
-    platform = sys.platform
-    monkeypatch.setattr("sys.platform", "emscripten")  # Pyodide: no sockets; urllib3's browser path
+    monkeypatch.setattr(o2lite.transport, "EMSCRIPTEN", True)  # Pyodide: no sockets; urllib3's browser path
     with o2lite.Client("http://127.0.0.1:9") as client:
         assert client.transport._pool is None
         with responses.RequestsMock() as mocked:
             mocked.get("http://127.0.0.1:9/v1/x", json={"ok": 1})
             assert client.transport.request("GET", "/v1/x") == {"ok": 1}
-    monkeypatch.setattr("sys.platform", platform)
+    monkeypatch.setattr(o2lite.transport, "EMSCRIPTEN", False)
     with o2lite.Client("http://127.0.0.1:9", session=requests.Session()) as client:
         assert client.transport._pool is None
     with o2lite.Client("http://127.0.0.1:9", stdlib_http=False) as client:
