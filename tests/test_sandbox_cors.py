@@ -92,3 +92,24 @@ def test_a_rate_limited_answer_exposes_retry_after(sandbox):
     limited = [headers for status, headers, _ in answers if status == 429]
     assert limited and "retry-after" in limited[0]
     assert limited[0]["access-control-expose-headers"] == "Retry-After"
+
+
+@pytest.mark.parametrize("asked", [b"content-type,\r\n o2-owner-id", b"content-type,\x0bo2-owner-id",
+                                   b"content-type,\xa0o2-owner-id", b"content-type\n"])
+def test_a_folded_or_odd_whitespace_header_list_is_never_echoed(sandbox, asked):
+    # a folded request header (obs-fold) must not come back as CR LF inside an answer's header
+    host, port = sandbox._httpd.server_address[:2]
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"OPTIONS /v1/session/actions HTTP/1.1\r\nHost: x\r\nAccess-Control-Request-Method: POST\r\n"
+                     b"Access-Control-Request-Headers: " + asked + b"\r\nConnection: close\r\n\r\n")
+        data = b""
+        while not data.endswith(b"\r\n\r\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    lines = data.split(b"\r\n")
+    allowed = [line for line in lines if line.lower().startswith(b"access-control-allow-headers:")]
+    assert allowed in ([b"Access-Control-Allow-Headers: Content-Type, O2-Owner-Id"],
+                       [b"Access-Control-Allow-Headers: content-type"])
+    assert not [line for line in lines if line[:1] in (b" ", b"\t")] and b"\x0b" not in data and b"\xa0" not in data

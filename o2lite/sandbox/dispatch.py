@@ -28,7 +28,9 @@ MAX_BODY = 1 << 20  # bytes: the largest real request (5 actions) is a few kB
 METHODS = ("GET", "POST", "PUT")
 ALLOW = ", ".join(METHODS + ("OPTIONS",))  # OPTIONS: CORS preflights
 CORS_MAX_AGE = 600  # seconds a browser may reuse a preflight answer
-_TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$")  # RFC 9110 tokens
+# RFC 9110 tokens separated by commas and optional whitespace — SP and HTAB only: ``\s`` would
+# also let CR LF (a folded request header), VT, FF and NBSP through into the answer's header.
+_TOKEN_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*")
 
 Answer = Tuple[int, Any, Dict[str, str]]  # (status, JSON body, extra headers)
 
@@ -80,7 +82,7 @@ def preflight_headers(request: Mapping[str, str]) -> Dict[str, str]:
     local test exchange."""
     lowered = {str(k).lower(): str(v) for k, v in request.items()}
     asked = lowered.get("access-control-request-headers", "").strip()
-    allowed = asked if asked and len(asked) <= 1000 and _TOKEN_LIST.match(asked) else "Content-Type, O2-Owner-Id"
+    allowed = asked if asked and len(asked) <= 1000 and _TOKEN_LIST.fullmatch(asked) else "Content-Type, O2-Owner-Id"
     headers = dict(cors_headers(), **{"Access-Control-Allow-Methods": ", ".join(METHODS),
                                       "Access-Control-Allow-Headers": allowed,
                                       "Access-Control-Max-Age": str(CORS_MAX_AGE), "Allow": ALLOW})
