@@ -2,9 +2,10 @@
 
 The loopback server (:mod:`o2lite.sandbox.server`) and the in-process adapter
 (:mod:`o2lite.sandbox.in_process`) both hand the request's bytes to :func:`answer`, so a body,
-a signature, a nonce or a rate limit gets one verdict, served or in process. CORS headers
-(:func:`cors_headers`) are for the server: a notebook page in a browser may call a sandbox
-running on the same machine.
+a signature, a nonce or a rate limit gets one verdict, served or in process — a method it does
+not serve and a CORS preflight too. CORS headers (:func:`cors_headers`) are what a browser needs
+to call a sandbox served on the same machine; the in-process adapter sends them too, so the
+answers agree header for header.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from .._json import loads as json_loads
 from ..error_codes import ErrorCode
 from .exchange import Exchange
 
-__all__ = ["MAX_BODY", "METHODS", "ALLOW", "Answer", "answer", "decode_body", "error_answer", "cors_headers",
-           "preflight_headers"]
+__all__ = ["MAX_BODY", "MAX_QUERY_FIELDS", "METHODS", "ALLOW", "Answer", "answer", "decode_body", "error_answer",
+           "not_allowed", "cors_headers", "preflight_headers"]
 
 log = logging.getLogger("o2lite.sandbox")
 
 MAX_BODY = 1 << 20  # bytes: the largest real request (5 actions) is a few kB
+MAX_QUERY_FIELDS = 50  # the most parameters a real query has is under ten
 METHODS = ("GET", "POST", "PUT")
 ALLOW = ", ".join(METHODS + ("OPTIONS",))  # OPTIONS: CORS preflights
 CORS_MAX_AGE = 600  # seconds a browser may reuse a preflight answer
@@ -39,6 +41,11 @@ def error_answer(status: int, message: str) -> Answer:
     """A transport-level refusal: 400 is a parse error (1002), anything else an invalid request."""
     code = ErrorCode.PARSE_ERROR if status == 400 else ErrorCode.INVALID_REQUEST
     return status, {"code": code, "message": message}, {}
+
+
+def not_allowed(method: str) -> Answer:
+    """405 for a method the sandbox does not serve (``OPTIONS`` is a preflight, not this)."""
+    return 405, {"code": ErrorCode.INVALID_REQUEST, "message": f"method {method[:20]} not allowed"}, {"Allow": ALLOW}
 
 
 def decode_body(raw: bytes) -> Tuple[Optional[int], Any]:
@@ -57,11 +64,18 @@ def answer(exchange: Exchange, method: str, target: str, headers: Mapping[str, s
     """The exchange's answer to ``method target`` (path and query) with body bytes ``raw``.
     Never raises: a bug costs this one request a 500."""
     try:
+        if method == "OPTIONS":
+            return 204, None, preflight_headers(headers)
+        if method not in METHODS:
+            return not_allowed(method)
         status, body = decode_body(raw)
         if status is not None:
             return error_answer(status, body)
         url = urlsplit(target)
-        query = dict(parse_qsl(url.query, max_num_fields=50))
+        try:
+            query = dict(parse_qsl(url.query, max_num_fields=MAX_QUERY_FIELDS))
+        except ValueError:  # more fields than that: the client's mistake, not the sandbox's
+            return error_answer(400, f"more than {MAX_QUERY_FIELDS} query parameters")
         return exchange.handle(method, url.path, query, headers, body)
     except Exception:
         log.exception("sandbox: internal error on %s %s", method, target[:200])

@@ -19,14 +19,14 @@ import http
 import io
 import json
 import logging
-from typing import Any, Callable, Dict, Mapping, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from ..error_codes import ErrorCode
-from .dispatch import error_answer
+from .dispatch import Answer, cors_headers, error_answer
 
 log = logging.getLogger("o2lite.sandbox")
 
@@ -38,6 +38,11 @@ Responder = Callable[[str, str, Dict[str, str], bytes], Tuple[int, Any, Dict[str
 class InProcessAdapter(requests.adapters.BaseAdapter):
     """Mount it on a ``requests.Session`` for the sandbox's URL (``o2lite.Client`` does this
     itself for a URL of a running in-process sandbox).
+
+    What the loopback server refuses before the exchange sees a request is refused here the
+    same way (the limits of the standard library's ``http.server``): a request line over
+    64 KiB (414), a header line over 64 KiB or more than 100 headers (431), a body without a
+    length (411).
 
     Args:
         respond: ``(method, path and query, headers, body bytes) → (status, JSON body, headers)``
@@ -53,34 +58,36 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         """Answer ``request`` by a function call. ``timeout``, ``verify``, ``cert`` and
         ``proxies`` have nothing to act on in process and are ignored."""
         url = urlsplit(str(request.url))
+        method = str(request.method)
         target = url.path + ("?" + url.query if url.query else "")
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
-        if body is not None and not isinstance(body, bytes):
-            # a generator or a file: the server refuses a body without Content-Length the same way
-            status, payload, headers = error_answer(411, "send a Content-Length (chunked bodies are not accepted)")
+        sent = {str(k): v if isinstance(v, str) else v.decode("latin-1") for k, v in request.headers.items()}
+        refusal = _refused_by_http(method, target, sent, body)
+        if refusal is not None:
+            status, payload, headers = refusal
         else:
-            sent = {str(k): v if isinstance(v, str) else v.decode("latin-1") for k, v in request.headers.items()}
             try:
-                status, payload, headers = self._respond(str(request.method), target, sent, body or b"")
+                status, payload, headers = self._respond(method, target, sent, body or b"")  # type: ignore[arg-type]
             except Exception:  # e.g. the state file cannot be written: the server answers 500 too
-                log.exception("sandbox: internal error on %s %s", request.method, target[:200])
+                log.exception("sandbox: internal error on %s %s", method, target[:200])
                 status, payload, headers = 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
         return self._response(request, status, payload, headers)
 
     def _response(self, request: requests.PreparedRequest, status: int, payload: Any,
                   headers: Mapping[str, str]) -> requests.Response:
-        data = json.dumps(payload, separators=(",", ":")).encode()
+        # as the server sends it: a 204 has no body and no Content-Type/Length, a HEAD answer no body
+        data = b"" if status == 204 else json.dumps(payload, separators=(",", ":")).encode()
+        content = {} if status == 204 else {"Content-Type": "application/json", "Content-Length": str(len(data))}
         response = requests.Response()
         response.status_code = status
         try:
             response.reason = http.HTTPStatus(status).phrase
         except ValueError:  # a status outside the standard list
             response.reason = ""
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json",
-                                                "Content-Length": str(len(data)), **headers})
-        response.raw = io.BytesIO(data)
+        response.headers = CaseInsensitiveDict({**content, **cors_headers(), **headers})
+        response.raw = io.BytesIO(b"" if request.method == "HEAD" else data)
         response.encoding = "utf-8"
         response.url = str(request.url)
         response.request = request
@@ -89,3 +96,21 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
 
     def close(self) -> None:
         """Nothing to close: there is no connection."""
+
+
+_MAX_LINE = 65536  # http.server's (and http.client's) limit on the request line and each header line
+_MAX_HEADERS = 100  # http.client's limit on the number of headers
+
+
+def _refused_by_http(method: str, target: str, headers: Mapping[str, str], body: Any) -> Optional[Answer]:
+    """The answer the loopback server gives before the exchange sees the request, or ``None``."""
+    if len(f"{method} {target} HTTP/1.1\r\n") > _MAX_LINE:
+        return error_answer(414, "request line too long")
+    if len(headers) + 1 > _MAX_HEADERS:  # + Host, which the wire adds
+        return error_answer(431, "Too many headers")
+    if any(len(f"{name}: {value}\r\n") > _MAX_LINE for name, value in headers.items()):
+        return error_answer(431, "Line too long")
+    if body is not None and not isinstance(body, bytes):
+        # a generator or a file: the server refuses a body without Content-Length the same way
+        return error_answer(411, "send a Content-Length (chunked bodies are not accepted)")
+    return None

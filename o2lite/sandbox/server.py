@@ -33,7 +33,7 @@ from ..streams import frames
 from .._in_process import EMSCRIPTEN, IN_PROCESS_DOMAIN, register, unregister
 from .._parse import digits
 from ..errors import O2Error
-from .dispatch import ALLOW, MAX_BODY, Answer, answer, cors_headers, error_answer, preflight_headers
+from .dispatch import MAX_BODY, Answer, answer, cors_headers, error_answer, not_allowed, preflight_headers
 from .exchange import Exchange
 from .in_process import InProcessAdapter
 from .state import load_file, save_file
@@ -206,8 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self.close_connection = True
         self._body_discard()
-        self._reply(405, {"code": ErrorCode.INVALID_REQUEST, "message": f"method {self.command} not allowed"},
-                    {"Allow": ALLOW})
+        self._reply(*not_allowed(self.command))
 
     def _preflight(self) -> None:
         """``OPTIONS`` (a browser's CORS preflight): 204 with what the real request may carry."""

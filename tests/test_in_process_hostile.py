@@ -1,0 +1,58 @@
+"""Review of issue 23: the in-process sandbox under hostile requests.
+
+Each request is asked of a served sandbox and of an in-process one: the answers must agree.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from o2lite._in_process import in_process_session
+from o2lite.sandbox import Sandbox
+
+_VOLATILE = {"date", "server", "connection", "content-length"}  # the wire's own; Content-Length of a 204 too
+
+HOSTILE = [
+    ("DELETE", "/v1/markets", {}, b""),
+    ("DELETE", "/v1/nowhere", {}, b""),
+    ("PATCH", "/v1/session", {}, b"{}"),
+    ("TRACE", "/v1/markets", {}, b""),
+    ("OPTIONS", "/v1/session/actions", {"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST",
+                                         "Access-Control-Request-Headers": "content-type,o2-owner-id"}, b""),
+    ("OPTIONS", "/v1/nowhere", {}, b""),
+    ("GET", "/v1/markets?" + "&".join(f"p{i}=1" for i in range(51)), {}, b""),
+    ("POST", "/v1/accounts?" + "&".join(f"p{i}=1" for i in range(51)), {}, b"{}"),
+    ("GET", "/v1/markets?x=" + "a" * 70_000, {}, b""),
+    ("GET", "/v1/markets", {"X-Big": "a" * 70_000}, b""),
+    ("GET", "/v1/markets", {f"X-H{i}": "1" for i in range(120)}, b""),
+]
+
+
+def _ask(session: requests.Session, base: str, method: str, target: str, headers: dict, body: bytes):
+    response = session.request(method, base + target, headers=headers, data=body)
+    kept = {k.lower(): v for k, v in response.headers.items() if k.lower() not in _VOLATILE}
+    return response.status_code, response.content, kept
+
+
+def test_hostile_requests_get_the_served_answers_in_process():
+    with Sandbox() as served, Sandbox(in_process=True) as local, requests.Session() as plain:
+        session = in_process_session(local.url)
+        for method, target, headers, body in HOSTILE:
+            over_http = _ask(plain, served.url, method, target, headers, body)
+            in_process = _ask(session, local.url, method, target, headers, body)
+            assert in_process == over_http, (method, target[:60])
+
+
+def test_too_many_query_parameters_are_a_400_not_an_internal_error(caplog):
+    with Sandbox(in_process=True) as sandbox:
+        answer = in_process_session(sandbox.url).get(sandbox.url + "/v1/markets?" + "&".join(
+            f"p{i}=1" for i in range(51)))
+    assert answer.status_code == 400 and "query" in answer.json()["message"]
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback for a client's mistake
+
+
+def test_a_head_request_gets_no_body_in_process():
+    with Sandbox(in_process=True) as sandbox:
+        answer = in_process_session(sandbox.url).head(sandbox.url + "/v1/markets")
+    assert answer.status_code == 405 and answer.content == b""
