@@ -45,7 +45,7 @@ import enum
 import socket
 from typing import Any, Iterator, List, Optional, Tuple
 
-__all__ = ["Stage", "ExchangeFailed", "stage_of", "causes", "tls_errors"]
+__all__ = ["Stage", "ExchangeFailed", "RefusedBeforeSending", "stage_of", "causes", "tls_errors"]
 
 
 class Stage(enum.Enum):
@@ -117,8 +117,15 @@ def _raised_in_handshake(exc: BaseException) -> bool:
     return False
 
 
+class RefusedBeforeSending(ConnectionRefusedError):
+    """Raised (as a cause) by a transport that refuses a request before reading any byte of it —
+    an in-process sandbox that is stopped: the proof that nothing was sent, by type."""
+
+
 def _before_any_byte(exc: BaseException) -> bool:
     """Evidence, by type or by where it was raised, that the connection was never made."""
+    if isinstance(exc, RefusedBeforeSending):
+        return True
     import urllib3.exceptions as u3  # requests' own dependency; loaded with requests
     from urllib3.util.ssl_match_hostname import CertificateError as HostnameMismatch
 

@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from ._version import __version__
 from ._adapter import Templates, lean_adapter
 from ._answers import Submission, classify, lost
-from ._in_process import EMSCRIPTEN, in_process_session
+from ._in_process import EMSCRIPTEN, in_process_session, is_in_process
 from ._http import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TooLarge, check_timeout, read_capped, read_deadline, \
     retry_after_seconds
 from ._pool import Answer, Pool, RequestHead, ca_bundle, cookie_header, keep_cookies, request_head, tls_context
@@ -389,7 +389,9 @@ class Transport:
             finally:
                 response.close()
         except requests.RequestException as exc:
-            stage = stage_of(exc, emscripten=EMSCRIPTEN)
+            # Under Emscripten a browser's fetch cannot tell a refusal from a lost answer; an
+            # in-process sandbox is no fetch: its refusal (stopped) is certain.
+            stage = stage_of(exc, emscripten=EMSCRIPTEN and not is_in_process(url))
             raise ExchangeFailed(stage, exc, status=None if response is None else response.status_code) from exc
         except (TooLarge, http.client.HTTPException) as exc:  # over a limit, or cut short (urllib3 1.26)
             raise ExchangeFailed(Stage.READING, exc, status=None if response is None else response.status_code) \

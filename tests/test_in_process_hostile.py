@@ -1,4 +1,4 @@
-"""Review of issue 23: the in-process sandbox under hostile requests.
+"""Review of issue 23: the in-process sandbox under hostile requests, and a stopped sandbox.
 
 Each request is asked of a served sandbox and of an in-process one: the answers must agree.
 """
@@ -8,9 +8,13 @@ from __future__ import annotations
 import pytest
 import requests
 
+import o2lite
+import o2lite.transport
 from o2lite._in_process import in_process_session
 from o2lite.sandbox import Sandbox
+from o2lite.transport import Submission
 
+SUBMISSION = Submission(7, "sequential", "0x" + "ac" * 32)
 _VOLATILE = {"date", "server", "connection", "content-length"}  # the wire's own; Content-Length of a 204 too
 
 HOSTILE = [
@@ -56,3 +60,32 @@ def test_a_head_request_gets_no_body_in_process():
     with Sandbox(in_process=True) as sandbox:
         answer = in_process_session(sandbox.url).head(sandbox.url + "/v1/markets")
     assert answer.status_code == 405 and answer.content == b""
+
+
+# --- a stopped sandbox -------------------------------------------------------------------------
+
+def test_a_stopped_sandbox_answers_no_client_that_was_made_while_it_ran():
+    sandbox = Sandbox(in_process=True).start()
+    client = o2lite.Client(sandbox.url, retries=1)
+    assert client.transport.request("GET", "/v1/markets")
+    sandbox.stop()
+    with pytest.raises(o2lite.O2ConnectionError, match="refused") as caught:  # as a stopped server
+        client.transport.request("GET", "/v1/markets")
+    assert not isinstance(caught.value, o2lite.SubmissionUnknown)
+    with pytest.raises(o2lite.O2ConnectionError) as write:  # nothing was sent: a certain refusal
+        client.transport.request("POST", "/v1/session/actions", json_body={"x": 1}, submission=SUBMISSION)
+    assert not isinstance(write.value, o2lite.SubmissionUnknown)
+    sandbox.start()
+    assert client.transport.request("GET", "/v1/markets")  # started again: answered again
+    sandbox.stop()
+    client.close()
+
+
+def test_under_emscripten_a_stopped_in_process_sandbox_is_still_a_certain_refusal(monkeypatch):
+    with Sandbox(in_process=True) as sandbox:
+        client = o2lite.Client(sandbox.url)
+    monkeypatch.setattr(o2lite.transport, "EMSCRIPTEN", True)
+    with pytest.raises(o2lite.O2ConnectionError) as write:  # no fetch involved: o2lite knows
+        client.transport.request("POST", "/v1/session/actions", json_body={"x": 1}, submission=SUBMISSION)
+    assert not isinstance(write.value, o2lite.SubmissionUnknown)
+    client.close()

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from .._sent import RefusedBeforeSending
 from ..error_codes import ErrorCode
 from .dispatch import Answer, cors_headers, error_answer
 
@@ -42,7 +43,8 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
     What the loopback server refuses before the exchange sees a request is refused here the
     same way (the limits of the standard library's ``http.server``): a request line over
     64 KiB (414), a header line over 64 KiB or more than 100 headers (431), a body without a
-    length (411).
+    length (411). While :attr:`accepting` is false (a sandbox not started, or stopped) every
+    request fails as a refused connection: nothing reached the exchange.
 
     Args:
         respond: ``(method, path and query, headers, body bytes) → (status, JSON body, headers)``
@@ -52,12 +54,16 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
     def __init__(self, respond: Responder) -> None:
         super().__init__()
         self._respond = respond
+        self.accepting = True
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         """Answer ``request`` by a function call. ``timeout``, ``verify``, ``cert`` and
         ``proxies`` have nothing to act on in process and are ignored."""
         url = urlsplit(str(request.url))
+        if not self.accepting:
+            refused = RefusedBeforeSending(f"the in-process sandbox at {url.netloc} is not running")
+            raise requests.ConnectionError(f"connection refused: {refused}", request=request) from refused
         method = str(request.method)
         target = url.path + ("?" + url.query if url.query else "")
         body = request.body

@@ -296,6 +296,7 @@ class Sandbox:
         if self.in_process:
             self._url = f"http://exchange-{next(_IN_PROCESS_IDS)}.{IN_PROCESS_DOMAIN}"
             self.adapter = InProcessAdapter(self.answer)
+            self.adapter.accepting = False  # until start()
         else:
             handler = type("_Handler", (_Handler,), {"timeout": read_timeout})
             self._httpd = _Server((host, port), handler)
@@ -326,6 +327,8 @@ class Sandbox:
     def start(self) -> "Sandbox":
         """Serve in a background thread; in process, make :attr:`url` reachable by new clients."""
         if self._httpd is None:
+            if self.adapter is not None:
+                self.adapter.accepting = True
             register(self._url, self.adapter)
             return self
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(_POLL,), name="o2lite-sandbox",
@@ -340,9 +343,12 @@ class Sandbox:
         self._httpd.serve_forever(_POLL)
 
     def stop(self) -> None:
-        """Stop serving and close the socket; in process, forget the URL."""
+        """Stop serving and close the socket; in process, forget the URL and refuse every
+        request from then on, as a stopped server does (clients made while it ran included)."""
         if self._httpd is None:
             unregister(self._url)
+            if self.adapter is not None:
+                self.adapter.accepting = False
             return
         self._httpd.shutdown()
         self._httpd.server_close()
