@@ -1,4 +1,5 @@
-"""Review of issue 23: the in-process sandbox under hostile requests, and a stopped sandbox.
+"""Review of issue 23: the in-process sandbox under hostile requests, a stopped sandbox, and the
+"was it sent?" rule when the sandbox fails after applying a write.
 
 Each request is asked of a served sandbox and of an in-process one: the answers must agree.
 """
@@ -89,3 +90,35 @@ def test_under_emscripten_a_stopped_in_process_sandbox_is_still_a_certain_refusa
         client.transport.request("POST", "/v1/session/actions", json_body={"x": 1}, submission=SUBMISSION)
     assert not isinstance(write.value, o2lite.SubmissionUnknown)
     client.close()
+
+
+# --- "was it sent?" when the sandbox fails after applying a write --------------------------------
+
+@pytest.mark.parametrize("in_process", [True, False])
+def test_an_applied_write_whose_state_file_fails_is_not_a_definite_refusal(tmp_path, in_process):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    with Sandbox(in_process=in_process, state=str(folder / "state.json")) as sandbox, \
+            o2lite.Client(sandbox.url) as client:
+        trader = client.trader(o2lite.Wallet.generate())
+        trader.setup_account(fund=True)
+        trader.open_session(["FUEL/USDC"])
+        for leftover in folder.iterdir():
+            leftover.unlink()
+        folder.rmdir()  # from now on the state file cannot be written
+        with pytest.raises(o2lite.SubmissionUnknown) as caught:
+            trader.place("FUEL/USDC", "Buy", "0.0120", "100")
+        assert caught.value.status == 500
+        assert len(trader.open_orders("FUEL/USDC")) == 1  # it was applied: reconcile finds it
+
+
+def test_a_sandbox_bug_on_a_write_reads_as_may_have_run_and_on_a_read_as_a_coded_500(monkeypatch):
+    with Sandbox(in_process=True) as sandbox, o2lite.Client(sandbox.url, retries=1) as client:
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug half-way through a request")
+        monkeypatch.setattr(sandbox.exchange, "handle", broken)
+        with pytest.raises(o2lite.SubmissionUnknown):
+            client.transport.request("POST", "/v1/session/actions", json_body={"x": 1}, submission=SUBMISSION)
+        with pytest.raises(o2lite.O2Error) as read:
+            client.transport.request("GET", "/v1/markets")
+        assert read.value.status == 500 and read.value.code == 1000

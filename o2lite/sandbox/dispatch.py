@@ -21,7 +21,7 @@ from ..error_codes import ErrorCode
 from .exchange import Exchange
 
 __all__ = ["MAX_BODY", "MAX_QUERY_FIELDS", "METHODS", "ALLOW", "Answer", "answer", "decode_body", "error_answer",
-           "not_allowed", "cors_headers", "preflight_headers"]
+           "internal_error", "not_allowed", "cors_headers", "preflight_headers"]
 
 log = logging.getLogger("o2lite.sandbox")
 
@@ -48,6 +48,16 @@ def not_allowed(method: str) -> Answer:
     return 405, {"code": ErrorCode.INVALID_REQUEST, "message": f"method {method[:20]} not allowed"}, {"Allow": ALLOW}
 
 
+def internal_error(method: str) -> Answer:
+    """500 for a failure of the sandbox itself. On a write it may come after the exchange
+    applied the request (a state file that cannot be written, a bug half-way), so it carries no
+    ``code``: a client reads a coded error as a refusal, and an uncoded 500 as "may have run"
+    (a signed write becomes ``SubmissionUnknown``, to reconcile)."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
+    return 500, {"message": "Internal error: the request may have been applied"}, {}
+
+
 def decode_body(raw: bytes) -> Tuple[Optional[int], Any]:
     """``(None, parsed JSON)`` (``None`` for an empty body) or ``(400, message)``."""
     if len(raw) > MAX_BODY:
@@ -62,7 +72,7 @@ def decode_body(raw: bytes) -> Tuple[Optional[int], Any]:
 
 def answer(exchange: Exchange, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Answer:
     """The exchange's answer to ``method target`` (path and query) with body bytes ``raw``.
-    Never raises: a bug costs this one request a 500."""
+    Never raises: a bug costs this one request a 500 (:func:`internal_error`)."""
     try:
         if method == "OPTIONS":
             return 204, None, preflight_headers(headers)
@@ -79,7 +89,7 @@ def answer(exchange: Exchange, method: str, target: str, headers: Mapping[str, s
         return exchange.handle(method, url.path, query, headers, body)
     except Exception:
         log.exception("sandbox: internal error on %s %s", method, target[:200])
-        return 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
+        return internal_error(method)
 
 
 def cors_headers() -> Dict[str, str]:

@@ -27,7 +27,7 @@ from requests.structures import CaseInsensitiveDict
 
 from .._sent import RefusedBeforeSending
 from ..error_codes import ErrorCode
-from .dispatch import Answer, cors_headers, error_answer
+from .dispatch import Answer, cors_headers, error_answer, internal_error
 
 log = logging.getLogger("o2lite.sandbox")
 
@@ -76,9 +76,9 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         else:
             try:
                 status, payload, headers = self._respond(method, target, sent, body or b"")  # type: ignore[arg-type]
-            except Exception:  # e.g. the state file cannot be written: the server answers 500 too
+            except Exception:  # a bug: the server answers the same 500
                 log.exception("sandbox: internal error on %s %s", method, target[:200])
-                status, payload, headers = 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
+                status, payload, headers = internal_error(method)
         return self._response(request, status, payload, headers)
 
     def _response(self, request: requests.PreparedRequest, status: int, payload: Any,

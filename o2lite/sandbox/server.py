@@ -33,7 +33,8 @@ from ..streams import frames
 from .._in_process import EMSCRIPTEN, IN_PROCESS_DOMAIN, register, unregister
 from .._parse import digits
 from ..errors import O2Error
-from .dispatch import MAX_BODY, Answer, answer, cors_headers, error_answer, not_allowed, preflight_headers
+from .dispatch import (MAX_BODY, Answer, answer, cors_headers, error_answer, internal_error, not_allowed,
+                       preflight_headers)
 from .exchange import Exchange
 from .in_process import InProcessAdapter
 from .state import load_file, save_file
@@ -178,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except Exception:  # a bug must cost one request, not the server
             log.exception("sandbox: internal error on %s %s", self.command, self.path[:200])
-            status, payload, headers = 500, {"code": ErrorCode.INTERNAL_ERROR, "message": "Internal error"}, {}
+            status, payload, headers = internal_error(self.command)
         self._reply(status, payload, headers)
 
     def _websocket(self, sandbox: "Sandbox") -> None:
@@ -315,7 +316,11 @@ class Sandbox:
         write the state file after a write; shared by the server and the in-process adapter."""
         status, payload, extra = answer(self.exchange, method, target, headers, raw)
         if method.upper() != "GET" and status < 500:
-            self.persist()
+            try:
+                self.persist()
+            except Exception:  # the write was applied, only not saved: not a refusal (internal_error)
+                log.exception("sandbox: state file %s not written after %s %s", self.state, method, target[:200])
+                return internal_error(method)
         return status, payload, extra
 
     def persist(self) -> None:
