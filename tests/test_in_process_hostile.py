@@ -122,3 +122,21 @@ def test_a_sandbox_bug_on_a_write_reads_as_may_have_run_and_on_a_read_as_a_coded
         with pytest.raises(o2lite.O2Error) as read:
             client.transport.request("GET", "/v1/markets")
         assert read.value.status == 500 and read.value.code == 1000
+
+
+# --- the rate limiter's memory ------------------------------------------------------------------
+
+def test_the_rate_limiter_forgets_idle_callers_and_keeps_no_huge_key():
+    from o2lite.sandbox.limits import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(lambda: now[0])
+    for i in range(5000):  # 5000 distinct owners, one every 0.1 s: at most 600 inside a 60 s window
+        now[0] += 0.1
+        limiter.check("POST", "/v1/accounts/x", {"o2-owner-id": f"0x{i:064x}"})
+    assert len(limiter._hits) <= 2 * 1024
+    limiter.check("PUT", "/v1/session", {"o2-owner-id": "0x" + "ab" * 30_000})  # a 60 kB garbage id
+    assert max(len(key) for _, key in limiter._hits) <= 200
+    with pytest.raises(Exception, match="Rate limit"):  # the limit itself still counts per owner
+        for _ in range(11):
+            limiter.check("POST", "/v1/accounts/x", {"o2-owner-id": "0x01"})
