@@ -79,12 +79,16 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             except Exception:  # a bug: the server answers the same 500
                 log.exception("sandbox: internal error on %s %s", method, target[:200])
                 status, payload, headers = internal_error(method)
-        return self._response(request, status, payload, headers)
+        try:
+            data = b"" if status == 204 else json.dumps(payload, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:  # a bug: the server drops the connection, unanswered
+            log.exception("sandbox: unencodable answer to %s %s", method, target[:200])
+            raise requests.ConnectionError(f"the in-process sandbox sent no answer ({exc})", request=request) from None
+        return self._response(request, status, data, headers)
 
-    def _response(self, request: requests.PreparedRequest, status: int, payload: Any,
+    def _response(self, request: requests.PreparedRequest, status: int, data: bytes,
                   headers: Mapping[str, str]) -> requests.Response:
         # as the server sends it: a 204 has no body and no Content-Type/Length, a HEAD answer no body
-        data = b"" if status == 204 else json.dumps(payload, separators=(",", ":")).encode()
         content = {} if status == 204 else {"Content-Type": "application/json", "Content-Length": str(len(data))}
         response = requests.Response()
         response.status_code = status
