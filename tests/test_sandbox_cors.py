@@ -113,3 +113,19 @@ def test_a_folded_or_odd_whitespace_header_list_is_never_echoed(sandbox, asked):
     assert allowed in ([b"Access-Control-Allow-Headers: Content-Type, O2-Owner-Id"],
                        [b"Access-Control-Allow-Headers: content-type"])
     assert not [line for line in lines if line[:1] in (b" ", b"\t")] and b"\x0b" not in data and b"\xa0" not in data
+
+
+@pytest.mark.parametrize("framing", [b"Transfer-Encoding: chunked\r\n", b"Content-Length: 2000000\r\n"])
+def test_a_preflight_body_that_cannot_be_skipped_is_never_read_as_a_request(sandbox, framing):
+    # the body of a preflight the server does not read must not be taken for the next request
+    host, port = sandbox._httpd.server_address[:2]
+    inner = b"GET /v1/markets HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"OPTIONS /v1/markets HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n" + inner)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert [line for line in data.split(b"\r\n") if line.startswith(b"HTTP/")] == [b"HTTP/1.1 204 No Content"]

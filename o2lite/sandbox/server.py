@@ -211,16 +211,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _preflight(self) -> None:
         """``OPTIONS`` (a browser's CORS preflight): 204 with what the real request may carry."""
-        self._body_discard()
+        if not self._body_discard():  # what follows is no request of its own: hang up after the answer
+            self.close_connection = True
         self._reply(204, None, preflight_headers(dict(self.headers.items())))
 
-    def _body_discard(self) -> None:
+    def _body_discard(self) -> bool:
+        """Read and drop the body; ``False`` when it cannot be (chunked, no valid length, too large)."""
         length = digits((self.headers.get("Content-Length") or "0").strip(), 12)
-        if length is not None and length <= MAX_BODY:
-            try:
-                self.rfile.read(length)
-            except OSError:
-                pass
+        if self.headers.get("Transfer-Encoding") or length is None or length > MAX_BODY:
+            return False
+        try:
+            return len(self.rfile.read(length)) == length
+        except OSError:
+            return False
 
     def _reply(self, status: int, payload: Any, headers: Dict[str, str]) -> None:
         data = b"" if status == 204 else json.dumps(payload, separators=(",", ":")).encode()
