@@ -6,7 +6,8 @@ Every check runs; any failure fails the run at the end.
    streams nor threads (quickstart, dca_bot) run unchanged with no socket and no thread
    opened (socket and thread constructors are made to fail and every call is recorded).
 2. The README's trading story against a sandbox server that CPython serves on loopback.
-3. The transport's Emscripten rules: a failed signed write is SubmissionUnknown, a timeout is
+3. The transport's Emscripten rules: a failed signed write is SubmissionUnknown (but a stopped
+   in-process sandbox, which involves no fetch, is a certain refusal), a timeout is
    reported as a timeout, a redirect on a write is an error naming its target (node's fetch does
    not follow it) and the target never sees the request — in a browser (.ci/pyodide_browser.py)
    fetch follows it and re-sends the write, which urllib3 does not report: that is noted.
@@ -160,6 +161,23 @@ def refused_write():
             assert exc.nonce == 7 and "reconcile" in str(exc), exc
         else:
             raise AssertionError("no error")
+
+
+@check("a stopped in-process sandbox refuses for certain: not SubmissionUnknown (no fetch involved)")
+def stopped_in_process():
+    from o2lite.sandbox import Sandbox
+
+    with no_socket_no_thread():
+        with Sandbox(in_process=True) as sandbox:
+            client = o2lite.Client(sandbox.url, retries=1)
+        try:
+            client.transport.request("POST", "/v1/session/actions", json_body={"x": 1}, submission=SUBMISSION)
+        except o2lite.SubmissionUnknown as exc:
+            raise AssertionError(f"a certain refusal read as a lost answer: {exc}") from None
+        except o2lite.O2ConnectionError as exc:
+            assert "refused" in str(exc), exc
+        else:
+            raise AssertionError("a stopped sandbox answered")
 
 
 @check("a timeout is reported as a timeout (write and read)")
