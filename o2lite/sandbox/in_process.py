@@ -26,7 +26,6 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from .._sent import RefusedBeforeSending
-from ..error_codes import ErrorCode
 from .dispatch import Answer, cors_headers, error_answer, internal_error
 
 log = logging.getLogger("o2lite.sandbox")
