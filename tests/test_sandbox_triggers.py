@@ -175,8 +175,11 @@ def test_the_orders_stream_delivers_trigger_updates(client, sandbox):
     me, mover = trader_in(client), trader_in(client)
     with client.stream() as stream:
         sub = stream.orders(me)
-        stream_ready = me.place(PAIR, "Buy", "0.0100", "10")  # a first message proves the subscription
-        assert sub.get(timeout=5).order_id == stream_ready.orders[0].order_id
+        # An orders subscription has no answer of its own; the nonce snapshot that follows on the
+        # same connection proves the server has read the orders request before anything is placed.
+        stream.nonce(me).get(timeout=10)
+        stream_ready = me.place(PAIR, "Buy", "0.0100", "10")
+        assert sub.get(timeout=10).order_id == stream_ready.orders[0].order_id
         me.place_with_triggers(PAIR, "Buy", "0.0126", "1000", take_profit="0.0140", stop_loss="0.0123")
         mover.place(PAIR, "Sell", "0.0122", "7000", "Market")
         seen = {}
