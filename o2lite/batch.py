@@ -89,8 +89,9 @@ class Batch:
         (default: the trader's ``pacing``); a request refused with 429 is resent unchanged after
         ``Retry-After`` (see :mod:`o2lite.pacing`).
 
-        Raises :class:`~o2lite.errors.BatchIncomplete` at the first failure: what landed, what
-        was not sent, and the cause.
+        Raises :class:`~o2lite.errors.BatchIncomplete` at the first failure, with every request
+        accounted for: ``landed``, ``unknown`` (a lost answer: the request with its
+        :class:`~o2lite.errors.SubmissionUnknown`) or ``not_sent``, and the cause.
         """
         requests = self.requests()
         landed: List[TxResult] = []
@@ -98,12 +99,13 @@ class Batch:
             try:
                 landed.append(self._trader.submit(groups, pace=pace))
             except O2Error as exc:
-                unsent = requests[index:] if not isinstance(exc, SubmissionUnknown) else requests[index + 1:]
+                lost = isinstance(exc, SubmissionUnknown)
+                unknown = [(groups, exc)] if lost else []
+                unsent = requests[index + 1:] if lost else requests[index:]
                 raise BatchIncomplete(f"batch stopped at request {index + 1} of {len(requests)}: {exc.message} — "
-                                      f"{len(landed)} landed, {len(unsent)} not sent"
-                                      + (" (the failed one may have landed: reconcile it)"
-                                         if isinstance(exc, SubmissionUnknown) else ""),
-                                      landed=landed, not_sent=unsent, cause=exc) from exc
+                                      f"{len(landed)} landed, {len(unknown)} unknown, {len(unsent)} not sent"
+                                      + (" (the unknown one may have landed: reconcile it)" if lost else ""),
+                                      landed=landed, unknown=unknown, not_sent=unsent, cause=exc) from exc
         return landed
 
     def __len__(self) -> int:

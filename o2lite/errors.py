@@ -221,14 +221,24 @@ class StreamTimeout(StreamError, TimeoutError):
 class BatchIncomplete(O2Error):
     """A multi-request helper (``Batch.send``, ``cancel_all``) failed part-way.
 
-    ``landed`` holds the results of the requests that went through, ``not_sent`` the action
-    groups of every request that was not sent (or whose outcome the ``cause`` leaves unknown —
-    see ``cause``, a :class:`SubmissionUnknown` in that case), ``cause`` the error that stopped it.
+    Every request of the batch is in exactly one of three lists, in sending order:
+
+    - ``landed``: the :class:`~o2lite.models.TxResult` of each request that went through;
+    - ``unknown``: ``(groups, error)`` for the request whose answer was lost — ``error`` is its
+      :class:`SubmissionUnknown` (with the nonce to reconcile), ``groups`` its action groups;
+    - ``not_sent``: the action groups of each request whose actions did not run and were not
+      left in doubt: every request after the failure, and the failed one itself when the
+      exchange refused it (a refusal before it ran, or an on-chain revert, which undoes the whole
+      request — ``cause`` says which).
+
+    ``cause`` is the error that stopped the batch.
     """
 
-    def __init__(self, message: str, *, landed: Any = (), not_sent: Any = (), cause: Any = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, landed: Any = (), unknown: Any = (), not_sent: Any = (), cause: Any = None,
+                 **kw: Any) -> None:
         super().__init__(message, **kw)
         self.landed = list(landed)
+        self.unknown = list(unknown)
         self.not_sent = list(not_sent)
         self.cause = cause
 
