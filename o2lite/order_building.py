@@ -19,7 +19,8 @@ from .actions import ORDER_TYPE_NAMES, canonical_action, canonical_side
 from .errors import ValidationError
 from .market import Asset, Market
 
-__all__ = ["Chain", "Number", "Side", "OrderTypeName", "to_chain", "create_order_action", "scale_amount"]
+__all__ = ["Chain", "Number", "Side", "OrderTypeName", "to_chain", "create_order_action", "check_order_options",
+           "scale_amount"]
 
 #: A side as callers write it (any of these is sent as ``Buy``/``Sell``).
 Side = Literal["Buy", "Sell", "buy", "sell", "BUY", "SELL"]
@@ -68,7 +69,9 @@ def create_order_action(m: Market, side: Side, price: Number, quantity: Number,
     ``price``, timestamp = ``limit_timestamp`` or now) or ``BoundedMarket``
     (``max_price``/``min_price``); a JSON order type is also accepted and canonicalised. A price
     or quantity finer than the market allows is refused (naming its precision) unless
-    ``round=True`` rounds it down.
+    ``round=True`` rounds it down. ``post_only=True`` makes a ``PostOnly`` order from the default
+    ``Spot``; an option of another order type than ``order_type`` is refused
+    (:func:`check_order_options`).
     """
     side_name = canonical_side(side)
     if not isinstance(post_only, bool) or not isinstance(round, bool):
@@ -79,6 +82,8 @@ def create_order_action(m: Market, side: Side, price: Number, quantity: Number,
 
     if isinstance(order_type, str) and order_type.strip().lower() not in {n.lower() for n in ORDER_TYPE_NAMES}:
         raise ValidationError(f"order_type must be one of {', '.join(ORDER_TYPE_NAMES)}, got {order_type[:30]!r}")
+    check_order_options(order_type, post_only=post_only, max_price=max_price, min_price=min_price,
+                        limit_timestamp=limit_timestamp)
     chain_price = price_of(price)
     chain_quantity = to_chain(quantity, lambda v: m.scale_quantity(v, round=round))
     adjusted = m.adjust_quantity(chain_price, chain_quantity) if chain_price > 0 else chain_quantity
@@ -107,6 +112,27 @@ def create_order_action(m: Market, side: Side, price: Number, quantity: Number,
         order_type = {"BoundedMarket": {"max_price": high, "min_price": low}}
     return canonical_action({"CreateOrder": {"side": side_name, "price": chain_price, "quantity": adjusted,
                                              "order_type": order_type}})
+
+
+def check_order_options(order_type: Union[str, Dict[str, Any]], *, post_only: bool, max_price: Any,
+                        min_price: Any, limit_timestamp: Any) -> None:
+    """Refuse options that belong to another order type than the one asked for.
+
+    Each option picks or shapes one order type: ``post_only=True`` means ``PostOnly`` (allowed
+    with the default ``Spot``, or with ``PostOnly`` itself), ``max_price``/``min_price`` shape a
+    ``BoundedMarket``, ``limit_timestamp`` a ``Limit`` given by name. Combined with another type
+    they would be dropped or would silently change the order — ``post_only=True`` once turned a
+    ``Market`` order into a resting ``PostOnly`` one — so they raise :class:`ValidationError`
+    before anything is signed. A JSON order type carries all its own fields: it takes none.
+    """
+    name = order_type.strip().lower() if isinstance(order_type, str) else None
+    shown = order_type.strip() if isinstance(order_type, str) else "a JSON order type"
+    if post_only and name not in ("spot", "postonly"):
+        raise ValidationError(f"post_only=True makes a PostOnly order: it cannot be combined with {shown}")
+    if (max_price is not None or min_price is not None) and name != "boundedmarket":
+        raise ValidationError(f"max_price/min_price belong to a BoundedMarket order, not to {shown}")
+    if limit_timestamp is not None and name != "limit":
+        raise ValidationError(f"limit_timestamp belongs to a Limit order, not to {shown}")
 
 
 def scale_amount(human: Any, asset: Asset) -> int:

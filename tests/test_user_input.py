@@ -98,6 +98,13 @@ BAD_SESSION_CALLS = [
     ("bounded without bounds", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "10", "BoundedMarket")),
     ("below min_order", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "0.001")),
     ("post_only='yes'", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "10", post_only="yes")),
+    ("post_only with Market", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "10", "Market", post_only=True)),
+    ("post_only with Limit", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "10", "Limit", post_only=True)),
+    ("max_price with Spot", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "10", max_price="0.02")),
+    ("limit_timestamp with FillOrKill", lambda t: t.place("FUEL/USDC", "Buy", "0.012", "10", "FillOrKill",
+                                                          limit_timestamp=1_900_000_000)),
+    ("batch: post_only with BoundedMarket", lambda t: t.batch().place(
+        "FUEL/USDC", "Buy", "0.012", "10", "BoundedMarket", max_price="0.02", min_price="0.01", post_only=True)),
     ("cancel bad id", lambda t: t.cancel("0x1", "FUEL/USDC")),
     ("cancel without market", lambda t: t.cancel("0x" + "01" * 32)),
     ("referer bad", lambda t: t.register_referer({"Wallet": "x"}, "FUEL/USDC")),
