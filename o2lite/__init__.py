@@ -20,12 +20,14 @@ from .errors import (  # noqa: E402
     StreamTimeout, SubmissionUnknown, TransactionReverted, TriggerRejected, ValidationError,
 )
 from .market import Asset, Market  # noqa: E402
+from .nonce import Nonce  # noqa: E402
 from .signing import EvmWallet, Wallet  # noqa: E402
 from .trader import Batch, Chain, Trader  # noqa: E402
 from .triggers import TriggerSpec  # noqa: E402
 
 __all__ = [
     "__version__", "Client", "check_body", "CheckReport", "DryRunTrader", "Market", "Asset", "Wallet", "EvmWallet", "Trader", "Batch", "Chain", "TriggerSpec",
+    "Nonce",
     "O2Error", "ValidationError", "O2ConnectionError", "RateLimited", "InvalidRequest", "NotFound",
     "MarketUnavailable", "OrderRejected", "InvalidSignature", "SessionInvalid", "TransactionReverted",
     "NonceRejected", "TriggerRejected", "SubmissionUnknown", "NonceWindowFull", "StreamError", "StreamTimeout",

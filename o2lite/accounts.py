@@ -30,8 +30,8 @@ from .keccak import keccak256
 from .errors import ExperimentalWarning, O2Error, ValidationError
 from .markets import Markets
 from .models import Account, Balance, CreatedAccount, TxResult
-from .nonce import LANES, NonceWindow
-from .session import nonce_field, owner_personal, signature_json, submission_of
+from .nonce import LANES, Nonce, NonceLike, NonceWindow
+from .session import owner_personal, signature_json, submission_of
 from .signed import SignedRequest
 from .signing import Signer
 from .transport import Transport
@@ -111,17 +111,18 @@ class Accounts:
                                submission=submission_of(body), parse=lambda reply: TxResult.from_json(reply, where))
 
     def _request(self, title: str, path: str, owner: Signer, body: Dict[str, Any], segments: List[Segment],
-                 recipe: str, digest: bytes, signature: bytes, kind: str, value: int,
+                 recipe: str, digest: bytes, signature: bytes, nonce: Nonce,
                  struct: Sequence[Segment] = ()) -> SignedRequest:
         owner_address = b256_hex(owner.address, "owner")
-        return SignedRequest(title, "POST", path, {"O2-Owner-Id": owner_address}, body, tuple(segments), recipe, digest,
-                             signature, owner_address, "sequential" if kind == "nonce" else "parallel", value,
-                             tuple(struct), lambda request: self._owner_post(path, owner, dict(request.body)))
+        return SignedRequest(title=title, method="POST", path=path, headers={"O2-Owner-Id": owner_address},
+                             body=body, segments=tuple(segments), recipe=recipe, digest=digest, signature=signature,
+                             signer=owner_address, nonce=nonce, struct=tuple(struct),
+                             sender=lambda request: self._owner_post(path, owner, dict(request.body)))
 
-    def _sign(self, owner: Signer, kind: str, account: str, personal: Callable[[], List[Segment]],
+    def _sign(self, owner: Signer, nonce: Nonce, account: str, personal: Callable[[], List[Segment]],
               struct: Callable[[], List[Segment]]) -> Tuple[List[Segment], List[Segment], bytes, bytes, str]:
         """Sequential: personal-sign ``personal()``. Parallel: sign the typed digest of ``struct()``."""
-        if kind == "nonce":
+        if nonce.kind == "sequential":
             segments = personal()
             raw, digest, recipe = owner_personal(owner, join(segments))
             return segments, [], raw, digest, recipe
@@ -131,53 +132,53 @@ class Accounts:
         return preimage, words, bytes(owner.sign_digest(digest)), digest, "typed"
 
     def withdraw_body(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
-                      to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
-                      parallel_nonce: Optional[int] = None) -> Dict[str, Any]:
+                      to: Optional[Mapping[str, str]] = None, *, nonce: NonceLike) -> Dict[str, Any]:
         """The signed withdraw body (the body of :meth:`withdraw_request`)."""
-        return dict(self.withdraw_request(owner, trade_account_id, asset_id, amount, to, nonce=nonce,
-                                          parallel_nonce=parallel_nonce).body)
+        return dict(self.withdraw_request(owner, trade_account_id, asset_id, amount, to, nonce=nonce).body)
 
     def withdraw_request(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
-                         to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
-                         parallel_nonce: Optional[int] = None, amount_text: str = "") -> SignedRequest:
-        """A signed withdrawal as a :class:`~o2lite.signed.SignedRequest`; ``to`` defaults to the owner."""
-        kind, value = nonce_field(nonce, parallel_nonce)
+                         to: Optional[Mapping[str, str]] = None, *, nonce: NonceLike,
+                         amount_text: str = "") -> SignedRequest:
+        """A signed withdrawal as a :class:`~o2lite.signed.SignedRequest`; ``to`` defaults to the
+        owner; ``nonce`` a :class:`~o2lite.nonce.Nonce` (an int is a sequential nonce)."""
+        nonce = Nonce.of(nonce)
+        value = nonce.value
         account = b256_hex(trade_account_id, "trade_account_id")
         asset = b256_hex(asset_id, "asset_id")
         amount = to_int(amount, "amount", low=1)
         to = identity_json(to if to is not None else {"Address": owner.address})
         chain_id = self._markets.info().chain_id
         segments, struct, raw, digest, recipe = self._sign(
-            owner, kind, account, lambda: withdraw_segments(value, chain_id, to, asset, amount, amount_text=amount_text),
+            owner, nonce, account, lambda: withdraw_segments(value, chain_id, to, asset, amount, amount_text=amount_text),
             lambda: parallel_withdraw_struct(owner.address, value, to, amount, asset))
         body = {"trade_account_id": account, "signature": signature_json(raw, typed=recipe == "typed"),
-                kind: str(value), "to": to, "asset_id": asset, "amount": str(amount)}
+                **nonce.json, "to": to, "asset_id": asset, "amount": str(amount)}
         return self._request(f"withdraw {amount_text or amount} to {next(iter(to.values()))}",
-                             "/v1/accounts/withdraw", owner, body, segments, recipe, digest, raw, kind, value, struct)
+                             "/v1/accounts/withdraw", owner, body, segments, recipe, digest, raw, nonce, struct)
 
     def withdraw(self, owner: Signer, trade_account_id: str, asset_id: str, amount: int,
-                 to: Optional[Mapping[str, str]] = None, *, nonce: Optional[int] = None,
-                 parallel_nonce: Optional[int] = None) -> TxResult:
+                 to: Optional[Mapping[str, str]] = None, *, nonce: NonceLike) -> TxResult:
         """``POST /v1/accounts/withdraw`` (header ``O2-Owner-Id``) → ``{tx_id}``.
 
-        ``amount`` is a chain integer of ``asset_id``; ``to`` an Identity (default: the owner).
-        Give exactly one of ``nonce`` (sequential) or ``parallel_nonce``.
+        ``amount`` is a chain integer of ``asset_id``; ``to`` an Identity (default: the owner);
+        ``nonce`` a :class:`~o2lite.nonce.Nonce` (sequential or parallel; an int is sequential).
         """
-        result: TxResult = self.withdraw_request(owner, trade_account_id, asset_id, amount, to, nonce=nonce,
-                                                 parallel_nonce=parallel_nonce).send()
+        result: TxResult = self.withdraw_request(owner, trade_account_id, asset_id, amount, to, nonce=nonce).send()
         return result
 
-    def upgrade_request(self, owner: Signer, trade_account_id: str, nonce: int) -> SignedRequest:
+    def upgrade_request(self, owner: Signer, trade_account_id: str, nonce: NonceLike) -> SignedRequest:
         """The signed upgrade (always sequential, plain ``Secp256k1``) as a SignedRequest."""
-        nonce = to_int(nonce, "nonce")
+        nonce = Nonce.of(nonce)
+        if nonce.kind != "sequential":
+            raise ValidationError("an upgrade is signed with the sequential nonce")
         account = b256_hex(trade_account_id, "trade_account_id")
-        segments = upgrade_segments(nonce, self._markets.info().chain_id)
+        segments = upgrade_segments(nonce.value, self._markets.info().chain_id)
         raw, digest, recipe = owner_personal(owner, join(segments))
-        body = {"trade_account_id": account, "nonce": str(nonce), "signature": signature_json(raw)}
+        body = {"trade_account_id": account, **nonce.json, "signature": signature_json(raw)}
         return self._request("upgrade the trade account's contract", "/v1/accounts/upgrade", owner, body, segments,
-                             recipe, digest, raw, "nonce", nonce)
+                             recipe, digest, raw, nonce)
 
-    def upgrade(self, owner: Signer, trade_account_id: str, nonce: int) -> UpgradeResult:
+    def upgrade(self, owner: Signer, trade_account_id: str, nonce: NonceLike) -> UpgradeResult:
         """``POST /v1/accounts/upgrade`` (always sequential, plain ``Secp256k1``).
 
         An account that is already current reverts on chain with ``No upgrade available``
@@ -186,9 +187,10 @@ class Accounts:
         return upgrade_outcome(self.upgrade_request(owner, trade_account_id, nonce))
 
     def owner_calls_request(self, owner: Signer, trade_account_id: str, calls: Union[Call, Sequence[Call]], *,
-                            nonce: Optional[int] = None, parallel_nonce: Optional[int] = None) -> SignedRequest:
+                            nonce: NonceLike) -> SignedRequest:
         """Signed owner call(s) as a SignedRequest — **experimental** (see :meth:`owner_calls`)."""
-        kind, value = nonce_field(nonce, parallel_nonce)
+        nonce = Nonce.of(nonce)
+        value = nonce.value
         account = b256_hex(trade_account_id, "trade_account_id")
         if not isinstance(calls, Call) and (isinstance(calls, (str, bytes)) or not isinstance(calls, Sequence)):
             raise ValidationError("calls must be a Call or a list of Call")
@@ -198,33 +200,32 @@ class Accounts:
         warnings.warn("owner calls are experimental: their request body and sequential signing bytes are derived, "
                       "not published (PROTOCOL §8)", ExperimentalWarning, stacklevel=3)
         # parallel: always the multi-call struct, whose type hashes are published
-        single = isinstance(calls, Call) and kind == "nonce"
+        single = isinstance(calls, Call) and nonce.kind == "sequential"
         chain_id = self._markets.info().chain_id
         segments, struct, raw, digest, recipe = self._sign(
-            owner, kind, account, lambda: owner_calls_segments(value, chain_id, call_list[0] if single else call_list),
+            owner, nonce, account, lambda: owner_calls_segments(value, chain_id, call_list[0] if single else call_list),
             lambda: parallel_owner_calls_struct(owner.address, value, call_list))
         body: Dict[str, Any] = {"trade_account_id": account, "signature": signature_json(raw, typed=recipe == "typed"),
-                                kind: str(value)}
+                                **nonce.json}
         if single:
             body["call"] = call_list[0].to_owner_call_json()
         else:
             body["calls"] = [c.to_owner_call_json() for c in call_list]
         return self._request(f"owner call(s): {len(call_list)} (experimental)",
                              "/v1/accounts/call" if single else "/v1/accounts/calls", owner, body, segments, recipe,
-                             digest, raw, kind, value, struct)
+                             digest, raw, nonce, struct)
 
     def owner_calls(self, owner: Signer, trade_account_id: str, calls: Union[Call, Sequence[Call]], *,
-                    nonce: Optional[int] = None, parallel_nonce: Optional[int] = None) -> TxResult:
+                    nonce: NonceLike) -> TxResult:
         """``POST /v1/accounts/call`` (one :class:`Call`, sequential) or ``/calls`` — **experimental**.
 
         Derived: the body ``{trade_account_id, signature, nonce | parallel_nonce, call | calls}``
         and the sequential signing bytes. Verified: the parallel typed structs (their type hashes
-        equal the published constants). With ``parallel_nonce`` a single call is sent to
+        equal the published constants). With a parallel ``nonce`` a single call is sent to
         ``/calls`` as a list of one: the single-call struct's type string is unpublished. Warns
         with :class:`~o2lite.errors.ExperimentalWarning`.
         """
-        result: TxResult = self.owner_calls_request(owner, trade_account_id, calls, nonce=nonce,
-                                                    parallel_nonce=parallel_nonce).send()
+        result: TxResult = self.owner_calls_request(owner, trade_account_id, calls, nonce=nonce).send()
         return result
 
 

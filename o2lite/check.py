@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Tuple
 
 from ._hex import b256_hex
+from ._json import check_depth
 from ._parse import digits
 from .actions import canonical_action, canonical_action_to_call, sent_as_canonical
 from .encoding import (Segment, actions_segments, calls_from_json, identity_json, join, owner_calls_segments,
                        session_segments, upgrade_segments, withdraw_segments)
 from .errors import ValidationError
 from .keccak import keccak256
+from .nonce import Nonce
 from .signed import SignedRequest
 from .signing import evm_b256_address, evm_personal_digest, fuel_address, fuel_personal_digest, recover_public_key
 from .typed_data import (is_evm_owner, parallel_owner_calls_struct, parallel_session_struct, parallel_withdraw_struct,
@@ -170,7 +172,9 @@ def check_body(body: Any, *, owner: Optional[str] = None, client: Any = None,
     """Check a signed request body (a dict or JSON text); see the module doc."""
     if isinstance(body, (str, bytes)):
         try:
-            body = json.loads(body)
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            check_depth(text)  # linear, and keeps json.loads from deep recursion (the body may come from anywhere)
+            body = json.loads(text)
         except ValueError as exc:
             return CheckReport("unreadable", [f"not JSON: {exc}"])
     if not isinstance(body, Mapping):
@@ -213,8 +217,14 @@ def check_body(body: Any, *, owner: Optional[str] = None, client: Any = None,
     if report.signer and expected and report.signer != expected:
         report.problems.append(f"the signature recovers to {report.signer}, not {expected}: the signed bytes differ "
                                "from these fields (a field changed after signing, the wrong chain id, nonce or key)")
-    report.request = SignedRequest(kind, "", "", {}, body, tuple(segments), recipe, digest, signature,
-                                   report.signer or "?", "parallel" if parallel else "sequential", nonce, tuple(struct))
+    try:
+        signed_nonce = Nonce("parallel" if parallel else "sequential", nonce)
+    except ValidationError as exc:
+        report.problems.append(str(exc))
+        return report
+    report.request = SignedRequest(title=kind, method="", path="", headers={}, body=body, segments=tuple(segments),
+                                   recipe=recipe, digest=digest, signature=signature, signer=report.signer or "?",
+                                   nonce=signed_nonce, struct=tuple(struct))
     return report
 
 

@@ -66,8 +66,7 @@ class DryRunTrader(Planner):
 
     def prepare(self, plan: Plan[Any]) -> SignedRequest:
         """The plan's signed request with a nonce that consumes nothing (see the module doc)."""
-        field, value = self.nonces.draw(plan.kind, plan.lane)
-        return plan.build(field, value)
+        return plan.build(self.nonces.draw(plan.kind, plan.lane))
 
     def setup_account(self, *, fund: bool = False) -> PreparedSetup:
         """The requests :meth:`o2lite.Trader.setup_account` would make (account creation when

@@ -1,4 +1,10 @@
-"""Parallel nonces: the packed u256, the exchange's bitmap window, and a thread-safe issuer.
+"""Nonces: the :class:`Nonce` value every signed request carries, and for parallel nonces the
+packed u256, the exchange's bitmap window and a thread-safe issuer.
+
+A nonce is one thing: its kind and its value. A *sequential* nonce is the account's counter (a
+u64, sent under the JSON key ``nonce``); a *parallel* nonce is a packed u256 (sent under
+``parallel_nonce``). ``Nonce.sequential(7).field == "nonce"``; every signing method takes one
+:class:`Nonce` (a plain ``int`` means a sequential nonce).
 
 Bit layout of a parallel nonce (PROTOCOL §9), sent as a decimal string::
 
@@ -22,12 +28,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Literal, NamedTuple, Optional, Tuple, Union
 
-from ._hex import to_int
+from ._hex import U256_MAX, to_int
 from .errors import NonceWindowFull, ValidationError
 
 __all__ = [
+    "NonceKind",
+    "NONCE_KINDS",
+    "Nonce",
+    "NonceLike",
+    "check_kind",
     "LANES",
     "WINDOW_WORDS",
     "WORD_BITS",
@@ -48,6 +60,91 @@ DEFAULT_TTL = 120  # seconds a parallel nonce stays valid (PROTOCOL §9: now + 1
 _U32_MAX = 2**32 - 1
 _U128_MAX = 2**128 - 1
 _RESERVED_SHIFT = 176
+
+#: The two kinds of nonce (PROTOCOL §8, §9).
+NonceKind = Literal["sequential", "parallel"]
+NONCE_KINDS: Tuple[NonceKind, ...] = ("sequential", "parallel")
+#: The JSON key each kind travels under in a signed body.
+_FIELDS: Dict[str, str] = {"sequential": "nonce", "parallel": "parallel_nonce"}
+
+
+def check_kind(kind: Any) -> NonceKind:
+    """``"sequential"`` or ``"parallel"``, else :class:`ValidationError`."""
+    if kind == "sequential":
+        return "sequential"
+    if kind == "parallel":
+        return "parallel"
+    raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+
+
+@dataclass(frozen=True)
+class Nonce:
+    """One nonce of a signed request: its ``kind`` and its ``value`` (range-checked).
+
+    >>> Nonce.sequential(7)
+    Nonce(kind='sequential', value=7)
+    >>> Nonce.parallel(5).field, Nonce.parallel(5).json
+    ('parallel_nonce', {'parallel_nonce': '5'})
+    >>> Nonce.of(3) == Nonce.sequential(3)
+    True
+    """
+
+    kind: NonceKind
+    value: int
+
+    def __post_init__(self) -> None:
+        kind = check_kind(self.kind)
+        high = U256_MAX if kind == "parallel" else None
+        value = to_int(self.value, _FIELDS[kind]) if high is None else to_int(self.value, _FIELDS[kind], high=high)
+        object.__setattr__(self, "value", value)
+
+    @classmethod
+    def sequential(cls, value: int) -> "Nonce":
+        """The account's sequential nonce ``value`` (a u64)."""
+        return cls("sequential", value)
+
+    @classmethod
+    def parallel(cls, value: int) -> "Nonce":
+        """A packed parallel nonce (a u256, see :func:`pack_parallel_nonce`)."""
+        return cls("parallel", value)
+
+    @classmethod
+    def of(cls, nonce: "NonceLike") -> "Nonce":
+        """A :class:`Nonce` as is; anything else is a sequential nonce (the common case), read
+        like every chain integer (an ``int``, or base-10/``0x`` text; never a float)."""
+        if isinstance(nonce, Nonce):
+            return nonce
+        if nonce is None:
+            raise ValidationError("a nonce is needed: Nonce.sequential(n), Nonce.parallel(n) or an integer")
+        return cls.sequential(nonce)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Optional["Nonce"]:
+        """The nonce a signed JSON body carries (``parallel_nonce`` or ``nonce``), or None."""
+        for kind in ("parallel", "sequential"):
+            if _FIELDS[kind] in body:
+                try:
+                    return cls(check_kind(kind), body[_FIELDS[kind]])
+                except ValidationError:
+                    return None
+        return None
+
+    @property
+    def field(self) -> str:
+        """The JSON key it travels under: ``"nonce"`` or ``"parallel_nonce"``."""
+        return _FIELDS[self.kind]
+
+    @property
+    def json(self) -> Dict[str, str]:
+        """``{field: "<decimal>"}``: how it appears in a signed body (PROTOCOL §2)."""
+        return {self.field: str(self.value)}
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
+#: What signing methods accept as a nonce: a :class:`Nonce`, or an ``int`` for a sequential one.
+NonceLike = Union[Nonce, int]
 
 
 class ParallelNonce(NamedTuple):

@@ -1,14 +1,23 @@
 """The two nonce tracks of one trade account, and how a lost submission is reconciled.
 
+The state lives once per (exchange, trade account) in the process — :class:`AccountNonces` —
+and every :class:`~o2lite.Trader` of that account (two scripts' worth of objects, a CLI call
+inside a bot, a dry run) draws from it, so they can alternate and run concurrently:
+
 - *Sequential*: one counter per account, consumed by every transaction — reverted ones too.
-  A lock per (exchange, trade account), shared by every :class:`~o2lite.Trader` of the process,
-  covers read-nonce → sign → send; the cached next nonce, shared the same way (so one Trader's
-  send never leaves another's stale), advances only on a confirmed ``tx_id`` and is re-read
-  after **any** failure.
+  The account's lock covers read-nonce → sign → send; the shared cached nonce advances only on
+  a confirmed ``tx_id`` and is re-read after **any** failure. A refusal as stale ("Nonce in the
+  request(N) is less than the nonce in the database(M)") proves the request did not run and
+  consumed nothing (another process of the account took the nonce): the account is re-read once
+  and the request re-signed with the fresh nonce and sent once more — never more.
 - *Parallel*: a :class:`~o2lite.nonce.ParallelNonceIssuer` per lane, seated from
   ``GET /v1/accounts/window``. A nonce refused as out of window or expired (nothing ran) gets
   one single-flight resync and one retry; ``nonce already used`` resyncs and raises, because the
   request that used it may be our own.
+
+Locks: the process-wide registry lock only finds or makes an account's entry, never waits on
+the network. Reads (the first nonce, a window) run under that account's (or lane's) own lock, so
+one slow account never delays another.
 
 A signed request whose outcome is unknown raises :class:`~o2lite.errors.SubmissionUnknown` with
 the nonce it used; nothing is resent automatically. :func:`reconcile` then asks the exchange.
@@ -16,43 +25,24 @@ the nonce it used; nothing is resent automatically. :func:`reconcile` then asks 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple, TypedDict, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 from ._hex import to_int
 from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
                      ValidationError)
-from .nonce import LANES, ParallelNonceIssuer, unpack_parallel_nonce
-from .session import NONCE_KINDS
+from .nonce import LANES, Nonce, NonceKind, ParallelNonceIssuer, check_kind, unpack_parallel_nonce
 
-__all__ = ["NonceTracks", "Reconciliation", "reconcile", "NonceKw", "nonce_kw", "check_kind", "check_lane"]
+__all__ = ["NonceTracks", "AccountNonces", "account_nonces", "Reconciliation", "reconcile", "check_kind",
+           "check_lane", "stale_database_nonce"]
 
 T = TypeVar("T")
 
-_ACCOUNT_LOCKS: Dict[Tuple[str, str], threading.Lock] = {}
-_ACCOUNT_LOCKS_GUARD = threading.Lock()
-_NEXT_SEQUENTIAL: Dict[Tuple[str, str], int] = {}  # (exchange, trade account) → next nonce, when known
-_ISSUERS: Dict[Tuple[str, str, int], ParallelNonceIssuer] = {}
-_ISSUERS_GUARD = threading.Lock()
-
-
-class NonceKw(TypedDict, total=False):
-    nonce: int
-    parallel_nonce: int
-
-
-def nonce_kw(field: str, value: int) -> NonceKw:
-    """``{"nonce": n}`` or ``{"parallel_nonce": n}`` as keyword arguments."""
-    return {"nonce": value} if field == "nonce" else {"parallel_nonce": value}
-
-
-def check_kind(nonce_kind: Any) -> str:
-    """``"sequential"`` or ``"parallel"``, else :class:`ValidationError`."""
-    if nonce_kind not in NONCE_KINDS:
-        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
-    return str(nonce_kind)
+# The exchange's stale sequential refusal (PROTOCOL §3); bounded digits, no backtracking.
+_STALE = re.compile(r"less than the nonce in the database\((\d{1,20})\)")
 
 
 def check_lane(lane: Any) -> int:
@@ -60,14 +50,54 @@ def check_lane(lane: Any) -> int:
     return to_int(lane, "lane (nonce_session_id)", high=LANES - 1)
 
 
-def account_lock(base_url: str, trade_account_id: str) -> threading.Lock:
-    """One lock per (exchange, trade account), shared by every Trader of this process."""
-    with _ACCOUNT_LOCKS_GUARD:
-        return _ACCOUNT_LOCKS.setdefault((base_url, trade_account_id), threading.Lock())
+def stale_database_nonce(exc: BaseException) -> Optional[int]:
+    """The database nonce ``M`` of a stale sequential refusal ("…is less than the nonce in the
+    database(M)"), or None for any other error."""
+    if not isinstance(exc, NonceRejected):
+        return None
+    found = _STALE.search(exc.message[:500])
+    return int(found.group(1)) if found else None
+
+
+class _Lane:
+    """One parallel lane of an account: its issuer, seated on first use under its own lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.issuer: Optional[ParallelNonceIssuer] = None
+
+
+class AccountNonces:
+    """The nonce state of one (exchange, trade account), shared by every Trader of the process.
+
+    ``lock`` covers a sequential read → sign → send; ``sequential`` is the next sequential nonce
+    when known (None: read it first). Get one with :func:`account_nonces`.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.sequential: Optional[int] = None
+        self._lanes_guard = threading.Lock()
+        self._lanes: Dict[int, _Lane] = {}
+
+    def lane(self, lane: int) -> _Lane:
+        """The lane's entry (made on first use; no I/O)."""
+        with self._lanes_guard:
+            return self._lanes.setdefault(lane, _Lane())
+
+
+_ACCOUNTS: Dict[Tuple[str, str], AccountNonces] = {}
+_ACCOUNTS_GUARD = threading.Lock()  # held only to find or make an entry: never around I/O
+
+
+def account_nonces(base_url: str, trade_account_id: str) -> AccountNonces:
+    """The process-wide nonce state of one trade account on one exchange."""
+    with _ACCOUNTS_GUARD:
+        return _ACCOUNTS.setdefault((base_url, trade_account_id), AccountNonces())
 
 
 class NonceTracks:
-    """Draws nonces for one trade account and runs a signed send with each (see the module doc).
+    """One Trader's door to its account's shared nonce state (see the module doc).
 
     Args:
         client: the :class:`o2lite.Client` (its ``accounts`` group reads nonces and windows).
@@ -80,59 +110,72 @@ class NonceTracks:
         self._account = account
         self._clock = clock
 
+    def shared(self) -> AccountNonces:
+        """This account's :class:`AccountNonces` (looking the account up first if needed)."""
+        return account_nonces(self._client.transport.base_url, self._account())
+
     @property
     def sequential_nonce(self) -> Optional[int]:
-        """The account's next sequential nonce, when known (shared by every Trader of it)."""
-        return _NEXT_SEQUENTIAL.get((self._client.transport.base_url, self._account()))
+        """The account's next sequential nonce as this process knows it (None: unknown)."""
+        return self.shared().sequential
 
-    @sequential_nonce.setter
-    def sequential_nonce(self, value: Optional[int]) -> None:
-        key = (self._client.transport.base_url, self._account())
-        if value is None:
-            _NEXT_SEQUENTIAL.pop(key, None)
-        else:
-            _NEXT_SEQUENTIAL[key] = value
+    def forget_sequential(self) -> None:
+        """Drop the cached sequential nonce: the next sequential send re-reads it first."""
+        self.shared().sequential = None
 
-    def refresh(self) -> int:
-        """Re-read the sequential nonce from ``GET /v1/accounts``."""
+    def _read(self, shared: AccountNonces) -> int:
         account = self._client.accounts.get(trade_account_id=self._account())
         if account.nonce is None:
             raise O2Error("the exchange did not report the account's nonce")
         nonce: int = account.nonce
-        self.sequential_nonce = nonce
+        shared.sequential = nonce
         return nonce
 
-    def sequential(self, send: Callable[[int], T]) -> T:
-        """Run ``send(nonce)`` under the account lock with the next sequential nonce."""
-        with account_lock(self._client.transport.base_url, self._account()):
-            nonce = self.sequential_nonce if self.sequential_nonce is not None else self.refresh()
-            try:
-                result = send(nonce)
-            except BaseException as exc:
-                self.sequential_nonce = None  # reverts consume the nonce too: re-read before the next one
-                _raise_unknown(exc, nonce, "sequential", self._account())
-                raise
-            self.sequential_nonce = nonce + 1
-            return result
+    def refresh(self) -> int:
+        """Re-read the sequential nonce from ``GET /v1/accounts`` (waits for a send in flight)."""
+        shared = self.shared()
+        with shared.lock:
+            return self._read(shared)
+
+    def sequential(self, send: Callable[[Nonce], T]) -> T:
+        """Run ``send(nonce)`` under the account lock with the next sequential nonce; a stale
+        refusal re-reads the account once and runs ``send`` once more with the fresh nonce."""
+        shared = self.shared()
+        with shared.lock:
+            value = shared.sequential if shared.sequential is not None else self._read(shared)
+            resigned = False
+            while True:
+                try:
+                    result = send(Nonce.sequential(value))
+                except BaseException as exc:
+                    shared.sequential = None  # reverts consume the nonce too: re-read before the next one
+                    if not resigned and stale_database_nonce(exc) is not None:
+                        fresh = self._read(shared)
+                        if fresh > value:  # the read confirms the refusal: nothing of ours ran
+                            value, resigned = fresh, True
+                            continue
+                    _raise_unknown(exc, Nonce.sequential(value), self._account())
+                    raise
+                shared.sequential = value + 1
+                return result
 
     def issuer(self, lane: int) -> ParallelNonceIssuer:
         """The lane's issuer, seated from the window on first use. One per (exchange, account,
         lane) in the whole process, shared by every Trader (and dry run) of the account, so no
-        two of them ever hand out the same parallel nonce."""
-        key = (self._client.transport.base_url, self._account(), lane)
-        with _ISSUERS_GUARD:
-            issuer = _ISSUERS.get(key)
-            if issuer is None:
-                issuer = ParallelNonceIssuer(lane, self._fetcher(lane), clock=self._clock)
-                _ISSUERS[key] = issuer
-            return issuer
+        two of them ever hand out the same parallel nonce. The window read runs under that
+        lane's own lock: other accounts and lanes never wait for it."""
+        entry = self.shared().lane(lane)
+        with entry.lock:
+            if entry.issuer is None:
+                entry.issuer = ParallelNonceIssuer(lane, self._fetcher(lane), clock=self._clock)
+            return entry.issuer
 
     def _fetcher(self, lane: int) -> Callable[[], Any]:
         account = self._account()
         return lambda: self._client.accounts.nonce_window(account, lane)
 
-    def parallel(self, lane: int, send: Callable[[int], T]) -> T:
-        """Run ``send(packed_nonce)`` with a fresh parallel nonce of ``lane`` (see the module doc)."""
+    def parallel(self, lane: int, send: Callable[[Nonce], T]) -> T:
+        """Run ``send(nonce)`` with a fresh parallel nonce of ``lane`` (see the module doc)."""
         issuer = self.issuer(lane)
         fetch = self._fetcher(lane)
         retried = False
@@ -145,8 +188,9 @@ class NonceTracks:
                 retried = True
                 issuer.resync(fetch, seen_generation=issuer.generation)
                 continue
+            nonce = Nonce.parallel(issued.value)
             try:
-                return send(issued.value)
+                return send(nonce)
             except NonceRejected as exc:
                 issuer.resync(fetch, seen_generation=issued.generation)
                 if exc.retryable and not retried:
@@ -154,34 +198,32 @@ class NonceTracks:
                     continue
                 raise  # "nonce already used" may be our own landed request: never resend
             except BaseException as exc:
-                _raise_unknown(exc, issued.value, "parallel", self._account())
+                _raise_unknown(exc, nonce, self._account())
                 raise
 
-    def draw(self, kind: str, lane: int) -> Tuple[str, int]:
+    def draw(self, kind: NonceKind, lane: int) -> Nonce:
         """A nonce for a dry run, consuming nothing on the exchange: the account's next
         sequential nonce (not advanced locally), or a parallel position taken from the lane's
         issuer — whose cursor only moves forward, so no later real send reuses it."""
-        if kind == "sequential":
-            return "nonce", self.sequential_nonce if self.sequential_nonce is not None else self.refresh()
-        if kind == "parallel":
-            return "parallel_nonce", self.issuer(lane).issue().value
-        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+        if check_kind(kind) == "sequential":
+            shared = self.shared()
+            with shared.lock:
+                return Nonce.sequential(shared.sequential if shared.sequential is not None else self._read(shared))
+        return Nonce.parallel(self.issuer(lane).issue().value)
 
-    def run(self, kind: str, lane: int, send: Callable[[str, int], T]) -> T:
-        """``send("nonce"|"parallel_nonce", value)`` on the chosen track."""
-        if kind == "sequential":
-            return self.sequential(lambda n: send("nonce", n))
-        if kind == "parallel":
-            return self.parallel(lane, lambda n: send("parallel_nonce", n))
-        raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+    def run(self, kind: NonceKind, lane: int, send: Callable[[Nonce], T]) -> T:
+        """``send(nonce)`` on the chosen track."""
+        if check_kind(kind) == "sequential":
+            return self.sequential(send)
+        return self.parallel(lane, send)
 
 
-def _raise_unknown(exc: BaseException, nonce: int, kind: str, account: str) -> None:
+def _raise_unknown(exc: BaseException, nonce: Nonce, account: str) -> None:
     """A lost answer reported by an older path (a connection error after sending) becomes
     :class:`SubmissionUnknown`; the transport raises it itself for signed requests."""
     if isinstance(exc, O2ConnectionError) and getattr(exc, "may_have_landed", False):
-        raise SubmissionUnknown(f"no answer after sending (nonce {nonce}): the request may have landed; "
-                                "reconcile before resending", nonce=nonce, nonce_kind=kind,
+        raise SubmissionUnknown(f"no answer after sending (nonce {nonce.value}): the request may have landed; "
+                                "reconcile before resending", nonce=nonce.value, nonce_kind=nonce.kind,
                                 trade_account_id=account, method=exc.method, url=exc.url) from exc
 
 

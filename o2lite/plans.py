@@ -27,7 +27,8 @@ from .endpoint_groups import EndpointGroups
 from .errors import ValidationError
 from .market import Asset, Market, format_units, to_decimal
 from .models import Order, TxResult
-from .nonce_tracks import NonceTracks, Reconciliation, check_kind, check_lane, nonce_kw, reconcile
+from .nonce import Nonce, NonceKind, check_kind
+from .nonce_tracks import NonceTracks, Reconciliation, check_lane, reconcile
 from .order_building import Chain, Number, OrderTypeName, Side, create_order_action, scale_amount
 from .reverts import plain_decimal
 from .session import TradeSession, warn_parallel_registration
@@ -62,16 +63,16 @@ class Need:
 class Plan(Generic[T]):
     """One signed operation, ready but for its nonce (see the module doc).
 
-    ``build(field, value)`` signs with ``field`` (``"nonce"`` or ``"parallel_nonce"``) set to
-    ``value``; ``deliver(request)`` sends that very request and returns the result. ``limit`` is
+    ``build(nonce)`` signs with that :class:`~o2lite.nonce.Nonce` (of the plan's ``kind``);
+    ``deliver(request)`` sends that very request and returns the result. ``limit`` is
     the rate-limit class of :data:`o2lite.pacing.LIMITS`; ``need``, when known, what the
     operation takes from the account's balance.
     """
 
-    kind: str
+    kind: NonceKind
     lane: int
     limit: str
-    build: Callable[[str, int], SignedRequest]
+    build: Callable[[Nonce], SignedRequest]
     deliver: Callable[[SignedRequest], T]
     need: Optional[Need] = None
 
@@ -196,9 +197,9 @@ class Planner(AccountViews):
         if parallel_registration:
             warn_parallel_registration()
 
-        def build(field: str, value: int) -> SignedRequest:
-            return registration(self.owner, account, key.address, contract_ids, expiry,
-                                parallel_registration=parallel_registration, **nonce_kw(field, value))
+        def build(nonce: Nonce) -> SignedRequest:
+            return registration(self.owner, account, key.address, contract_ids, expiry, nonce=nonce,
+                                parallel_registration=parallel_registration)
 
         def deliver(request: SignedRequest) -> TradeSession:
             request.send()
@@ -218,10 +219,10 @@ class Planner(AccountViews):
         prepared = self.client.session.prepare_actions(session, groups, now=self._clock())  # checks first
         request = self.client.session.actions_request
 
-        def build(field: str, value: int) -> SignedRequest:
-            return request(session, prepared, collect_orders=collect_orders, **nonce_kw(field, value))
+        def build(nonce: Nonce) -> SignedRequest:
+            return request(session, prepared, nonce=nonce, collect_orders=collect_orders)
 
-        return Plan(session.nonce_kind, session.lane, "session", build, _send_it)
+        return Plan(check_kind(session.nonce_kind), session.lane, "session", build, _send_it)
 
     def plan_place(self, market: MarketRef, side: Side, price: Number, quantity: Number,
                    order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *, settle_first: bool = True,
@@ -281,8 +282,8 @@ class Planner(AccountViews):
         request = self.client.accounts.withdraw_request
         text = f"{format_units(chain_amount, a.decimals)} {a.symbol} ({chain_amount})"
 
-        def build(field: str, value: int) -> SignedRequest:
-            return request(self.owner, account, a.asset, chain_amount, to, amount_text=text, **nonce_kw(field, value))
+        def build(nonce: Nonce) -> SignedRequest:
+            return request(self.owner, account, a.asset, chain_amount, to, nonce=nonce, amount_text=text)
 
         return Plan(kind, lane, "owner", build, _send_it, Need(a, chain_amount, "to withdraw"))
 
@@ -291,4 +292,4 @@ class Planner(AccountViews):
         current answers with a revert that still spends the nonce: ``upgraded=False``."""
         account = self._account()
         build = self.client.accounts.upgrade_request
-        return Plan("sequential", 0, "owner", lambda field, value: build(self.owner, account, value), upgrade_outcome)
+        return Plan("sequential", 0, "owner", lambda nonce: build(self.owner, account, nonce), upgrade_outcome)

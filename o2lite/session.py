@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._hex import U256_MAX, b256_hex, to_int
-from ._parse import digits
+from ._hex import b256_hex, to_int
 from .actions import canonical_action, canonical_action_to_call
 from .encoding import Call, Segment, actions_segments, join, session_segments
 from .keccak import keccak256
@@ -36,18 +35,18 @@ from .errors import ExperimentalWarning, SessionInvalid, ValidationError
 from .market import Market
 from .markets import Markets
 from .models import TxResult
+from .nonce import NONCE_KINDS, Nonce, NonceLike, check_kind
 from .signing import Signer, evm_personal_digest, fuel_personal_digest
 from .transport import Submission, Transport
 from .signed import SignedRequest
 from .typed_data import DOMAIN_VERSION, TYPE_STRINGS, is_evm_owner, parallel_session_struct, typed_preimage
 
 __all__ = ["Session", "TradeSession", "PreparedActions", "MAX_ACTIONS", "MAX_MARKET_GROUPS", "EXPIRY_MARGIN",
-           "PARALLEL_ACTION_SIGNATURE", "NONCE_KINDS", "signature_json", "check_limits", "nonce_field"]
+           "PARALLEL_ACTION_SIGNATURE", "NONCE_KINDS", "signature_json", "check_limits"]
 
 MAX_ACTIONS = 5  # actions per request across all groups (PROTOCOL §4)
 MAX_MARKET_GROUPS = 5  # market groups per request (PROTOCOL §4)
 EXPIRY_MARGIN = 10  # seconds: a session this close to expiry is treated as expired (clock skew)
-NONCE_KINDS = ("sequential", "parallel")
 
 #: The signature label of session actions sent with a ``parallel_nonce``. The signed bytes are
 #: the same either way (PROTOCOL §9); only the JSON key differs. ``"Secp256k1"`` is what the
@@ -73,20 +72,10 @@ def owner_personal(owner: Signer, message: bytes) -> Tuple[bytes, bytes, str]:
 
 def submission_of(body: Mapping[str, Any], account_field: str = "trade_account_id") -> Submission:
     """Which nonce a signed body uses (for :class:`~o2lite.errors.SubmissionUnknown`)."""
-    kind = "parallel" if "parallel_nonce" in body else "sequential"
-    value = body.get("parallel_nonce" if kind == "parallel" else "nonce")
+    nonce = Nonce.from_body(body)
     account = body.get(account_field)
-    return Submission(digits(str(value)) if isinstance(value, (int, str)) else None, kind,
-                      account if isinstance(account, str) else None)
-
-
-def nonce_field(nonce: Optional[int], parallel_nonce: Optional[int]) -> Tuple[str, int]:
-    """``("nonce", n)`` or ``("parallel_nonce", n)``: exactly one of the two must be given."""
-    if (nonce is None) == (parallel_nonce is None):
-        raise ValidationError("give exactly one of nonce (sequential) or parallel_nonce")
-    if nonce is not None:
-        return "nonce", to_int(nonce, "nonce")
-    return "parallel_nonce", to_int(parallel_nonce, "parallel_nonce", high=U256_MAX)
+    kind = nonce.kind if nonce else ("parallel" if "parallel_nonce" in body else "sequential")
+    return Submission(nonce.value if nonce else None, kind, account if isinstance(account, str) else None)
 
 
 def check_limits(groups: Sequence[Mapping[str, Any]]) -> None:
@@ -179,26 +168,26 @@ class Session:
     # --- building blocks ---------------------------------------------------------------------
 
     def session_body(self, owner: Signer, trade_account_id: str, session_address: str,
-                     contract_ids: Sequence[str], expiry: int, *, nonce: Optional[int] = None,
-                     parallel_nonce: Optional[int] = None, parallel_registration: bool = False) -> Dict[str, Any]:
+                     contract_ids: Sequence[str], expiry: int, *, nonce: NonceLike,
+                     parallel_registration: bool = False) -> Dict[str, Any]:
         """The signed ``PUT /v1/session`` body (the body of :meth:`registration_request`)."""
         return dict(self.registration_request(owner, trade_account_id, session_address, contract_ids, expiry,
-                                              nonce=nonce, parallel_nonce=parallel_nonce,
-                                              parallel_registration=parallel_registration).body)
+                                              nonce=nonce, parallel_registration=parallel_registration).body)
 
     def registration_request(self, owner: Signer, trade_account_id: str, session_address: str,
-                             contract_ids: Sequence[str], expiry: int, *, nonce: Optional[int] = None,
-                             parallel_nonce: Optional[int] = None,
+                             contract_ids: Sequence[str], expiry: int, *, nonce: NonceLike,
                              parallel_registration: bool = False) -> SignedRequest:
         """The signed ``PUT /v1/session`` as a :class:`~o2lite.signed.SignedRequest` (see the
         module doc for what is signed; nothing is sent until ``.send()``).
 
-        A ``parallel_nonce`` needs ``parallel_registration=True`` and warns: that path signs a
-        derived type string. The proven way to run a parallel session is a sequential
-        registration (``nonce=``) followed by parallel nonces on its actions.
+        ``nonce`` is the account's sequential nonce (a :class:`~o2lite.nonce.Nonce` or an int).
+        A parallel one needs ``parallel_registration=True`` and warns: that path signs a derived
+        type string. The proven way to run a parallel session is a sequential registration
+        followed by parallel nonces on its actions.
         """
-        kind, value = nonce_field(nonce, parallel_nonce)
-        if kind == "parallel_nonce":
+        nonce = Nonce.of(nonce)
+        value = nonce.value
+        if nonce.kind == "parallel":
             if not parallel_registration:
                 raise ValidationError("registering a session with a parallel nonce is a derived, unproven flow: "
                                       "register with nonce= (the proven path) or pass parallel_registration=True")
@@ -213,7 +202,7 @@ class Session:
         session_address = b256_hex(session_address, "session address")
         chain_id = self._markets.info().chain_id
         struct: List[Segment] = []
-        if kind == "nonce":
+        if nonce.kind == "sequential":
             segments = session_segments(value, chain_id, session_address, ids, expiry)
             raw, digest, recipe = owner_personal(owner, join(segments))
         else:
@@ -222,13 +211,14 @@ class Session:
             digest = keccak256(join(segments))
             raw, recipe = owner.sign_digest(digest), "typed"
         body = {"contract_id": account, "session_id": {"Address": session_address},
-                "signature": signature_json(raw, typed=recipe == "typed"), "contract_ids": ids, kind: str(value),
+                "signature": signature_json(raw, typed=recipe == "typed"), "contract_ids": ids, **nonce.json,
                 "expiry": str(expiry)}
         owner_address = b256_hex(owner.address, "owner")
-        return SignedRequest(f"session registration for {len(ids)} market contract(s), expiry {expiry}", "PUT",
-                             "/v1/session", {"O2-Owner-Id": owner_address}, body, tuple(segments), recipe, digest,
-                             bytes(raw), owner_address, "sequential" if kind == "nonce" else "parallel", value,
-                             tuple(struct), lambda request: self.update(owner_address, request.body))
+        return SignedRequest(
+            title=f"session registration for {len(ids)} market contract(s), expiry {expiry}", method="PUT",
+            path="/v1/session", headers={"O2-Owner-Id": owner_address}, body=body, segments=tuple(segments),
+            recipe=recipe, digest=digest, signature=bytes(raw), signer=owner_address, nonce=nonce,
+            struct=tuple(struct), sender=lambda request: self.update(owner_address, request.body))
 
     def prepare_actions(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
                         now: Optional[float] = None) -> PreparedActions:
@@ -251,40 +241,37 @@ class Session:
                  for market, group in zip(markets, canonical) for action in group["actions"]]
         return PreparedActions(canonical, calls)
 
-    def signed_actions(self, session: TradeSession, prepared: PreparedActions, *,
-                       nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
+    def signed_actions(self, session: TradeSession, prepared: PreparedActions, *, nonce: NonceLike,
                        collect_orders: bool = True) -> Dict[str, Any]:
         """The ``POST /v1/session/actions`` body (the body of :meth:`actions_request`)."""
-        return dict(self.actions_request(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
-                                         collect_orders=collect_orders).body)
+        return dict(self.actions_request(session, prepared, nonce=nonce, collect_orders=collect_orders).body)
 
-    def actions_request(self, session: TradeSession, prepared: PreparedActions, *,
-                        nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
+    def actions_request(self, session: TradeSession, prepared: PreparedActions, *, nonce: NonceLike,
                         collect_orders: bool = True) -> SignedRequest:
         """Prepared actions signed by the session key over ``sha256`` of the (parallel) actions
-        signing bytes, as a :class:`~o2lite.signed.SignedRequest` (sent by ``.send()``)."""
-        kind, value = nonce_field(nonce, parallel_nonce)
+        signing bytes, as a :class:`~o2lite.signed.SignedRequest` (sent by ``.send()``).
+        ``nonce``: a :class:`~o2lite.nonce.Nonce` (an int is a sequential nonce)."""
+        nonce = Nonce.of(nonce)
         groups, calls = prepared
-        segments = actions_segments(value, calls, parallel=kind == "parallel_nonce")
-        label = "Secp256k1" if kind == "nonce" else self.parallel_action_signature
+        segments = actions_segments(nonce.value, calls, parallel=nonce.kind == "parallel")
+        label = "Secp256k1" if nonce.kind == "sequential" else self.parallel_action_signature
         digest = hashlib.sha256(join(segments)).digest()
         signature = bytes(session.signer.sign_digest(digest))  # = raw_sign(signing bytes)
-        body = {"actions": groups, "signature": {label: "0x" + signature.hex()}, kind: str(value),
+        body = {"actions": groups, "signature": {label: "0x" + signature.hex()}, **nonce.json,
                 "trade_account_id": session.trade_account_id, "session_id": {"Address": session.address},
                 "collect_orders": bool(collect_orders)}
         what = ", ".join(next(iter(a)) for g in groups for a in g["actions"])
-        return SignedRequest(f"session actions: {what}", "POST", "/v1/session/actions", {"O2-Owner-Id": session.owner},
-                             body, tuple(segments), "sha256", digest, signature, session.address,
-                             "sequential" if kind == "nonce" else "parallel", value,
-                             sender=lambda request: self.actions(session.owner, request.body,
-                                                                 markets=self._markets.by_id()))
+        return SignedRequest(
+            title=f"session actions: {what}", method="POST", path="/v1/session/actions",
+            headers={"O2-Owner-Id": session.owner}, body=body, segments=tuple(segments), recipe="sha256",
+            digest=digest, signature=signature, signer=session.address, nonce=nonce,
+            sender=lambda request: self.actions(session.owner, request.body, markets=self._markets.by_id()))
 
-    def actions_body(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *,
-                     nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
+    def actions_body(self, session: TradeSession, groups: Sequence[Mapping[str, Any]], *, nonce: NonceLike,
                      collect_orders: bool = True, now: Optional[float] = None) -> Dict[str, Any]:
         """:meth:`prepare_actions` then :meth:`signed_actions`."""
         return self.signed_actions(session, self.prepare_actions(session, groups, now=now), nonce=nonce,
-                                   parallel_nonce=parallel_nonce, collect_orders=collect_orders)
+                                   collect_orders=collect_orders)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -321,34 +308,30 @@ class Session:
                                parse=lambda reply: TxResult.from_json(reply, where, markets))
 
     def create(self, owner: Signer, trade_account_id: str, session_signer: Any, contract_ids: Sequence[str],
-               expiry: int, *, nonce: Optional[int] = None, parallel_nonce: Optional[int] = None,
-               lane: int = 0, nonce_kind: Optional[str] = None,
+               expiry: int, *, nonce: NonceLike, lane: int = 0, nonce_kind: Optional[str] = None,
                parallel_registration: bool = False) -> Tuple[TradeSession, TxResult]:
         """Sign and send a session for ``session_signer`` → the :class:`TradeSession` and the tx.
 
-        ``nonce`` registers it the proven way; ``nonce_kind="parallel"`` then makes its actions
-        use parallel nonces of ``lane`` (this is "parallel mode" as the official SDKs run it).
-        ``parallel_nonce`` (with ``parallel_registration=True``) is the derived, warned path.
+        A sequential ``nonce`` registers it the proven way; ``nonce_kind="parallel"`` then makes
+        its actions use parallel nonces of ``lane`` (this is "parallel mode" as the official
+        SDKs run it). A parallel ``nonce`` (with ``parallel_registration=True``) is the derived,
+        warned path; ``nonce_kind`` then defaults to parallel.
         """
-        kind = nonce_kind or ("parallel" if parallel_nonce is not None else "sequential")
-        if kind not in NONCE_KINDS:
-            raise ValidationError("nonce_kind must be 'sequential' or 'parallel'")
+        nonce = Nonce.of(nonce)
+        kind = check_kind(nonce_kind or nonce.kind)
         lane = to_int(lane, "lane", high=4)
         address = getattr(session_signer, "address", None)
         if not callable(getattr(session_signer, "sign_digest", None)) or not isinstance(address, str):
             raise ValidationError("session_signer must be a Wallet (a key with address and sign_digest)")
-        body = self.session_body(owner, trade_account_id, address, contract_ids, expiry,
-                                 nonce=nonce, parallel_nonce=parallel_nonce,
+        body = self.session_body(owner, trade_account_id, address, contract_ids, expiry, nonce=nonce,
                                  parallel_registration=parallel_registration)
         result = self.update(owner.address, body)
         session = TradeSession(body["contract_id"], b256_hex(owner.address, "owner"), session_signer,
                                tuple(body["contract_ids"]), int(body["expiry"]), kind, lane)
         return session, result
 
-    def submit(self, session: TradeSession, groups: Any, *, nonce: Optional[int] = None,
-               parallel_nonce: Optional[int] = None, collect_orders: bool = True) -> TxResult:
-        """Sign ``groups`` (raw, or :class:`PreparedActions`) and send them."""
+    def submit(self, session: TradeSession, groups: Any, *, nonce: NonceLike, collect_orders: bool = True) -> TxResult:
+        """Sign ``groups`` (raw, or :class:`PreparedActions`) with ``nonce`` and send them."""
         prepared = groups if isinstance(groups, PreparedActions) else self.prepare_actions(session, groups)
-        body = self.signed_actions(session, prepared, nonce=nonce, parallel_nonce=parallel_nonce,
-                                   collect_orders=collect_orders)
+        body = self.signed_actions(session, prepared, nonce=nonce, collect_orders=collect_orders)
         return self.actions(session.owner, body, markets=self._markets.by_id())

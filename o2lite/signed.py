@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .encoding import Segment, join
 from .keccak import keccak256
+from .nonce import Nonce
 
 __all__ = ["SignedRequest", "RECIPES", "personal_digest_segments"]
 
@@ -38,13 +39,15 @@ def personal_digest_segments(message: bytes, evm: bool) -> List[Segment]:
                                                                      f"{len(message)} in decimal digits")]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SignedRequest:
-    """One signed request, ready to send (see the module doc).
+    """One signed request, ready to send (see the module doc). Built by keyword only — a
+    reader of the call sees which bytes are the digest and which the signature.
 
     ``segments`` are the signing bytes for personal and session signatures; for a typed
     signature they are the typed preimage (``0x1901 ‖ domain ‖ struct hash``) and ``struct``
-    holds the struct words hashed into it.
+    holds the struct words hashed into it. ``recipe`` is a key of :data:`RECIPES`; ``nonce``
+    the :class:`~o2lite.nonce.Nonce` the body carries.
     """
 
     title: str
@@ -57,10 +60,21 @@ class SignedRequest:
     digest: bytes
     signature: bytes
     signer: str
-    nonce_kind: str
-    nonce: int
+    nonce: Nonce
     struct: Tuple[Segment, ...] = ()
     sender: Optional[Callable[["SignedRequest"], Any]] = field(default=None, repr=False, compare=False)
+
+    def __init__(self, *, title: str, method: str, path: str, headers: Mapping[str, str], body: Mapping[str, Any],
+                 segments: Tuple[Segment, ...], recipe: str, digest: bytes, signature: bytes, signer: str,
+                 nonce: Nonce, struct: Tuple[Segment, ...] = (),
+                 sender: Optional[Callable[["SignedRequest"], Any]] = None) -> None:
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown digest recipe {recipe!r}")
+        values = dict(title=title, method=method, path=path, headers=headers, body=body, segments=tuple(segments),
+                      recipe=recipe, digest=digest, signature=signature, signer=signer, nonce=Nonce.of(nonce),
+                      struct=tuple(struct), sender=sender)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
     @property
     def signing_bytes(self) -> bytes:
@@ -91,7 +105,7 @@ class SignedRequest:
     def explain(self, *, width: int = 48) -> str:
         """Every signed byte with its meaning, then how the digest and signature were made."""
         lines = [f"{self.title}", f"{self.method} {self.path}  (O2-Owner-Id: {self.headers.get('O2-Owner-Id', '-')})",
-                 f"nonce: {self.nonce_kind} {self.nonce}", ""]
+                 f"nonce: {self.nonce}", ""]
         lines += _table("signing bytes" if self.recipe != "typed" else "typed preimage", self.segments, width)
         if self.struct:
             lines += [""] + _table("struct words (their keccak256 is the struct hash)", self.struct, width)

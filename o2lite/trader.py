@@ -36,6 +36,7 @@ from .batch import Batch
 from .endpoint_groups import EndpointGroups
 from .errors import O2Error, TransactionReverted, ValidationError
 from .models import Order, TxResult
+from .nonce import Nonce
 from .order_building import Chain, Number, OrderTypeName, Side
 from .market import format_units
 from .pacing import LIMITS, send_paced, window_for
@@ -85,8 +86,8 @@ class Trader(Planner, TriggerTrading):
         paced = self.pacing if pace is None else pace
         window = window_for(self.client.transport.base_url, self.owner.address, plan.limit) if paced else None
 
-        def attempt(field: str, value: int) -> T:
-            request = plan.build(field, value)  # built once: every resend is these very bytes
+        def attempt(nonce: Nonce) -> T:
+            request = plan.build(nonce)  # built once: every resend is these very bytes
             return send_paced(lambda: plan.deliver(request), window, per=LIMITS[plan.limit][1])
 
         try:
@@ -238,7 +239,7 @@ class Trader(Planner, TriggerTrading):
         answers with an on-chain revert that still spends the nonce: ``upgraded=False``."""
         result = self.send(self.plan_upgrade())
         if not result.upgraded:
-            self.nonces.sequential_nonce = None  # spent by the revert either way: re-read to be sure
+            self.nonces.forget_sequential()  # spent by the revert either way: re-read to be sure
         return result
 
     def supports_parallel(self, market: Optional[MarketRef] = None) -> bool:

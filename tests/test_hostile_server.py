@@ -81,7 +81,7 @@ SESSION = TradeSession(ACCOUNT, OWNER.address, Wallet("0x" + "72" * 32),
 CALL = Call(b"\x01" * 32, function_selector("ping"), 0, bytes(32), 1000, None)
 
 
-def _actions(c: o2lite.Client, nonce: Dict[str, int]) -> Any:
+def _actions(c: o2lite.Client, nonce: Dict[str, Any]) -> Any:
     groups = [{"market_id": "FUEL/USDC", "actions": [{"CancelOrder": {"order_id": "0x" + "01" * 32}}]}]
     return c.session.actions(OWNER.address, c.session.actions_body(SESSION, groups, now=0, **nonce))
 
@@ -112,12 +112,12 @@ SIGNED: List[Tuple[str, Callable[[o2lite.Client], Any]]] = [
     ("/v1/session", lambda c: c.session.create(OWNER, ACCOUNT, Wallet("0x" + "73" * 32),
                                                [MARKETS_BODY["markets"][0]["contract_id"]], 2**31, nonce=4)),
     ("/v1/session/actions", lambda c: _actions(c, {"nonce": 5})),
-    ("/v1/session/actions", lambda c: _actions(c, {"parallel_nonce": 6})),
+    ("/v1/session/actions", lambda c: _actions(c, {"nonce": o2lite.Nonce.parallel(6)})),
     ("/v1/accounts/withdraw", lambda c: c.accounts.withdraw(OWNER, ACCOUNT, "0x" + "d1" * 32, 10, nonce=7)),
     ("/v1/accounts/withdraw", lambda c: c.accounts.withdraw(OWNER, ACCOUNT, "0x" + "d1" * 32, 10,
-                                                            parallel_nonce=8)),
+                                                            nonce=o2lite.Nonce.parallel(8))),
     ("/v1/accounts/upgrade", lambda c: c.accounts.upgrade(OWNER, ACCOUNT, 9)),
-    ("/v1/accounts/calls", lambda c: c.accounts.owner_calls(OWNER, ACCOUNT, [CALL], parallel_nonce=10)),
+    ("/v1/accounts/calls", lambda c: c.accounts.owner_calls(OWNER, ACCOUNT, [CALL], nonce=o2lite.Nonce.parallel(10))),
 ]
 NONCES = [4, 5, 6, 7, 8, 9, 10]
 

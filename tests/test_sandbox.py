@@ -89,11 +89,11 @@ def test_refusals_carry_the_exchanges_codes(client, sandbox):
     expired = pack_parallel_nonce(0, int(time.time()) - 5, 0, 0)
     with pytest.raises(NonceRejected, match="Parallel nonce is not usable: nonce expired") as info:
         transport.request("POST", "/v1/session/actions", headers=headers,
-                          json_body=_signed_actions(client, trader, group, parallel_nonce=expired))
+                          json_body=_signed_actions(client, trader, group, nonce=o2lite.Nonce.parallel(expired)))
     assert info.value.retryable and info.value.code == 1001
 
     fresh = pack_parallel_nonce(0, int(time.time()) + 60, 0, 0)
-    signed = _signed_actions(client, trader, group, parallel_nonce=fresh)
+    signed = _signed_actions(client, trader, group, nonce=o2lite.Nonce.parallel(fresh))
     transport.request("POST", "/v1/session/actions", json_body=signed, headers=headers)
     with pytest.raises(NonceRejected, match="nonce already used") as info:
         transport.request("POST", "/v1/session/actions", json_body=signed, headers=headers)

@@ -204,7 +204,7 @@ def test_reverts_carry_no_code_and_pre_flight_errors_do(world):
     prepared = client.session.prepare_actions(session, [{"market_id": market.market_id, "actions": [
         trader.create_order_action(market, "Buy", "0.0130", "10", post_only=True)]}])
     issued = trader.nonces.issuer(0).issue()
-    body = client.session.signed_actions(session, prepared, parallel_nonce=issued.value)
+    body = client.session.signed_actions(session, prepared, nonce=o2lite.Nonce.parallel(issued.value))
     status, answer, _ = exchange.handle("POST", "/v1/session/actions", {}, {"O2-Owner-Id": trader.owner.address}, body)
     assert status == 400 and set(answer) == {"message", "reason", "receipts"}
     assert answer["message"].startswith("Revert(") and isinstance(answer["receipts"], list)
@@ -236,7 +236,7 @@ def test_digit_lookalikes_are_parse_errors(world, lookalike):
     owner = {"O2-Owner-Id": trader.owner.address}
     prepared = trader.client.session.prepare_actions(trader.session, [{"market_id": market.market_id, "actions": [
         trader.create_order_action(market, "Buy", "0.0100", "10")]}])
-    body = trader.client.session.signed_actions(trader.session, prepared, parallel_nonce=1)
+    body = trader.client.session.signed_actions(trader.session, prepared, nonce=o2lite.Nonce.parallel(1))
     status, answer, _ = exchange.handle("POST", "/v1/session/actions", {}, owner, dict(body, parallel_nonce=lookalike))
     assert (status, answer["code"]) == (400, 1002) and "parallel_nonce" in answer["message"]
     withdraw = {"trade_account_id": trader.trade_account_id, "signature": {"Secp256k1": "0x" + "00" * 64},

@@ -194,7 +194,7 @@ def test_sent_action_json_alone_rebuilds_the_signed_bytes(client):
         groups = [{"market_id": rng.choice(pairs), "actions": [messy_action(rng) for _ in range(rng.randint(1, 2))]}
                   for _ in range(rng.randint(1, 2))]
         nonce = ({"nonce": messy_int(rng, rng.randrange(0, 10**9))} if case % 2
-                 else {"parallel_nonce": rng.randrange(0, 2**176)})
+                 else {"nonce": o2lite.Nonce.parallel(rng.randrange(0, 2**176))})
         body = client.session.actions_body(session, groups, now=0, **nonce)
         sent = json.loads(json.dumps(body))  # exactly what goes on the wire
         label, signature = signature_of(sent)
@@ -229,7 +229,7 @@ def test_sent_owner_json_alone_rebuilds_the_signed_bytes(client, owner_cls):
         to = {rng.choice(["Address", "ContractId"]): messy_id(rng, rng.randbytes(32))}
         asset = messy_id(rng, rng.randbytes(32))
         parallel = case % 2 == 1
-        nonce = {"parallel_nonce": rng.randrange(0, 2**176)} if parallel else {"nonce": case}
+        nonce = {"nonce": o2lite.Nonce.parallel(rng.randrange(0, 2**176))} if parallel else {"nonce": case}
         body = json.loads(json.dumps(client.accounts.withdraw_body(owner, account, asset, messy_int(rng, 5000), to,
                                                                    **nonce)))
         if parallel:
@@ -319,9 +319,9 @@ def test_parallel_registration_is_an_explicit_warned_opt_in(client):
     owner, key = Wallet("0x" + "61" * 32), Wallet("0x" + "62" * 32)
     ids = [MARKETS_BODY["markets"][0]["contract_id"]]
     with pytest.raises(o2lite.ValidationError, match="parallel_registration=True"):
-        client.session.session_body(owner, "0x" + "aa" * 32, key.address, ids, 2**31, parallel_nonce=5)
+        client.session.session_body(owner, "0x" + "aa" * 32, key.address, ids, 2**31, nonce=o2lite.Nonce.parallel(5))
     with pytest.warns(o2lite.ExperimentalWarning, match="ParallelSessionArgs"):
-        body = client.session.session_body(owner, "0x" + "aa" * 32, key.address, ids, 2**31, parallel_nonce=5,
+        body = client.session.session_body(owner, "0x" + "aa" * 32, key.address, ids, 2**31, nonce=o2lite.Nonce.parallel(5),
                                            parallel_registration=True)
     assert list(body["signature"]) == ["TypedSecp256k1"] and body["parallel_nonce"] == "5"
     with warnings.catch_warnings():
@@ -337,7 +337,7 @@ def test_parallel_action_signature_label_is_one_switch():
             session = TradeSession("0x" + "aa" * 32, "0x" + "bb" * 32, Wallet("0x" + "21" * 32),
                                    (MARKETS_BODY["markets"][0]["contract_id"],), 2**40, "parallel")
             groups = [{"market_id": "FUEL/USDC", "actions": [{"CancelOrder": {"order_id": "0x" + "01" * 32}}]}]
-            assert list(c.session.actions_body(session, groups, parallel_nonce=1, now=0)["signature"]) == \
+            assert list(c.session.actions_body(session, groups, nonce=o2lite.Nonce.parallel(1), now=0)["signature"]) == \
                 ["TypedSecp256k1"]
             assert list(c.session.actions_body(session, groups, nonce=1, now=0)["signature"]) == ["Secp256k1"]
     with pytest.raises(o2lite.ValidationError):

@@ -177,21 +177,18 @@ def test_upgrade(mock, exchange):
 def test_owner_calls(client, mock, kind):
     trader = funded(client)
     call = o2lite.encoding.Call(bytes(32), o2lite.encoding.function_selector("ping"), 0, bytes(32), 1000, b"\x01")
-    nonce = {"nonce": trader.refresh_nonce()} if kind == "nonce" else {
-        "parallel_nonce": o2lite.nonce.pack_parallel_nonce(1, int(time.time()) + 60, 0, 0)}
+    nonce = o2lite.Nonce.sequential(trader.refresh_nonce()) if kind == "nonce" else \
+        o2lite.Nonce.parallel(o2lite.nonce.pack_parallel_nonce(1, int(time.time()) + 60, 0, 0))
     with pytest.warns(o2lite.ExperimentalWarning):
-        assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, call, **nonce).tx_id
+        assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, call, nonce=nonce).tx_id
     if kind == "nonce":
         assert mock.posts("/v1/accounts/call")[-1][2]["call"]["call_params"]["gas"] == "1000"
     else:  # a parallel owner call of one goes to /calls as a list of one (PROTOCOL §10)
         assert not mock.posts("/v1/accounts/call")
         assert mock.posts("/v1/accounts/calls")[-1][2]["calls"][0]["call_params"]["gas"] == "1000"
-    if kind == "nonce":
-        nonce = {"nonce": nonce["nonce"] + 1}
-    else:
-        nonce = {"parallel_nonce": nonce["parallel_nonce"] + 1}
+    nonce = o2lite.Nonce(nonce.kind, nonce.value + 1)
     with pytest.warns(o2lite.ExperimentalWarning):
-        assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, [call, call], **nonce).tx_id
+        assert client.accounts.owner_calls(trader.owner, trader.trade_account_id, [call, call], nonce=nonce).tx_id
     assert len(mock.posts("/v1/accounts/calls")[-1][2]["calls"]) == 2
 
 

@@ -113,7 +113,7 @@ def prepared_json(request: SignedRequest) -> Dict[str, Any]:
             "body": request.body, "recipe": request.recipe, "segments": segments,
             "signing_bytes": request.signing_bytes.hex(), "digest": request.digest.hex(),
             "signature": {"r": f"{request.r:064x}", "s": f"{request.s:064x}", "recovery_id": request.recovery_id},
-            "signer": request.signer, "nonce_kind": request.nonce_kind, "nonce": str(request.nonce)}
+            "signer": request.signer, "nonce_kind": request.nonce.kind, "nonce": str(request.nonce.value)}
 
 
 def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:

@@ -47,7 +47,7 @@ def signed_bodies(exchange: Exchange, count: int):
                 side, price = ("Buy", "0.0110") if i % 2 else ("Sell", "0.0140")
                 action = trader.create_order_action("FUEL/USDC", side, price, "10")
                 prepared = client.session.prepare_actions(session, [{"market_id": "FUEL/USDC", "actions": [action]}])
-                bodies.append(client.session.signed_actions(session, prepared, parallel_nonce=issuer.issue().value))
+                bodies.append(client.session.signed_actions(session, prepared, nonce=o2lite.Nonce.parallel(issuer.issue().value)))
             return trader.owner.address, bodies
 
 
