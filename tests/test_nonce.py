@@ -120,3 +120,34 @@ def test_resync_never_moves_behind_handed_out_positions():
     assert issuer.issue().bitmap_position == 5  # not 2: positions 2–4 may still be in flight
     issuer.resync(stale, allow_backwards=True)
     assert issuer.issue().bitmap_position == 2
+
+
+# --- the Nonce value: one kind, one value, the JSON key it travels under ----------------------
+
+def test_a_nonce_is_one_value_with_its_kind_and_json_key():
+    from o2lite.nonce import Nonce
+
+    sequential, parallel = Nonce.sequential(7), Nonce.parallel(pack_parallel_nonce(1, 2, 3, 4))
+    assert (sequential.kind, sequential.value, sequential.field) == ("sequential", 7, "nonce")
+    assert (parallel.kind, parallel.field) == ("parallel", "parallel_nonce")
+    assert sequential.json == {"nonce": "7"} and str(sequential) == "sequential 7"
+    assert Nonce.of(7) == Nonce.of("7") == sequential and Nonce.of(parallel) is parallel
+    assert Nonce.from_body({"parallel_nonce": str(parallel.value), "x": 1}) == parallel
+    assert Nonce.from_body({"nonce": "7"}) == sequential and Nonce.from_body({}) is None
+    for bad in (lambda: Nonce("fast", 1), lambda: Nonce.sequential(2**64), lambda: Nonce.sequential(-1),
+                lambda: Nonce.parallel(2**256), lambda: Nonce.of(1.5), lambda: Nonce.of(True), lambda: Nonce.of(None)):
+        with pytest.raises(ValidationError):
+            bad()
+
+
+def test_no_signing_method_takes_a_pair_of_nonce_arguments():
+    import inspect
+
+    from o2lite.accounts import Accounts
+    from o2lite.session import Session
+
+    methods = [m for cls in (Session, Accounts) for name, m in vars(cls).items()
+               if callable(m) and "nonce" in inspect.signature(m).parameters]
+    assert len(methods) >= 12
+    for method in methods:
+        assert "parallel_nonce" not in inspect.signature(method).parameters, method.__qualname__
