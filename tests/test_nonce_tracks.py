@@ -4,6 +4,7 @@ re-signs once; no account waits for another account's network read."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from types import SimpleNamespace
 
@@ -136,6 +137,9 @@ def test_only_the_stale_sequential_refusal_is_re_signed():
 
 # --- no account waits for another -------------------------------------------------------------
 
+_EXCHANGES = itertools.count()
+
+
 class SlowReads:
     """A client whose reads of one account block until released; every other account answers."""
 
@@ -143,7 +147,7 @@ class SlowReads:
         self.slow_account = slow_account
         self.release = threading.Event()
         self.entered = threading.Event()
-        self.transport = SimpleNamespace(base_url="http://slow-reads.test")
+        self.transport = SimpleNamespace(base_url=f"http://slow-reads-{next(_EXCHANGES)}.test")  # fresh state
         self.accounts = SimpleNamespace(nonce_window=self._window, get=self._get)
 
     def _wait(self, account: str) -> None:
