@@ -36,8 +36,8 @@ from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error,
                      ValidationError)
 from .nonce import LANES, Nonce, NonceKind, ParallelNonceIssuer, check_kind, unpack_parallel_nonce
 
-__all__ = ["NonceTracks", "AccountNonces", "account_nonces", "Reconciliation", "reconcile", "check_kind",
-           "check_lane", "stale_database_nonce"]
+__all__ = ["NonceTracks", "AccountNonces", "account_nonces", "Reconciliation", "reconcile", "check_lane",
+           "stale_database_nonce"]
 
 T = TypeVar("T")
 

@@ -6,15 +6,15 @@ mode 0600 through a temporary file and a rename, so it is never half-written or 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from ._files import write_json_atomic
+from ._json import loads as json_loads
 from ._hex import b256_hex, to_int
 from .errors import ValidationError
-from .nonce import LANES
-from .session import NONCE_KINDS, TradeSession
+from .nonce import LANES, NONCE_KINDS
+from .session import TradeSession
 from .signing import Wallet
 
 __all__ = ["write_session", "read_session"]
@@ -40,7 +40,7 @@ def read_session(path: str) -> TradeSession:
     path = _check_path(path)
     try:
         with open(path) as handle:
-            data = json.loads(handle.read(1 << 16))
+            data = json_loads(handle.read(1 << 16))  # bounded: 1000 × "[" is a ValueError, not a RecursionError
         if not isinstance(data, dict):
             raise ValueError("not an object")
         kind = data["nonce_kind"]

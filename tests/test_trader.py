@@ -292,6 +292,13 @@ def test_session_save_and_load(client, tmp_path):
         client.trader(Wallet.generate()).load_session(str(path))
 
 
+def test_a_hostile_session_file_is_a_validation_error(client, tmp_path):
+    path = tmp_path / "session.json"
+    path.write_text("[" * 5000)  # json.loads alone: a RecursionError, not a ValidationError
+    with pytest.raises(ValidationError, match="not a session file"):
+        client.trader(Wallet.generate()).load_session(str(path))
+
+
 def test_setup_account_is_idempotent(client, mock):
     owner = Wallet.generate()
     first = client.trader(owner).setup_account()
