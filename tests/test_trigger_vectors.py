@@ -79,7 +79,7 @@ def test_request_bodies(case):
                            (case["market_fixture"]["contract_id"],), 2**40)
     for label, body_key, kw in (("Secp256k1", "request_body_sequential", {"nonce": int(case["nonce"])}),
                                 ("TypedSecp256k1", "request_body_parallel_ts_turbo_style",
-                                 {"parallel_nonce": int(case["parallel_nonce"])})):
+                                 {"nonce": o2lite.Nonce.parallel(int(case["parallel_nonce"]))})):
         client = o2lite.Client(BASE, parallel_action_signature=label)
         prepared = client.session.prepare_actions(session, case["actions"], now=0)
         assert isinstance(prepared, PreparedActions)
