@@ -10,8 +10,9 @@ Example::
 "Parallel mode" runs the way both official SDKs run it — the proven path: the session is
 *registered* with the sequential nonce and the owner's personal signature, and its *actions*
 (and parallel withdrawals) then draw parallel nonces. Nonce handling lives in
-:mod:`o2lite.nonce_tracks`, the planning of each signed operation in :mod:`o2lite.plans`,
-pacing in :mod:`o2lite.pacing`.
+:mod:`o2lite.nonce_tracks` — one nonce state per (exchange, trade account), shared by every
+Trader of the account in the process — the planning of each signed operation in
+:mod:`o2lite.plans`, pacing in :mod:`o2lite.pacing`.
 
 Every argument is checked before any request — including the first nonce or window read — and
 a signed request whose outcome is unknown raises :class:`~o2lite.errors.SubmissionUnknown`
