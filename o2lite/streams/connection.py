@@ -70,6 +70,7 @@ class Connection:
         self._state = threading.Condition()
         self._send_lock = threading.Lock()
         self._sock: Optional[socket.socket] = None
+        self._opening: Optional[socket.socket] = None  # the socket of a handshake under way
         self._thread: Optional[threading.Thread] = None
         self.connected = False  #: a connection is up
         self.reconnecting = False  #: the connection was lost (or never made) and is being retried
@@ -113,13 +114,15 @@ class Connection:
                     break
             attempts += 1
             try:
-                sock, rest = open_websocket(self._parts, self.connect_timeout, self._ssl_context)
+                sock, rest = open_websocket(self._parts, self.connect_timeout, self._ssl_context, self._opened_socket)
             except (OSError, O2Error, ValueError) as exc:  # ssl.SSLError is an OSError; IDNA a ValueError
+                self._opening = None
                 failures += 1
                 log.debug("stream connect failed (%d in a row): %s", failures, exc)
                 if failures >= MAX_FAILURES:
                     return self._give_up(f"{failures} failures in a row; the last: {exc}")
                 continue
+            self._opening = None
             if self._stop.is_set():
                 sock.close()
                 break
@@ -194,6 +197,12 @@ class Connection:
                 return healthy(), f"connection lost: {exc}"
         return True, "closed"
 
+    def _opened_socket(self, sock: socket.socket) -> None:
+        """A handshake's socket exists: :meth:`close` can now cut it short (or, if it came first, does)."""
+        self._opening = sock
+        if self._stop.is_set():
+            self._cut(sock)
+
     def _give_up(self, why: str) -> None:
         error = StreamError(f"stream gave up after {why}")
         log.warning("%s", error)
@@ -246,9 +255,9 @@ class Connection:
         with self._state:
             self._state.notify_all()
         self._send(frames.OP_CLOSE, frames.close_payload(1000, "bye"))
-        sock = self._sock
-        if sock is not None:
-            self._cut(sock)
+        for sock in (self._sock, self._opening):  # a handshake under way ends now, not at its timeout
+            if sock is not None:
+                self._cut(sock)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)

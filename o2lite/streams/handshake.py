@@ -7,7 +7,9 @@ Handshake request (§4.1)::
     Sec-WebSocket-Key: base64(16 random bytes) / Sec-WebSocket-Version: 13
 
 The answer must be ``101`` with ``Upgrade: websocket`` and ``Sec-WebSocket-Accept`` =
-base64(sha1(key ‖ GUID)); its headers are read up to 16 KiB.
+base64(sha1(key ‖ GUID)); its headers are read up to 16 KiB, and within ``timeout`` seconds of
+the connect as a whole: a server trickling its answer a byte at a time does not hold an attempt
+open for longer (a per-read timeout alone would, for hours).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-from typing import Optional, Tuple
+import time
+from typing import Callable, Optional, Tuple
 from urllib.parse import SplitResult, urlsplit
 
 from .._version import __version__
@@ -48,19 +51,26 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
-def open_websocket(parts: SplitResult, timeout: float,
-                   context: Optional[ssl.SSLContext] = None) -> Tuple[socket.socket, bytes]:
+def open_websocket(parts: SplitResult, timeout: float, context: Optional[ssl.SSLContext] = None,
+                   on_socket: Optional[Callable[[socket.socket], None]] = None) -> Tuple[socket.socket, bytes]:
     """Connect to a ``ws://``/``wss://`` URL and complete the handshake → the socket and any
     bytes that arrived after the handshake answer (the first frames). Raises
-    :class:`~o2lite.errors.StreamError` on a refused or malformed handshake, ``OSError`` on a
-    network failure; the socket is closed on any failure."""
+    :class:`~o2lite.errors.StreamError` on a refused, malformed or too slow handshake, ``OSError``
+    on a network failure; the socket is closed on any failure. ``on_socket`` is told each socket
+    as soon as it exists (the TCP one, then the TLS one), so a caller can cut a handshake short."""
     secure = parts.scheme == "wss"
     port = parts.port or (443 if secure else 80)
+    deadline = time.monotonic() + timeout
     sock = socket.create_connection((parts.hostname, port), timeout=timeout)
     try:
+        if on_socket is not None:
+            on_socket(sock)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if secure:
+            sock.settimeout(_remaining(deadline, timeout))
             sock = (context or tls_context()).wrap_socket(sock, server_hostname=parts.hostname)
+            if on_socket is not None:
+                on_socket(sock)
         key = frames.new_key()
         host = parts.netloc.rsplit("@", 1)[-1]
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -69,6 +79,7 @@ def open_websocket(parts: SplitResult, timeout: float,
                       f"User-Agent: o2lite/{__version__}\r\n\r\n").encode())
         data = b""
         while b"\r\n\r\n" not in data:
+            sock.settimeout(_remaining(deadline, timeout))
             chunk = sock.recv(4096)
             if not chunk:
                 raise StreamError("the server closed the connection during the WebSocket handshake")
@@ -88,3 +99,11 @@ def open_websocket(parts: SplitResult, timeout: float,
     except BaseException:
         sock.close()
         raise
+
+
+def _remaining(deadline: float, timeout: float) -> float:
+    """Seconds left of the handshake's ``timeout``; a :class:`StreamError` once none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise StreamError(f"WebSocket handshake not completed within {timeout:g} s")
+    return left

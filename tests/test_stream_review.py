@@ -1,0 +1,122 @@
+"""A reviewer's attacks on the streams (issue #19), each a reproduction of something that broke:
+a handshake or frames that trickle, fragments that cost memory, failed subscriptions that stayed
+held, a subscribe racing close(), errors taken for a healthy connection, a timeout that hung,
+and a watch that missed an outage."""
+
+from __future__ import annotations
+
+import json
+import queue
+import socket
+import threading
+import time
+import tracemalloc
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+import o2lite
+from o2lite.streams import Reconnected, Stream
+from o2lite.streams import frames as _ws
+from o2lite.streams.connection import MAX_FAILURES
+
+from .ws_server import MARKET, FrameServer, Peer, fake_client, trades_message
+
+
+def until_closed(peer: Peer) -> None:
+    """Read (and ignore) what the client sends until it closes the connection."""
+    try:
+        while peer.receive(timeout=10).opcode != _ws.OP_CLOSE:
+            pass
+    except (ConnectionError, OSError):
+        pass
+
+
+def eventually(condition: Any, rounds: int = 500) -> bool:
+    """Poll ``condition`` up to ``rounds`` times, 10 ms apart (bounded by count)."""
+    for _ in range(rounds):
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())
+
+
+class Listener:
+    """A raw TCP listener whose connections run ``handle`` (no WebSocket handshake of its own)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self.sock.getsockname()[1]}/v1/ws"
+        self.accepted: List[socket.socket] = []
+        self.stop = threading.Event()
+        self._handle = handle
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+            threading.Thread(target=self._handle, args=(conn, self.stop), daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+# --- the handshake: bounded as a whole, and cut by close() ------------------------------------------
+
+def _trickle_handshake(conn: socket.socket, stop: threading.Event) -> None:
+    """Answer the upgrade one byte every 20 ms: each byte comes well within any per-read timeout."""
+    try:
+        conn.recv(4096)
+        for byte in b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: " + b"y" * 10_000:
+            if stop.wait(0.02):
+                return
+            conn.sendall(bytes([byte]))
+    except OSError:
+        pass
+
+
+def test_a_trickling_handshake_is_abandoned_after_connect_timeout():
+    """Before: the handshake read header bytes for as long as each came within connect_timeout —
+    16 KiB at one byte per 9 s is 41 hours in one attempt, no give-up, no reconnect."""
+    server = Listener(_trickle_handshake)
+    stream = Stream(fake_client(), url=server.url, connect_timeout=0.2, sleep=lambda s: None)
+    try:
+        stream.trades("FUEL/USDC")  # held: the first attempt is still under way
+        assert eventually(lambda: len(server.accepted) >= 2)  # the first attempt was given up on
+    finally:
+        stream.close()
+        server.close()
+
+
+def _mute(conn: socket.socket, stop: threading.Event) -> None:
+    """Accept the TCP connection, read the upgrade request, answer nothing."""
+    try:
+        conn.recv(4096)
+        stop.wait(30)
+    except OSError:
+        pass
+
+
+def test_close_during_a_hanging_handshake_returns_at_once_and_ends_the_reader():
+    """Before: close() waited its 5 s join for a reader stuck in the handshake, then returned with
+    the thread still alive (until connect_timeout)."""
+    server = Listener(_mute)
+    stream = Stream(fake_client(), url=server.url, connect_timeout=30)
+    subscriber = threading.Thread(target=lambda: stream.trades("FUEL/USDC"), daemon=True)
+    subscriber.start()
+    try:
+        assert eventually(lambda: server.accepted)
+        stream.close()
+        reader = stream._connection._thread
+        assert reader is not None and not reader.is_alive()
+        subscriber.join(5)
+        assert not subscriber.is_alive()
+    finally:
+        server.close()
