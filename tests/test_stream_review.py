@@ -120,3 +120,56 @@ def test_close_during_a_hanging_handshake_returns_at_once_and_ends_the_reader():
         assert not subscriber.is_alive()
     finally:
         server.close()
+
+
+# --- frames that trickle or cost more than they carry -------------------------------------------
+
+def test_empty_fragments_cost_no_memory():
+    """Before: each empty continuation frame (2 bytes on the wire) added a list entry (8 bytes):
+    a fragmented message that never ends grew without bound although it carried nothing."""
+    reader = _ws.FrameReader(expect_masked=False, max_message=1 << 20)
+    reader.feed(_ws.encode_frame(_ws.OP_TEXT, b"[", mask=False, fin=False))
+    empty = _ws.encode_frame(_ws.OP_CONT, b"", mask=False, fin=False) * 10_000
+    tracemalloc.start()
+    try:
+        for _ in range(50):  # 1 MB of frames carrying nothing
+            assert reader.feed(empty) == []
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 << 10, grown
+    assert reader.feed(_ws.encode_frame(_ws.OP_CONT, b"]", mask=False)) == [(_ws.OP_TEXT, b"[]")]
+
+
+def test_a_frame_that_trickles_forever_is_a_silent_peer():
+    """Before: any byte refreshed the liveness clock, so a peer trickling one byte of a frame that
+    never ends (a slow-loris, or a broken proxy) kept the stream "connected" and the book stale."""
+    trickled: Dict[str, int] = {}
+
+    def loris(peer: Peer) -> None:
+        peer.receive_json()
+        peer.raw(bytes([0x81, 126]) + (60_000).to_bytes(2, "big"))  # a 60 kB text frame, announced
+        peer.sock.settimeout(0.01)
+        for sent in range(1, 2000):  # one byte each 10 ms: at most 20 s, far past the 0.15 s bound
+            peer.raw(b" ")
+            try:
+                data = peer.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not data or any(m.opcode == _ws.OP_CLOSE for m in peer.reader.feed(data)):
+                trickled["bytes"] = sent
+                return peer.hang_up()
+
+    def steady(peer: Peer) -> None:
+        peer.receive_json()
+        peer.send(_ws.OP_TEXT, trades_message(1))
+        until_closed(peer)
+
+    server = FrameServer([loris, steady])
+    with Stream(fake_client(), url=server.url, ping_interval=0.05, liveness=0.15, sleep=lambda s: None) as stream:
+        sub = stream.trades("FUEL/USDC")
+        assert isinstance(sub.get(timeout=30), Reconnected)
+        assert sub.get(timeout=10).trade_id == "1"
+    server.close()
+    assert not server.errors
+    assert trickled["bytes"] < 300  # ~15 at the bound; a generous ceiling for a loaded machine

@@ -12,8 +12,8 @@ What it promises:
   connection or a failed handshake.
 - **Give-up.** 10 failures in a row, of any of those shapes, end the connection for good: the
   ``on_give_up`` callback gets a :class:`~o2lite.errors.StreamError` naming the last cause.
-- **Liveness.** If nothing at all arrives (no message, no ``PONG``, no frame) for ``liveness``
-  seconds, the peer is taken for dead (a silent or half-open connection): the client closes it
+- **Liveness.** If nothing at all arrives (no message, no ``PONG``, no whole frame: bytes of a
+  frame that never ends do not count) for ``liveness`` seconds, the peer is taken for dead (a silent or half-open connection): the client closes it
   (code 1001) and reconnects.
 """
 
@@ -165,9 +165,8 @@ class Connection:
 
         while not self._stop.is_set():
             try:
-                if data:
-                    last_heard = time.monotonic()
-                for message in reader.feed(data):
+                messages = reader.feed(data)
+                for message in messages:
                     if message.opcode == frames.OP_PING:
                         self._send(frames.OP_PONG, message.payload)
                     elif message.opcode == frames.OP_CLOSE:
@@ -179,6 +178,10 @@ class Connection:
                         self._call(self._on_text, message.payload.decode("utf-8"))
                 data = b""
                 now = time.monotonic()
+                if messages:
+                    # heard: a whole frame, not any byte (a frame trickled forever is silence), and
+                    # counted once it was handled, so handling a burst is not taken for silence
+                    last_heard = now
                 if now - last_heard >= self.liveness:
                     self._send(frames.OP_CLOSE, frames.close_payload(1001, "no answer"))
                     return delivered, f"nothing received for {self.liveness:g} s (liveness bound)"

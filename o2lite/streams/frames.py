@@ -112,9 +112,10 @@ class FrameReader:
         self.expect_masked = expect_masked
         self.max_message = max_message
         self._buffer = bytearray()
-        self._fragments: List[bytes] = []
+        # fragments joined as they come: an empty continuation frame then costs nothing, where a
+        # list of them grew by a pointer for every two bytes received
+        self._fragments = bytearray()
         self._fragment_op: Optional[int] = None
-        self._fragment_size = 0
 
     def feed(self, data: bytes) -> List[Message]:
         """Add received bytes; return every message they complete (control frames included)."""
@@ -155,7 +156,7 @@ class FrameReader:
                 raise ProtocolError("control frames are unfragmented and at most 125 bytes")
         elif opcode not in _DATA_OPS and opcode != OP_CONT:
             raise ProtocolError(f"unknown opcode {opcode}")
-        if length > self.max_message or self._fragment_size + length > self.max_message:
+        if length > self.max_message or len(self._fragments) + length > self.max_message:
             raise ProtocolError(f"message over {self.max_message} bytes", 1009)
         key = b""
         if masked:
@@ -185,12 +186,11 @@ class FrameReader:
             raise ProtocolError("a new message started inside a fragmented one")
         else:
             self._fragment_op = opcode
-        self._fragments.append(payload)
-        self._fragment_size += len(payload)
         if not fin:
+            self._fragments += payload
             return None
-        op, data = self._fragment_op, b"".join(self._fragments)
-        self._fragments, self._fragment_op, self._fragment_size = [], None, 0
+        op, data = self._fragment_op, bytes(self._fragments) + payload if self._fragments else payload
+        self._fragments, self._fragment_op = bytearray(), None
         if op == OP_TEXT:
             try:
                 data.decode("utf-8")
