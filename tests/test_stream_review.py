@@ -173,3 +173,59 @@ def test_a_frame_that_trickles_forever_is_a_silent_peer():
     server.close()
     assert not server.errors
     assert trickled["bytes"] < 300  # ~15 at the bound; a generous ceiling for a loaded machine
+
+
+# --- failed subscriptions, and subscribing while the stream closes ---------------------------------
+
+class Held:
+    """The server side of one connection: ``sent`` queues the client's JSON messages."""
+
+    def __init__(self) -> None:
+        self.peer: Optional[Peer] = None
+        self.sent: "queue.Queue[Dict[str, Any]]" = queue.Queue()
+
+    def __call__(self, peer: Peer) -> None:
+        self.peer = peer
+        try:
+            while True:
+                message = peer.receive(timeout=30)
+                if message.opcode == _ws.OP_CLOSE:
+                    return
+                if message.opcode == _ws.OP_TEXT and message.payload != b"PING":
+                    self.sent.put(json.loads(message.payload))
+        except (ConnectionError, OSError):
+            pass
+
+    def next(self, timeout: float = 10) -> Dict[str, Any]:
+        return self.sent.get(timeout=timeout)
+
+
+def test_a_failed_subscription_is_let_go_on_the_server_and_in_the_stream():
+    """Before: an overflowed (or refused, or unreadable) subscription raised forever but stayed
+    held: the server kept streaming for it, every reconnect asked for it again, its full queue
+    (10,000 events by default) stayed in memory, and its market's depth precision stayed taken."""
+    held = Held()
+    server = FrameServer([held])
+    with Stream(fake_client(), url=server.url, queue_size=2) as stream:
+        trades = stream.trades("FUEL/USDC")
+        assert held.next() == {"action": "subscribe_trades", "market_id": MARKET}
+        for n in range(3):
+            held.peer.send(_ws.OP_TEXT, trades_message(n))
+        assert held.next() == {"action": "unsubscribe_trades", "market_id": MARKET}
+        with pytest.raises(o2lite.StreamError, match="overflowed"):
+            trades.get(timeout=10)
+        assert "subscriptions=0" in repr(stream)
+        depth = stream.depth("FUEL/USDC", precision=1)
+        held.next()
+        held.peer.send_json({"action": "error", "code": 6002, "message": "no", "market_id": MARKET})
+        assert held.next() == {"action": "unsubscribe_depth", "market_id": MARKET, "precision": "10"}
+        with pytest.raises(o2lite.StreamError, match="no"):
+            depth.get(timeout=10)
+        stream.depth("FUEL/USDC", precision=3)  # the refused book no longer holds the market's precision
+        assert held.next() == {"action": "subscribe_depth", "market_id": MARKET, "precision": "1000"}
+        trades.close()  # closing a failed subscription later changes nothing
+        depth.close()
+        with pytest.raises(queue.Empty):
+            held.next(timeout=0.2)
+    server.close()
+    assert not server.errors

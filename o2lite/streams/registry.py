@@ -15,7 +15,8 @@
   (PROTOCOL §2) before anything is compared, on every channel and in server errors.
 - **Failure isolation.** A message that cannot be read fails only the subscriptions of its
   channel (of its market too, when that much can be read); one that is not a JSON object names
-  no channel, so it is logged and dropped.
+  no channel, so it is logged and dropped. A subscription that failed (that, an overflow, a
+  server's refusal) is let go at once, as if closed: it only raises from then on.
 """
 
 from __future__ import annotations
@@ -165,7 +166,6 @@ class Registry:
         """A connection is up: send everything held; after a reconnect, books wait for a new
         snapshot and each subscription that was live gets one :class:`Reconnected`."""
         with self._lock:
-            self._online = True
             if gap is not None:
                 event = Reconnected(attempts, time.time(), gap)
                 for sub in self._subs:
@@ -173,6 +173,8 @@ class Registry:
                         sub.book.reset()
                     if sub.live:
                         sub._put(event)
+            self._release_failed(list(self._subs))  # (offline still: nothing to tell the server)
+            self._online = True
             for sub in self._subs:
                 sub.live = True
             self._send_all(self._requests("subscribe", list(self._refs)))
@@ -215,7 +217,8 @@ class Registry:
         action = str(message.get("action", ""))
         with self._lock:
             if action == "error":
-                return self._on_error(message)
+                self._on_error(message)
+                return self._release_failed(list(self._subs))
             channel = CHANNELS.get(action)
             mine = [s for s in self._subs if s.kind == channel]
             if channel is None or not mine:
@@ -228,6 +231,15 @@ class Registry:
                 for sub in mine:
                     if where is None or where in sub.key:
                         sub._fail(error)
+            self._release_failed(mine)
+
+    def _release_failed(self, subs: List[Subscription]) -> None:
+        """Let go of the subscriptions among ``subs`` that failed (overflow, refusal, unreadable
+        message): each raises its error from now on, so what it alone followed is unsubscribed,
+        is not asked for again after a reconnect, and its queue is not kept alive by the stream."""
+        for sub in subs:
+            if sub._error is not None:
+                self.remove(sub)
 
     def _route(self, channel: str, message: Mapping[str, Any], mine: List[Subscription]) -> None:
         """Parse the whole message first, then deliver: a bad message delivers nothing."""
