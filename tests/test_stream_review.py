@@ -229,3 +229,30 @@ def test_a_failed_subscription_is_let_go_on_the_server_and_in_the_stream():
             held.next(timeout=0.2)
     server.close()
     assert not server.errors
+
+
+def test_a_subscription_made_as_the_stream_closes_is_refused_not_left_waiting():
+    """Before: a subscribe() that had passed its "closed?" check when close() ran in another thread
+    was held after close() had ended every subscription: returned without error, never served,
+    and its get() without a timeout waited forever."""
+    held = Held()
+    server = FrameServer([held])
+    stream = Stream(fake_client(), url=server.url)
+    add = stream._registry.add
+
+    def add_after_close(sub: Any) -> None:  # the other thread's close() wins the race here
+        stream.close()
+        add(sub)
+
+    stream._registry.add = add_after_close  # type: ignore[method-assign]
+    try:
+        sub = stream.trades("FUEL/USDC")
+    except o2lite.StreamError as exc:
+        assert "closed" in str(exc)
+    else:
+        with pytest.raises(o2lite.StreamError) as info:
+            sub.get(timeout=1)
+        assert not isinstance(info.value, TimeoutError)
+    finally:
+        stream.close()
+        server.close()

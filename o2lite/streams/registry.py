@@ -67,6 +67,7 @@ class Registry:
         self._identity: Dict[Ref, Dict[str, str]] = {}  # the Identity JSON each identity is sent as
         self._precision: Dict[str, str] = {}  # depth precision per market (one per connection)
         self._online = False
+        self._closed = False  # close_all() ran: nothing more is held
 
     def __len__(self) -> int:
         return len(self._subs)
@@ -74,8 +75,11 @@ class Registry:
     # --- holding subscriptions -------------------------------------------------------------------
 
     def add(self, sub: Subscription) -> None:
-        """Hold ``sub``: its new ids are sent at once when connected, else on the next connect."""
+        """Hold ``sub``: its new ids are sent at once when connected, else on the next connect.
+        Raises :class:`StreamError` once the stream is closed (a subscribe racing ``close()``)."""
         with self._lock:
+            if self._closed:
+                raise StreamError("the stream is closed")
             if sub.kind == "depth":
                 self._check_precision(sub)
             fresh = [ref for ref in dict.fromkeys(self._refs_of(sub)) if self._refs.get(ref, 0) == 0]
@@ -194,6 +198,7 @@ class Registry:
     def close_all(self) -> None:
         """The stream is closing: every subscription ends (iteration stops)."""
         with self._lock:
+            self._closed = True
             subs, self._subs = self._subs, []
             self._refs.clear()
             self._identity.clear()
