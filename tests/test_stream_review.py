@@ -256,3 +256,31 @@ def test_a_subscription_made_as_the_stream_closes_is_refused_not_left_waiting():
     finally:
         stream.close()
         server.close()
+
+
+# --- get(timeout=…) with any value ------------------------------------------------------------------
+
+@pytest.mark.parametrize("timeout", [float("nan"), -1, -10**400, "1", True, [1]])
+def test_a_bad_timeout_is_a_validation_error_never_a_hang(timeout):
+    """Before: ``timeout=nan`` waited forever (for a timeout!), ``-1`` raised a bare ValueError,
+    ``"1"`` a TypeError, ``True`` waited a second."""
+    sub = o2lite.streams.Subscription(lambda s: None, "trades", (MARKET,), {}, 10)
+    outcome: "queue.Queue[BaseException]" = queue.Queue()
+
+    def call() -> None:
+        try:
+            sub.get(timeout=timeout)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.put(exc)
+
+    threading.Thread(target=call, daemon=True).start()
+    error = outcome.get(timeout=5)  # a hang fails here
+    assert isinstance(error, o2lite.ValidationError) and "timeout" in str(error)
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 1e300, 10**400])
+def test_an_endless_timeout_waits_like_none(timeout):
+    """Before: OverflowError ("timestamp out of range") for a timeout past the platform's limit."""
+    sub = o2lite.streams.Subscription(lambda s: None, "trades", (MARKET,), {}, 10)
+    threading.Timer(0.05, sub._put, args=("event",)).start()
+    assert sub.get(timeout=timeout) == "event"

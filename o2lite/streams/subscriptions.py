@@ -8,8 +8,11 @@ yet, the subscription is still fine.
 
 from __future__ import annotations
 
+import math
 import queue
+import threading
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .._hex import b256_hex
@@ -64,8 +67,10 @@ class Subscription:
 
         Raises :class:`~o2lite.errors.StreamTimeout` (a ``StreamError`` and a ``TimeoutError``)
         when nothing arrived in time — the subscription stays usable — and :class:`StreamError`
-        on failure, overflow, or once closed.
+        on failure, overflow, or once closed. ``timeout`` is seconds ≥ 0 (an infinite one waits
+        like ``None``); anything else is a :class:`~o2lite.errors.ValidationError`.
         """
+        timeout = _wait_seconds(timeout)
         if self._error is not None:
             raise self._error
         if self.closed and self._queue.empty():
@@ -109,6 +114,23 @@ class Subscription:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _wait_seconds(timeout: Any) -> Optional[float]:
+    """``timeout`` checked: ``None`` or seconds ≥ 0; one past what a lock can wait is ``None``
+    (``queue`` would wait forever on ``nan`` and overflow on ``inf``)."""
+    if timeout is None:
+        return None
+    seconds = math.nan
+    if isinstance(timeout, (int, float, Decimal)) and not isinstance(timeout, bool) and \
+            not (isinstance(timeout, Decimal) and timeout.is_nan()):
+        try:
+            seconds = float(timeout)
+        except OverflowError:  # an int past a float's range: no wait is that long anyway
+            seconds = math.inf if timeout > 0 else -math.inf
+    if not seconds >= 0:  # nan, negative, or not a number at all
+        raise ValidationError(f"timeout must be seconds ≥ 0 or None, not {timeout!r:.40}")
+    return None if seconds > threading.TIMEOUT_MAX else seconds
 
 
 class DepthSubscription(Subscription):
