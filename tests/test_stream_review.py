@@ -284,3 +284,35 @@ def test_an_endless_timeout_waits_like_none(timeout):
     sub = o2lite.streams.Subscription(lambda s: None, "trades", (MARKET,), {}, 10)
     threading.Timer(0.05, sub._put, args=("event",)).start()
     assert sub.get(timeout=timeout) == "event"
+
+
+# --- o2lite watch on a busy stream --------------------------------------------------------------------
+
+def test_watch_announces_every_outage_on_a_busy_stream():
+    """Before: the last ``retry_in`` seen stayed the mark to beat after the connection was back; on a
+    busy stream (no quiet moment to reset it) a second outage whose first wait was shorter than
+    the first outage's last look went unannounced."""
+    from o2lite.cli.output import Output
+    from o2lite.cli.watch import _events
+
+    tick = o2lite.StreamTimeout("nothing yet")
+    back = Reconnected(1, 0.0, 0.5)
+    # (what get() gives, stream.retry_in at that moment): outage 1 seen at 0.9 s, back, trades flow
+    # without a pause, outage 2 starts with a 0.6 s wait
+    script = [(tick, 0.9), (back, None), ("t1", None), ("t2", None), (tick, 0.6), (back, None), ("t3", None)]
+    state = {"retry_in": None}
+
+    class Sub:
+        def get(self, timeout: Optional[float] = None) -> Any:
+            event, state["retry_in"] = script.pop(0)
+            if isinstance(event, BaseException):
+                raise event
+            return event
+
+    stream = type("FakeStream", (), {"retry_in": property(lambda self: state["retry_in"])})()
+    lines: List[Dict[str, Any]] = []
+    out = Output(as_json=True)
+    out.line = lambda data, text="": lines.append(data)  # type: ignore[method-assign]
+    events = list(_events(stream, Sub(), 3, out))
+    assert events == [back, "t1", "t2", back, "t3"]
+    assert [line["retry_in"] for line in lines] == [0.9, 0.6]  # both outages announced

@@ -53,6 +53,9 @@ def _events(stream: Stream, sub: Subscription, count: int, out: Output) -> Itera
                          f"-- disconnected — retrying in {retry_in:.1f} s --")
             announced = retry_in
             continue
+        if isinstance(event, Reconnected):
+            announced = None  # back: the next wait is a new outage, however short (a busy stream
+            # has no quiet look in between to clear the last one)
         seen += not isinstance(event, Reconnected)  # --count counts events, not notices
         yield event
 
