@@ -316,3 +316,33 @@ def test_watch_announces_every_outage_on_a_busy_stream():
     events = list(_events(stream, Sub(), 3, out))
     assert events == [back, "t1", "t2", back, "t3"]
     assert [line["retry_in"] for line in lines] == [0.9, 0.6]  # both outages announced
+
+
+# --- what makes a connection healthy --------------------------------------------------------------------
+
+def test_a_server_that_answers_with_an_error_and_hangs_up_is_a_failure_not_a_healthy_connection():
+    """Before: any text counted as a delivered message, so a server answering each (re)subscribe
+    with an error and dropping the connection reset the failure count every time: a reconnect
+    every ~0.75 s forever, a Reconnected each time, never the give-up rule."""
+    other_market = "0x" + "b2" * 32
+    waits: List[float] = []
+
+    def refuse_and_drop(peer: Peer) -> None:
+        peer.receive_json()
+        peer.send_json({"action": "error", "code": 6001, "message": "Too many subscriptions",
+                        "market_id": other_market})  # not this subscription's market: it stays
+        peer.hang_up(1013)
+
+    server = FrameServer([refuse_and_drop])
+    stream = Stream(fake_client(), url=server.url, sleep=waits.append)
+    try:
+        sub = stream.trades("FUEL/USDC")
+        with pytest.raises(o2lite.StreamError, match=f"gave up after {MAX_FAILURES} failures") as info:
+            for _ in range(4 * MAX_FAILURES):  # bounded: a stream that never gives up fails here
+                assert isinstance(sub.get(timeout=10), Reconnected)
+        assert not isinstance(info.value, TimeoutError)
+    finally:
+        stream.close()
+        server.close()
+    assert server.connections == MAX_FAILURES and len(waits) == MAX_FAILURES - 1
+    assert waits[-1] >= 30  # the backoff grew to its 60 s cap: these were failures

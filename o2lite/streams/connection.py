@@ -7,8 +7,8 @@ What it promises:
 - **Backoff.** Every reconnect waits first, a time drawn uniformly from ``[d/2, d]`` with
   ``d = 1 s · 2^(failures − 1)`` capped at 60 s (``d = 1 s`` after a healthy connection), so
   clients dropped together do not return together.
-- **Healthy.** A connection counts as healthy once it delivered a message, or stayed up a full
-  ping interval without falling silent. One that ends sooner is a failure, as much as a refused
+- **Healthy.** A connection counts as healthy once it delivered a data message (an error
+  message is not one), or stayed up a full ping interval without falling silent. One that ends sooner is a failure, as much as a refused
   connection or a failed handshake.
 - **Give-up.** 10 failures in a row, of any of those shapes, end the connection for good: the
   ``on_give_up`` callback gets a :class:`~o2lite.errors.StreamError` naming the last cause.
@@ -51,12 +51,12 @@ class Connection:
 
     Callbacks, all called on the reader thread: ``on_open(attempts, gap)`` after each connect
     (``gap`` is ``None`` the first time, else the seconds since the connection was lost),
-    ``on_text(text)`` for each text message but ``PONG``, ``on_lost()`` when a connection ends,
+    ``on_text(text)`` for each text message but ``PONG`` (→ whether it was data, not an error), ``on_lost()`` when a connection ends,
     ``on_give_up(error)`` once, when the give-up rule ends it all.
     """
 
     def __init__(self, parts: SplitResult, *, on_open: Callable[[int, Optional[float]], None],
-                 on_text: Callable[[str], None], on_lost: Callable[[], None],
+                 on_text: Callable[[str], bool], on_lost: Callable[[], None],
                  on_give_up: Callable[[StreamError], None], ping_interval: float, liveness: float,
                  max_message: int, connect_timeout: float, ssl_context: Optional[ssl.SSLContext] = None,
                  sleep: Optional[Callable[[float], None]] = None) -> None:
@@ -174,8 +174,9 @@ class Connection:
                         self._send(frames.OP_CLOSE, frames.close_payload(code or 1000, ""))
                         return healthy(), f"the server closed the connection (code {code})"
                     elif message.opcode == frames.OP_TEXT and message.payload.strip() != b"PONG":
-                        delivered = True
-                        self._call(self._on_text, message.payload.decode("utf-8"))
+                        # only data makes a connection healthy: a server that answers each
+                        # subscribe with an error and hangs up must reach the give-up rule
+                        delivered = bool(self._call(self._on_text, message.payload.decode("utf-8"))) or delivered
                 data = b""
                 now = time.monotonic()
                 if messages:
@@ -219,11 +220,12 @@ class Connection:
             self._state.notify_all()
 
     @staticmethod
-    def _call(callback: Callable[..., None], *args: object) -> None:
+    def _call(callback: Callable[..., object], *args: object) -> object:
         try:
-            callback(*args)
+            return callback(*args)
         except Exception:  # noqa: BLE001 - a callback's bug must not end the reader thread
             log.exception("stream callback failed")
+            return None
 
     # --- sending ---------------------------------------------------------------------------------
 

@@ -209,25 +209,27 @@ class Registry:
 
     # --- messages --------------------------------------------------------------------------------
 
-    def dispatch(self, text: str) -> None:
-        """Route one text message to the subscriptions it is for."""
+    def dispatch(self, text: str) -> bool:
+        """Route one text message to the subscriptions it is for → whether it was data (a JSON
+        object other than an error): only data shows the connection is serving."""
         try:
             message = json_loads(text)
         except ValueError as exc:
             log.warning("stream message is not JSON, dropped: %s", exc)
-            return
+            return False
         if not isinstance(message, Mapping):
             log.warning("stream message is not a JSON object, dropped")
-            return
+            return False
         action = str(message.get("action", ""))
         with self._lock:
             if action == "error":
                 self._on_error(message)
-                return self._release_failed(list(self._subs))
+                self._release_failed(list(self._subs))
+                return False
             channel = CHANNELS.get(action)
             mine = [s for s in self._subs if s.kind == channel]
             if channel is None or not mine:
-                return  # a channel nobody here follows (or one added later, PROTOCOL §13)
+                return True  # a channel nobody here follows (or one added later, PROTOCOL §13)
             try:
                 self._route(channel, message, mine)
             except Exception as exc:  # noqa: BLE001 - whatever broke, only this channel's subs learn of it
@@ -237,6 +239,7 @@ class Registry:
                     if where is None or where in sub.key:
                         sub._fail(error)
             self._release_failed(mine)
+        return True
 
     def _release_failed(self, subs: List[Subscription]) -> None:
         """Let go of the subscriptions among ``subs`` that failed (overflow, refusal, unreadable
