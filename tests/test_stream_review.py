@@ -346,3 +346,17 @@ def test_a_server_that_answers_with_an_error_and_hangs_up_is_a_failure_not_a_hea
         server.close()
     assert server.connections == MAX_FAILURES and len(waits) == MAX_FAILURES - 1
     assert waits[-1] >= 30  # the backoff grew to its 60 s cap: these were failures
+
+
+# --- the stream's own settings ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("setting", [{"connect_timeout": float("nan")}, {"connect_timeout": -1},
+                                     {"connect_timeout": 0}, {"connect_timeout": "5"},
+                                     {"connect_timeout": float("inf")}, {"max_message": 0},
+                                     {"max_message": "4M"}, {"max_message": True}])
+def test_bad_settings_are_refused_up_front(setting):
+    """Before: accepted, then every connection attempt failed on them (nan, -1, 0, inf: "gave up
+    after 10 failures in a row" after ten paced attempts; "5", "4M": "an unexpected error in the
+    reader"), or every message was refused as too large (0)."""
+    with pytest.raises(o2lite.ValidationError, match=next(iter(setting))):
+        Stream(fake_client(), url="ws://127.0.0.1:9/v1/ws", **setting)

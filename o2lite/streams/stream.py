@@ -75,6 +75,11 @@ class Stream:
             raise ValidationError("liveness must exceed ping_interval: a quiet but healthy peer answers only PINGs")
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
             raise ValidationError("queue_size must be a positive integer")
+        if isinstance(max_message, bool) or not isinstance(max_message, int) or max_message < 1:
+            raise ValidationError("max_message must be a positive integer (bytes)")
+        if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) or \
+                not 0 < connect_timeout < 1e6:  # also refuses nan and inf: a socket takes neither
+            raise ValidationError("connect_timeout must be seconds, more than 0")
         self.client = client
         self.url = url or ws_url(client.transport.base_url)
         parts = urlsplit(self.url)
