@@ -175,6 +175,30 @@ def test_a_frame_that_trickles_forever_is_a_silent_peer():
     assert trickled["bytes"] < 300  # ~15 at the bound; a generous ceiling for a loaded machine
 
 
+def test_a_big_message_on_a_slow_link_is_progress_not_silence():
+    """The other side of the rule above: a 1.2 MB snapshot arriving in 64 KiB pieces over ~1 s,
+    longer than the 0.3 s bound, keeps the connection alive and arrives whole."""
+    book = {"action": "subscribe_depth", "market_id": MARKET,
+            "view": {"buys": [{"price": str(p), "quantity": "1"} for p in range(1, 30_000)], "sells": []}}
+    frame = _ws.encode_frame(_ws.OP_TEXT, json.dumps(book).encode(), mask=False)
+    assert len(frame) > 1_000_000
+
+    def slow_link(peer: Peer) -> None:
+        peer.receive_json()
+        for i in range(0, len(frame), 64 << 10):  # a piece every 50 ms: six within each bound
+            peer.raw(frame[i:i + (64 << 10)])
+            time.sleep(0.05)
+        until_closed(peer)
+
+    server = FrameServer([slow_link])
+    with Stream(fake_client(), url=server.url, ping_interval=0.1, liveness=0.3, sleep=lambda s: None) as stream:
+        depth = stream.depth("FUEL/USDC")
+        assert depth.get(timeout=30).snapshot and len(depth.book.buys) == 29_999
+        assert stream.reconnects == 0
+    server.close()
+    assert not server.errors
+
+
 # --- failed subscriptions, and subscribing while the stream closes ---------------------------------
 
 class Held:

@@ -12,9 +12,10 @@ What it promises:
   connection or a failed handshake.
 - **Give-up.** 10 failures in a row, of any of those shapes, end the connection for good: the
   ``on_give_up`` callback gets a :class:`~o2lite.errors.StreamError` naming the last cause.
-- **Liveness.** If nothing at all arrives (no message, no ``PONG``, no whole frame: bytes of a
-  frame that never ends do not count) for ``liveness`` seconds, the peer is taken for dead (a silent or half-open connection): the client closes it
-  (code 1001) and reconnects.
+- **Liveness.** If nothing at all arrives (no message, no ``PONG``, no whole frame, nor
+  :data:`PROGRESS` bytes of a big one: a frame trickled a few bytes at a time is silence) for
+  ``liveness`` seconds, the peer is taken for dead (a silent or half-open connection): the
+  client closes it (code 1001) and reconnects.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ __all__ = ["Connection", "backoff_delay", "BACKOFF_FIRST", "BACKOFF_MAX", "MAX_F
 log = logging.getLogger("o2lite.stream")
 
 BACKOFF_FIRST, BACKOFF_MAX, MAX_FAILURES = 1.0, 60.0, 10  # PROTOCOL §12: 1 s → 60 s, give up after 10
+#: bytes of a message still arriving that count as hearing from the peer: a big snapshot on a
+#: slow link is progress, a frame trickled a few bytes at a time is not
+PROGRESS = 64 << 10
 
 
 def backoff_delay(failures: int, rng: random.Random) -> float:
@@ -159,6 +163,7 @@ class Connection:
         opened = last_ping = last_heard = time.monotonic()
         delivered = False
         data = rest
+        progress = 0  # bytes received since the peer was last heard
 
         def healthy() -> bool:
             return delivered or time.monotonic() - opened >= self.ping_interval
@@ -166,6 +171,7 @@ class Connection:
         while not self._stop.is_set():
             try:
                 messages = reader.feed(data)
+                progress += len(data)
                 for message in messages:
                     if message.opcode == frames.OP_PING:
                         self._send(frames.OP_PONG, message.payload)
@@ -179,10 +185,11 @@ class Connection:
                         delivered = bool(self._call(self._on_text, message.payload.decode("utf-8"))) or delivered
                 data = b""
                 now = time.monotonic()
-                if messages:
-                    # heard: a whole frame, not any byte (a frame trickled forever is silence), and
-                    # counted once it was handled, so handling a burst is not taken for silence
-                    last_heard = now
+                if messages or progress >= PROGRESS:
+                    # heard: a whole frame or real progress on a big one, not any byte (a frame
+                    # trickled forever is silence); counted once handled, so handling a burst is
+                    # not taken for silence
+                    last_heard, progress = now, 0
                 if now - last_heard >= self.liveness:
                     self._send(frames.OP_CLOSE, frames.close_payload(1001, "no answer"))
                     return delivered, f"nothing received for {self.liveness:g} s (liveness bound)"
