@@ -145,6 +145,7 @@ def test_a_frame_that_trickles_forever_is_a_silent_peer():
     """Before: any byte refreshed the liveness clock, so a peer trickling one byte of a frame that
     never ends (a slow-loris, or a broken proxy) kept the stream "connected" and the book stale."""
     trickled: Dict[str, int] = {}
+    done = threading.Event()
 
     def loris(peer: Peer) -> None:
         peer.receive_json()
@@ -158,7 +159,9 @@ def test_a_frame_that_trickles_forever_is_a_silent_peer():
                 continue
             if not data or any(m.opcode == _ws.OP_CLOSE for m in peer.reader.feed(data)):
                 trickled["bytes"] = sent
-                return peer.hang_up()
+                break
+        done.set()
+        peer.hang_up()
 
     def steady(peer: Peer) -> None:
         peer.receive_json()
@@ -171,7 +174,7 @@ def test_a_frame_that_trickles_forever_is_a_silent_peer():
         assert isinstance(sub.get(timeout=30), Reconnected)
         assert sub.get(timeout=10).trade_id == "1"
     server.close()
-    assert not server.errors
+    assert done.wait(10) and not server.errors
     assert trickled["bytes"] < 300  # ~15 at the bound; a generous ceiling for a loaded machine
 
 
@@ -197,6 +200,46 @@ def test_a_big_message_on_a_slow_link_is_progress_not_silence():
         assert stream.reconnects == 0
     server.close()
     assert not server.errors
+
+
+def test_pings_from_a_proxy_do_not_keep_a_dead_exchange_alive():
+    """The README: nothing received — no message, no PONG — for ``liveness`` seconds is a dead
+    peer. Before: any frame counted, so a proxy (or a stuck server's WebSocket layer) sending
+    protocol pings kept a stream whose exchange never answered a PING "connected" for ever."""
+    pinged: Dict[str, int] = {}
+    done = threading.Event()
+
+    def proxy_only(peer: Peer) -> None:
+        peer.receive_json()
+        peer.sock.settimeout(0.001)
+        for sent in range(1, 500):  # a protocol ping each 20 ms: at most 10 s, far past the 0.15 s bound
+            try:
+                peer.send(_ws.OP_PING, b"lb")
+                time.sleep(0.02)
+                data = peer.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:  # the client closed and went
+                data = b""
+            if not data or any(m.opcode == _ws.OP_CLOSE for m in peer.reader.feed(data)):
+                pinged["pings"] = sent
+                break
+        done.set()
+        peer.hang_up()
+
+    def steady(peer: Peer) -> None:
+        peer.receive_json()
+        peer.send(_ws.OP_TEXT, trades_message(1))
+        until_closed(peer)
+
+    server = FrameServer([proxy_only, steady])
+    with Stream(fake_client(), url=server.url, ping_interval=0.05, liveness=0.15, sleep=lambda s: None) as stream:
+        sub = stream.trades("FUEL/USDC")
+        assert isinstance(sub.get(timeout=30), Reconnected)
+        assert sub.get(timeout=10).trade_id == "1"
+    server.close()
+    assert done.wait(10) and not server.errors
+    assert pinged["pings"] < 150  # ~8 at the bound; a generous ceiling for a loaded machine
 
 
 # --- failed subscriptions, and subscribing while the stream closes ---------------------------------

@@ -12,9 +12,9 @@ What it promises:
   connection or a failed handshake.
 - **Give-up.** 10 failures in a row, of any of those shapes, end the connection for good: the
   ``on_give_up`` callback gets a :class:`~o2lite.errors.StreamError` naming the last cause.
-- **Liveness.** If nothing at all arrives (no message, no ``PONG``, no whole frame, nor
-  :data:`PROGRESS` bytes of a big one: a frame trickled a few bytes at a time is silence) for
-  ``liveness`` seconds, the peer is taken for dead (a silent or half-open connection): the
+- **Liveness.** If no text message arrives (no data, no ``PONG``; protocol pings, perhaps a
+  proxy's, do not count), nor :data:`PROGRESS` bytes of a big one still arriving (a frame
+  trickled a few bytes at a time is silence), for ``liveness`` seconds, the peer is taken for dead (a silent or half-open connection): the
   client closes it (code 1001) and reconnects.
 """
 
@@ -163,7 +163,7 @@ class Connection:
         opened = last_ping = last_heard = time.monotonic()
         delivered = False
         data = rest
-        progress = 0  # bytes received since the peer was last heard
+        mark = 0  # reader.buffered when the peer was last heard: what grew since is progress
 
         def healthy() -> bool:
             return delivered or time.monotonic() - opened >= self.ping_interval
@@ -171,7 +171,7 @@ class Connection:
         while not self._stop.is_set():
             try:
                 messages = reader.feed(data)
-                progress += len(data)
+                heard = False
                 for message in messages:
                     if message.opcode == frames.OP_PING:
                         self._send(frames.OP_PONG, message.payload)
@@ -179,17 +179,20 @@ class Connection:
                         code, _ = frames.parse_close(message.payload)
                         self._send(frames.OP_CLOSE, frames.close_payload(code or 1000, ""))
                         return healthy(), f"the server closed the connection (code {code})"
-                    elif message.opcode == frames.OP_TEXT and message.payload.strip() != b"PONG":
-                        # only data makes a connection healthy: a server that answers each
-                        # subscribe with an error and hangs up must reach the give-up rule
-                        delivered = bool(self._call(self._on_text, message.payload.decode("utf-8"))) or delivered
+                    elif message.opcode == frames.OP_TEXT:
+                        heard = True  # a message or a PONG: protocol pings, from a proxy perhaps, are not
+                        if message.payload.strip() != b"PONG":
+                            # only data makes a connection healthy: a server that answers each
+                            # subscribe with an error and hangs up must reach the give-up rule
+                            delivered = bool(self._call(self._on_text, message.payload.decode("utf-8"))) or delivered
                 data = b""
                 now = time.monotonic()
-                if messages or progress >= PROGRESS:
-                    # heard: a whole frame or real progress on a big one, not any byte (a frame
-                    # trickled forever is silence); counted once handled, so handling a burst is
-                    # not taken for silence
-                    last_heard, progress = now, 0
+                if heard or reader.buffered - mark >= PROGRESS:
+                    # heard: a whole text message or real progress on a big one, not any byte (a
+                    # frame trickled forever is silence); counted once handled, so handling a
+                    # burst is not taken for silence
+                    last_heard, mark = now, reader.buffered
+                mark = min(mark, reader.buffered)  # a message completed: progress counts afresh
                 if now - last_heard >= self.liveness:
                     self._send(frames.OP_CLOSE, frames.close_payload(1001, "no answer"))
                     return delivered, f"nothing received for {self.liveness:g} s (liveness bound)"

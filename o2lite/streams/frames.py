@@ -117,6 +117,11 @@ class FrameReader:
         self._fragments = bytearray()
         self._fragment_op: Optional[int] = None
 
+    @property
+    def buffered(self) -> int:
+        """Bytes held of what is not yet a whole message (a frame or fragments still arriving)."""
+        return len(self._buffer) + len(self._fragments)
+
     def feed(self, data: bytes) -> List[Message]:
         """Add received bytes; return every message they complete (control frames included)."""
         self._buffer += data
