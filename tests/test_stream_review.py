@@ -427,3 +427,33 @@ def test_bad_settings_are_refused_up_front(setting):
     reader"), or every message was refused as too large (0)."""
     with pytest.raises(o2lite.ValidationError, match=next(iter(setting))):
         Stream(fake_client(), url="ws://127.0.0.1:9/v1/ws", **setting)
+
+
+def test_a_bug_while_connected_closes_the_connection_and_says_so(monkeypatch):
+    """Before: an unexpected error in the reader while connected gave up but skipped the clean-up:
+    ``stream.connected`` stayed True on a dead stream and the socket stayed open until close()."""
+    ended = threading.Event()
+
+    def broken_feed(self: Any, data: bytes) -> Any:
+        raise RuntimeError("a bug")
+
+    def held_open(peer: Peer) -> None:  # raw reads: the server's own FrameReader is broken too
+        peer.sock.settimeout(10)
+        try:
+            while peer.sock.recv(65536):
+                pass
+            ended.set()  # the client closed the connection
+        except OSError:
+            pass
+
+    monkeypatch.setattr(_ws.FrameReader, "feed", broken_feed)
+    server = FrameServer([held_open])
+    stream = Stream(fake_client(), url=server.url)
+    try:
+        with pytest.raises(o2lite.StreamError, match="unexpected error in the reader"):
+            stream.trades("FUEL/USDC").get(timeout=10)  # raised by either, as the reader gets there
+        assert not stream.connected and not stream.reconnecting
+        assert ended.wait(5)  # the client closed its socket without being asked to
+    finally:
+        stream.close()
+        server.close()

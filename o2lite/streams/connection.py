@@ -139,14 +139,16 @@ class Connection:
                 self._state.notify_all()
             self._call(self._on_open, attempts, gap)
             attempts = 0
-            healthy, why = self._serve(sock, rest)
-            lost_at = time.monotonic()
-            with self._state:
-                self._sock = None
-                self.connected, self.reconnecting = False, not self._stop.is_set()
-                self._state.notify_all()
-            sock.close()
-            self._call(self._on_lost)
+            try:
+                healthy, why = self._serve(sock, rest)
+            finally:  # a bug in _serve ends the stream (see _run), but never with the socket open
+                lost_at = time.monotonic()
+                with self._state:
+                    self._sock = None
+                    self.connected, self.reconnecting = False, not self._stop.is_set()
+                    self._state.notify_all()
+                sock.close()
+                self._call(self._on_lost)
             if self._stop.is_set():
                 break
             failures = 0 if healthy else failures + 1
