@@ -457,3 +457,47 @@ def test_a_bug_while_connected_closes_the_connection_and_says_so(monkeypatch):
     finally:
         stream.close()
         server.close()
+
+
+def test_watch_says_disconnected_at_once_when_the_server_is_down_at_start(capsys):
+    """Before: a subscribe made while the first attempt had failed waited out connect_timeout
+    (10 s by default) before returning the held subscription, so ``o2lite watch`` started during
+    an outage said nothing for that long — or nothing at all, when the server came back first."""
+    import argparse
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from o2lite.cli.output import Output
+    from o2lite.cli.watch import cmd_watch_trades
+
+    from .ws_server import REFUSE
+
+    gate = threading.Event()
+
+    def back(peer: Peer) -> None:
+        peer.receive_json()
+        peer.send(_ws.OP_TEXT, trades_message(1))
+        until_closed(peer)
+
+    server = FrameServer([REFUSE, back])
+    m = SimpleNamespace(pair="FUEL/USDC", base=SimpleNamespace(symbol="FUEL"),
+                        format_price=lambda p: Decimal(p), format_quantity=lambda q: Decimal(q))
+    client = SimpleNamespace(markets=SimpleNamespace(get=lambda pair: m), stream=lambda: Stream(
+        fake_client(), url=server.url, connect_timeout=30, sleep=lambda s: gate.wait(10)))
+    watcher = threading.Thread(target=cmd_watch_trades,
+                               args=(client, argparse.Namespace(pair="FUEL/USDC", count=1), Output(as_json=True)))
+    watcher.start()
+    out = ""
+    for _ in range(300):  # bounded: within one look (0.2 s) of the refusal, if the machine lets it
+        out += capsys.readouterr().out
+        if "disconnected" in out:
+            break
+        time.sleep(0.025)
+    said_in_time = "disconnected" in out and not gate.is_set()
+    gate.set()
+    watcher.join(10)
+    out += capsys.readouterr().out
+    server.close()
+    assert said_in_time, out
+    assert not watcher.is_alive() and [json.loads(line).get("event", "trade") for line in out.splitlines()] == \
+        ["disconnected", "trade"]

@@ -90,10 +90,11 @@ class Connection:
                 self._thread.start()
 
     def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s for a connection (or the give-up, or close); ``True`` if connected."""
+        """Wait up to ``timeout`` s for a connection (or the give-up, or close, or the wait before
+        the next attempt: an outage is known, there is nothing to wait for); ``True`` if connected."""
         with self._state:
-            self._state.wait_for(lambda: self.connected or self.failure is not None or self._stop.is_set(),
-                                 timeout)
+            self._state.wait_for(lambda: self.connected or self.failure is not None or self._stop.is_set()
+                                 or self.retry_at is not None, timeout)
             return self.connected
 
     # --- the reader thread -----------------------------------------------------------------------

@@ -59,7 +59,8 @@ class Stream:
         queue_size: events each subscription may hold before it overflows.
         max_message: the largest message accepted, in bytes.
         connect_timeout: seconds for connecting and the handshake; also the longest a subscribe
-            call waits for a connection.
+            call waits for a connection (it returns at once during an outage: the subscription
+            is sent once connected).
         ssl_context: a custom TLS context (default: verification against the CA bundle).
         sleep: replaces the wait before each reconnect (tests); by default it ends early on close.
     """
@@ -171,9 +172,9 @@ class Stream:
 
     def _subscribe(self, sub: Subscription) -> Subscription:
         """Hold ``sub`` and start the connection; wait up to ``connect_timeout`` for it. Returns
-        once ``sub`` was sent — or, while the connection is still being made, held to be sent
-        on connect (should the stream give up first, its ``get`` raises). Raises the give-up
-        error when the stream has given up."""
+        once ``sub`` was sent — or, when an attempt failed (the stream waits to retry) or is
+        still under way after ``connect_timeout``, held to be sent on connect (should the stream
+        give up first, its ``get`` raises). Raises the give-up error when the stream has given up."""
         if self.failure is not None:
             raise self.failure
         if self._closing:
