@@ -11,6 +11,7 @@ connection was re-established, so a caller knows to re-read balances and orders 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
@@ -190,64 +191,84 @@ class OrderBook:
     """A local order book kept from a depth stream: ``{price: quantity}`` per side, chain units.
 
     A snapshot replaces the book; an update adds each signed change and drops a level that
-    reaches zero (or below: a server's rounding never leaves a negative level here).
+    reaches zero (or below: a server's rounding never leaves a negative level here). The reader
+    thread applies updates while the caller reads: each read sees the book between two updates
+    (a lock; before it, ``best_bid`` could raise ``KeyError`` when an update removed the best
+    level mid-read, and ``spread`` mix two states).
     """
 
     def __init__(self) -> None:
         self._buys: Dict[int, int] = {}
         self._sells: Dict[int, int] = {}
+        self._lock = threading.Lock()
         self.ready = False  # True once a snapshot has arrived
 
     def apply(self, update: DepthUpdate) -> None:
         """Apply a snapshot or (once a snapshot was seen) an update; earlier updates are ignored."""
-        if update.snapshot:
-            self._buys = {p: q for p, q in update.buys if q > 0}
-            self._sells = {p: q for p, q in update.sells if q > 0}
-            self.ready = True
-            return
-        if not self.ready:
-            return
-        for side, changes in ((self._buys, update.buys), (self._sells, update.sells)):
-            for price, change in changes:
-                quantity = side.get(price, 0) + change
-                if quantity > 0:
-                    side[price] = quantity
-                else:
-                    side.pop(price, None)
+        with self._lock:
+            if update.snapshot:
+                self._buys = {p: q for p, q in update.buys if q > 0}
+                self._sells = {p: q for p, q in update.sells if q > 0}
+                self.ready = True
+                return
+            if not self.ready:
+                return
+            for side, changes in ((self._buys, update.buys), (self._sells, update.sells)):
+                for price, change in changes:
+                    quantity = side.get(price, 0) + change
+                    if quantity > 0:
+                        side[price] = quantity
+                    else:
+                        side.pop(price, None)
 
     def reset(self) -> None:
         """Forget everything until the next snapshot (after a reconnect or a resync)."""
-        self._buys, self._sells, self.ready = {}, {}, False
+        with self._lock:
+            self._buys, self._sells, self.ready = {}, {}, False
 
     @property
     def buys(self) -> Tuple[DepthLevel, ...]:
         """Bids, best (highest) first."""
-        return tuple(DepthLevel(p, q) for p, q in sorted(self._buys.items(), reverse=True))
+        with self._lock:
+            return tuple(DepthLevel(p, q) for p, q in sorted(self._buys.items(), reverse=True))
 
     @property
     def sells(self) -> Tuple[DepthLevel, ...]:
         """Asks, best (lowest) first."""
-        return tuple(DepthLevel(p, q) for p, q in sorted(self._sells.items()))
+        with self._lock:
+            return tuple(DepthLevel(p, q) for p, q in sorted(self._sells.items()))
+
+    @staticmethod
+    def _best(side: Dict[int, int], pick: Any) -> Optional[DepthLevel]:
+        if not side:
+            return None
+        price = pick(side)
+        return DepthLevel(price, side[price])
 
     @property
     def best_bid(self) -> Optional[DepthLevel]:
         """The highest bid, or ``None``."""
-        return DepthLevel(max(self._buys), self._buys[max(self._buys)]) if self._buys else None
+        with self._lock:
+            return self._best(self._buys, max)
 
     @property
     def best_ask(self) -> Optional[DepthLevel]:
         """The lowest ask, or ``None``."""
-        return DepthLevel(min(self._sells), self._sells[min(self._sells)]) if self._sells else None
+        with self._lock:
+            return self._best(self._sells, min)
 
     @property
     def spread(self) -> Optional[int]:
         """Best ask − best bid (chain price units), or ``None`` when a side is empty."""
-        bid, ask = self.best_bid, self.best_ask
+        with self._lock:
+            bid, ask = self._best(self._buys, max), self._best(self._sells, min)
         return None if bid is None or ask is None else ask.price - bid.price
 
     def levels(self, n: int) -> Tuple[Tuple[DepthLevel, ...], Tuple[DepthLevel, ...]]:
-        """The best ``n`` levels of each side: ``(buys, sells)``."""
-        return self.buys[:n], self.sells[:n]
+        """The best ``n`` levels of each side: ``(buys, sells)``, of one state of the book."""
+        with self._lock:
+            buys, sells = sorted(self._buys.items(), reverse=True)[:n], sorted(self._sells.items())[:n]
+        return tuple(DepthLevel(p, q) for p, q in buys), tuple(DepthLevel(p, q) for p, q in sells)
 
     def __repr__(self) -> str:
         return f"OrderBook(bids={len(self._buys)}, asks={len(self._sells)}, spread={self.spread})"
