@@ -122,6 +122,22 @@ def test_close_during_a_hanging_handshake_returns_at_once_and_ends_the_reader():
         server.close()
 
 
+def test_the_socket_of_a_slow_handshake_keeps_the_whole_timeout():
+    """Before: the socket came back with what was left of the handshake's time as its timeout (a
+    handshake that took 9.99 of 10 s left 10 ms) for the subscribe requests sent right after."""
+    from urllib.parse import urlsplit
+
+    from o2lite.streams.handshake import open_websocket
+
+    server = FrameServer([until_closed])
+    try:
+        sock, _ = open_websocket(urlsplit(server.url), 30.0)
+        assert sock.gettimeout() == 30.0
+        sock.close()
+    finally:
+        server.close()
+
+
 # --- frames that trickle or cost more than they carry -------------------------------------------
 
 def test_empty_fragments_cost_no_memory():

@@ -95,6 +95,7 @@ def open_websocket(parts: SplitResult, timeout: float, context: Optional[ssl.SSL
         if headers.get("upgrade", "").lower() != "websocket" or \
                 headers.get("sec-websocket-accept") != frames.accept_key(key):
             raise StreamError("WebSocket handshake answer has a wrong Upgrade or Sec-WebSocket-Accept")
+        sock.settimeout(timeout)  # not what was left of the handshake's: the first sends come next
         return sock, rest
     except BaseException:
         sock.close()
