@@ -8,14 +8,14 @@ What it promises:
   ``d = 1 s · 2^(failures − 1)`` capped at 60 s (``d = 1 s`` after a healthy connection), so
   clients dropped together do not return together.
 - **Healthy.** A connection counts as healthy once it delivered a data message (an error
-  message is not one), or stayed up a full ping interval without falling silent. One that ends sooner is a failure, as much as a refused
-  connection or a failed handshake.
+  message is not one), or stayed up a full ping interval without falling silent. One that
+  ends sooner is a failure, as much as a refused connection or a failed handshake.
 - **Give-up.** 10 failures in a row, of any of those shapes, end the connection for good: the
   ``on_give_up`` callback gets a :class:`~o2lite.errors.StreamError` naming the last cause.
 - **Liveness.** If no text message arrives (no data, no ``PONG``; protocol pings, perhaps a
   proxy's, do not count), nor :data:`PROGRESS` bytes of a big one still arriving (a frame
-  trickled a few bytes at a time is silence), for ``liveness`` seconds, the peer is taken for dead (a silent or half-open connection): the
-  client closes it (code 1001) and reconnects.
+  trickled a few bytes at a time is silence), for ``liveness`` seconds, the peer is taken for
+  dead (a silent or half-open connection): the client closes it (code 1001) and reconnects.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ class Connection:
 
     Callbacks, all called on the reader thread: ``on_open(attempts, gap)`` after each connect
     (``gap`` is ``None`` the first time, else the seconds since the connection was lost),
-    ``on_text(text)`` for each text message but ``PONG`` (→ whether it was data, not an error), ``on_lost()`` when a connection ends,
-    ``on_give_up(error)`` once, when the give-up rule ends it all.
+    ``on_text(text)`` for each text message but ``PONG`` (→ whether it was data, not an error),
+    ``on_lost()`` when a connection ends, ``on_give_up(error)`` once, when the give-up rule ends it all.
     """
 
     def __init__(self, parts: SplitResult, *, on_open: Callable[[int, Optional[float]], None],
