@@ -354,6 +354,28 @@ def test_a_subscription_made_as_the_stream_closes_is_refused_not_left_waiting():
         server.close()
 
 
+def test_a_subscribe_waiting_for_the_connection_returns_once_its_request_went_out(monkeypatch):
+    """Before: "connected" was published before the subscriptions held were sent, so the subscribe
+    call waiting for it returned with its request not yet sent (its docstring says: once sent),
+    and an order placed right after over REST had a head start on the subscription."""
+    from o2lite.streams.registry import Registry
+
+    opened = Registry.opened
+
+    def slow_opened(self: Registry, attempts: int, gap: Optional[float]) -> None:
+        time.sleep(0.2)  # the reader thread, slow to get to sending (a busy GIL, say)
+        opened(self, attempts, gap)
+
+    monkeypatch.setattr(Registry, "opened", slow_opened)
+    held = Held()
+    server = FrameServer([held])
+    with Stream(fake_client(), url=server.url) as stream:
+        sub = stream.trades("FUEL/USDC")
+        assert sub.live and stream.connected  # sent on the connection before the call returned
+        assert held.next() == {"action": "subscribe_trades", "market_id": MARKET}
+    server.close()
+
+
 # --- get(timeout=…) with any value ------------------------------------------------------------------
 
 @pytest.mark.parametrize("timeout", [float("nan"), -1, -10**400, "1", True, [1]])

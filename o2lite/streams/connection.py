@@ -134,11 +134,12 @@ class Connection:
             gap = None if lost_at is None else time.monotonic() - lost_at
             with self._state:
                 self._sock = sock
-                self.connected, self.reconnecting = True, False
                 if gap is not None:
                     self.reconnects += 1
-                self._state.notify_all()
-            self._call(self._on_open, attempts, gap)
+            self._call(self._on_open, attempts, gap)  # sends every subscription held
+            # published only now: a subscribe call waiting for the connection returns once its
+            # request went out, not before (a REST call made right after could otherwise beat it)
+            self._set(connected=True, reconnecting=False)
             attempts = 0
             try:
                 healthy, why = self._serve(sock, rest)
