@@ -81,6 +81,7 @@ def test_cli_dry_run_setup_fund_and_a_note_where_it_does_not_apply(tmp_path, cap
         assert main(["--dry-run", "setup", "--fund", "--key-file", key]) == 0
         out = capsys.readouterr()
         assert "would send: POST" in out.out and "/faucet" in out.out and "Traceback" not in out.err
+        assert out.out.startswith("setup for owner ") and "{'" not in out.out  # words, not a Python dict
         owner = json.load(open(key))["address"]
         assert all(a["owner"] != owner for a in sx.exchange.accounts.values())  # nothing was created
         assert main(["--dry-run", "--json", "setup", "--key-file", key]) == 0

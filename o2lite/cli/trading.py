@@ -121,9 +121,10 @@ def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:
     trader = trader_of(client, args)
     if isinstance(trader, DryRunTrader):
         prepared = trader.setup_account(fund=args.fund)
-        out.show({"owner": prepared.owner, "trade_account_id": prepared.trade_account_id, "dry_run": True,
-                  "would_send": [{"method": m, "url": u, "body": b} for m, u, b in prepared.requests]})
-        if not out.as_json:
+        if out.as_json:
+            out.show({"owner": prepared.owner, "trade_account_id": prepared.trade_account_id, "dry_run": True,
+                      "would_send": [{"method": m, "url": u, "body": b} for m, u, b in prepared.requests]})
+        else:
             print(prepared.explain() + "\n(dry run: nothing was sent)")
         return
     account = trader.setup_account()
