@@ -14,7 +14,8 @@ Nonces. A dry run consumes nothing on the exchange. A parallel nonce is taken fr
 issuer, whose cursor only moves forward: no later real send reuses it. A sequential nonce is the
 account's next one, *shown* but not taken: the next real transaction takes it, after which the
 dry-run request is stale and the exchange refuses it if it is sent ("less than the nonce in the
-database") — at most one of the two can ever land.
+database") — at most one of the two can ever land. A dry run of several requests (``cancel_all``)
+numbers them as a Trader would send them: the next nonce, then the one after, and so on.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 from ._hex import b256_hex
 from .errors import ValidationError
 from .models import Order
+from .nonce import Nonce
 from .order_building import Number, OrderTypeName, Side
 from .plans import MarketRef, Plan, Planner
 from .session import MAX_ACTIONS
@@ -64,9 +66,14 @@ class PreparedSetup:
 class DryRunTrader(Planner):
     """A Trader that prepares instead of sending (see the module doc)."""
 
-    def prepare(self, plan: Plan[Any]) -> SignedRequest:
-        """The plan's signed request with a nonce that consumes nothing (see the module doc)."""
-        return plan.build(self.nonces.draw(plan.kind, plan.lane))
+    def prepare(self, plan: Plan[Any], *, after: int = 0) -> SignedRequest:
+        """The plan's signed request with a nonce that consumes nothing (see the module doc).
+
+        ``after``: how many requests of the same dry run come before this one. A Trader sends
+        them in turn, each taking the next sequential nonce, so the ``after``-th takes the
+        account's next nonce plus ``after`` (parallel nonces are distinct anyway)."""
+        nonce = self.nonces.draw(plan.kind, plan.lane)
+        return plan.build(Nonce.sequential(nonce.value + after) if nonce.kind == "sequential" else nonce)
 
     def setup_account(self, *, fund: bool = False) -> PreparedSetup:
         """The requests :meth:`o2lite.Trader.setup_account` would make (account creation when
@@ -107,11 +114,11 @@ class DryRunTrader(Planner):
         """The requests :meth:`o2lite.Trader.cancel_all` would send (five cancels each)."""
         self._session()
         orders = self.open_orders(market)
-        out = []
+        out: List[SignedRequest] = []
         for start in range(0, len(orders), MAX_ACTIONS):
             cancels = [{"CancelOrder": {"order_id": o.order_id}} for o in orders[start:start + MAX_ACTIONS]]
             market_id = self.client.markets.get(market).market_id
-            out.append(self.prepare(self.plan_submit([{"market_id": market_id, "actions": cancels}])))
+            out.append(self.prepare(self.plan_submit([{"market_id": market_id, "actions": cancels}]), after=len(out)))
         return out
 
     def place_with_triggers(self, market: MarketRef, side: Side, price: Number, quantity: Number,
@@ -153,8 +160,8 @@ class DryRunTrader(Planner):
         ids = list(dict.fromkeys(t.order_id for t in self.active_orders(market).triggers if t.is_active))
         market_id = self.client.markets.get(market).market_id
         return [self.prepare(self.plan_submit([{"market_id": market_id, "actions": [
-            {"CancelTriggerOrder": {"order_id": i}} for i in ids[start:start + MAX_ACTIONS]]}]))
-            for start in range(0, len(ids), MAX_ACTIONS)]
+            {"CancelTriggerOrder": {"order_id": i}} for i in ids[start:start + MAX_ACTIONS]]}]), after=n)
+            for n, start in enumerate(range(0, len(ids), MAX_ACTIONS))]
 
     def settle(self, market: MarketRef) -> SignedRequest:
         """The request :meth:`o2lite.Trader.settle` would send."""

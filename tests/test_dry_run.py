@@ -108,3 +108,20 @@ def test_check_reads_what_dry_run_json_writes_and_names_the_field(tmp_path, caps
         assert main(["check", str(tmp_path / "prepared.json")]) == 1
         shown = capsys.readouterr().out
         assert 'actions[0].actions[1].CreateOrder.order_type is not canonical: sent "spot", canonical "Spot"' in shown
+
+
+def test_a_multi_request_dry_run_numbers_sequential_nonces_as_the_trader_would(world):
+    client, _ = world
+    real = client.trader(Wallet.generate(), pacing=False)
+    real.setup_account(fund=True)
+    real.open_session(["FUEL/USDC"])  # sequential: cancel_all's two requests take N, then N + 1
+    for i in range(7):
+        real.place("FUEL/USDC", "Buy", "0.0110", str(10 + i), settle_first=False)
+    dry = client.trader(real.owner, dry_run=True)
+    dry.session = real.session
+    following = real.refresh_nonce()
+    prepared = dry.cancel_all("FUEL/USDC")
+    assert [int(p.body["nonce"]) for p in prepared] == [following, following + 1]
+    for request in prepared:  # sent in order, each lands: the dry run is the plan the Trader would send
+        assert request.send().tx_id
+    assert real.open_orders("FUEL/USDC") == [] and real.refresh_nonce() == following + 2
