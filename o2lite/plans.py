@@ -52,11 +52,14 @@ def _send_it(request: SignedRequest) -> Any:
 @dataclass(frozen=True)
 class Need:
     """What an operation needs from the account: ``amount`` chain units of ``asset``, ``doing``
-    saying what for (``"for Buy 1000 FUEL at 0.0012"``) — to explain a shortfall revert."""
+    saying what for (``"for Buy 1000 FUEL at 0.0012"``) — to explain a shortfall revert.
+    ``account_only``: only the trade account's own balance counts (a withdrawal), not funds
+    still unlocked in order books, which must be settled first."""
 
     asset: Asset
     amount: int
     doing: str
+    account_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,7 @@ class Planner(AccountViews):
         def build(nonce: Nonce) -> SignedRequest:
             return request(self.owner, account, a.asset, chain_amount, to, nonce=nonce, amount_text=text)
 
-        return Plan(kind, lane, "owner", build, _send_it, Need(a, chain_amount, "to withdraw"))
+        return Plan(kind, lane, "owner", build, _send_it, Need(a, chain_amount, "to withdraw", account_only=True))
 
     def plan_upgrade(self) -> Plan[UpgradeResult]:
         """The account contract's upgrade (sequential nonce, plain signature); an account already

@@ -188,7 +188,7 @@ SHORTFALLS = frozenset({"InvalidInputAmount", "NotEnoughBalance"})
 
 
 def shortfall_message(symbol: str, available: Optional[Decimal], needed: Decimal, doing: str,
-                      info: RevertInfo, message: str) -> str:
+                      info: RevertInfo, message: str, *, fix: str = "deposit or fund first") -> str:
     """A shortfall revert told the way a user reads it: the cause in human units, what it was
     for, the fix, then the chain detail.
 
@@ -197,7 +197,7 @@ def shortfall_message(symbol: str, available: Optional[Decimal], needed: Decimal
     'not enough USDC: 0 available, 1.2 needed to withdraw (deposit or fund first) — WithdrawError::NotEnoughBalance, Revert(1)'
     """
     have = "" if available is None else f"{plain_decimal(available)} available, "
-    return (f"not enough {symbol}: {have}{plain_decimal(needed)} needed {doing} (deposit or fund first) — "
+    return (f"not enough {symbol}: {have}{plain_decimal(needed)} needed {doing} ({fix}) — "
             f"{info.label}, {message}")
 
 

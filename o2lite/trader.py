@@ -42,7 +42,7 @@ from .order_building import Chain, Number, OrderTypeName, Side
 from .market import format_units
 from .pacing import LIMITS, send_paced, window_for
 from .plans import DEFAULT_SESSION_SECONDS, MarketRef, Need, Plan, Planner
-from .reverts import SHORTFALLS, shortfall_message
+from .reverts import SHORTFALLS, plain_decimal, shortfall_message
 from .session import TradeSession
 from .signing import Signer
 from .trigger_trading import TriggerTrading
@@ -102,14 +102,20 @@ class Trader(Planner, TriggerTrading):
         """The revert retold: not enough of what, how much there is (one balance read), for
         what, the fix — then the chain's words; ``revert``, ``reason`` and ``receipts`` kept."""
         available: Optional[Decimal] = None
+        fix = "deposit or fund first"
         try:
             balance = self.client.accounts.balance(need.asset.asset, contract=self._account())
-            available = format_units(balance.total_unlocked, need.asset.decimals)
+            usable = balance.trading_account_balance if need.account_only else balance.total_unlocked
+            available = format_units(usable, need.asset.decimals)
+            in_books = balance.total_unlocked - usable
+            if in_books > 0:  # unlocked in order books: a settle brings it to the trade account
+                fix = (f"settle first: {plain_decimal(format_units(in_books, need.asset.decimals))} {need.asset.symbol} more is "
+                       "unlocked in order books; or deposit or fund")
         except O2Error:
             pass  # the explanation loses a number, not the error
         chain = f"Revert({exc.revert.code})" if exc.revert.code is not None else "reverted on chain"
         text = shortfall_message(need.asset.symbol, available, format_units(need.amount, need.asset.decimals),
-                                 need.doing, exc.revert, chain)
+                                 need.doing, exc.revert, chain, fix=fix)
         return TransactionReverted(text, revert=exc.revert, status=exc.status, code=exc.code, reason=exc.reason,
                                    raw_reason=exc.raw_reason, receipts=exc.receipts, method=exc.method, url=exc.url,
                                    body=exc.body)

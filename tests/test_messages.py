@@ -43,6 +43,21 @@ def test_a_withdrawal_beyond_the_balance_names_the_asset_and_amounts(trader):
                                          "or fund first) — WithdrawError::NotEnoughBalance")
 
 
+def test_a_withdrawal_counts_only_what_the_trade_account_holds_and_says_to_settle(trader):
+    order = trader.place("FUEL/USDC", "Buy", "0.0120", "1000").orders[0]
+    trader.cancel(order)  # 12 USDC now unlocked in the market's book, not in the trade account
+    balance = trader.balances()["USDC"]
+    in_account = balance.trading_account_balance / 10**6
+    assert balance.unlocked_human == 10000 and in_account < 10000
+    with pytest.raises(TransactionReverted) as info:
+        trader.withdraw("USDC", "9999")
+    message = info.value.message
+    assert message.startswith(f"not enough USDC: {in_account:g} available, 9999 needed to withdraw"), message
+    assert "settle" in message.split(" — ")[0]  # the fix: settle the market first
+    trader.settle("FUEL/USDC")
+    assert trader.withdraw("USDC", "9999").tx_id
+
+
 def test_other_reverts_put_the_cause_before_the_contract_name():
     info = describe_revert('LogResult { results: [Ok("OrderPartiallyFilled")] }', None, "Revert(1)")
     assert str(info) == ("the PostOnly order would have taken liquidity "
