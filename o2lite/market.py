@@ -29,7 +29,7 @@ from ._hex import U64_MAX
 from ._parse import chain_int, hex_id, mapping, opt_int, req_int, require, text
 from .errors import O2Error, ValidationError
 
-__all__ = ["Asset", "Market", "to_decimal", "format_units"]
+__all__ = ["Asset", "Market", "to_decimal", "format_units", "scale_amount"]
 
 # Enough digits for u64 chain values times 10^18 scales, exact floor rounding.
 _CONTEXT = decimal.Context(prec=100, rounding=decimal.ROUND_FLOOR, traps=[decimal.InvalidOperation])
@@ -195,12 +195,23 @@ class Market:
         return _human(quantity, self.base.decimals)
 
 
-def _scale(number: Decimal, decimals: int, what: str, symbol: str, *, exact: bool = False) -> int:
+def scale_amount(amount: HumanNumber, asset: Asset) -> int:
+    """A human amount of ``asset`` (a withdrawal, a deposit) as a chain integer; more decimals
+    than the asset has are refused (there is no rounding option: say the amount exactly).
+
+    >>> scale_amount("1.5", Asset("USDC", "0x" + "00" * 32, 6, 2))
+    1500000
+    """
+    return _scale(to_decimal(amount, "amount"), asset.decimals, "amount", asset.symbol, exact=True,
+                  remedy=f"give at most {asset.decimals} decimals")
+
+
+def _scale(number: Decimal, decimals: int, what: str, symbol: str, *, exact: bool = False,
+           remedy: str = "pass round=True to round down") -> int:
     product = _CONTEXT.multiply(number, Decimal(10) ** decimals)
     scaled = int(product.to_integral_value(rounding=decimal.ROUND_FLOOR))
     if exact and product != scaled:
-        raise ValidationError(f"{what} {number:f} has more decimals than {symbol} has ({decimals}): "
-                              "pass round=True to round down")
+        raise ValidationError(f"{what} {number:f} has more decimals than {symbol} has ({decimals}): {remedy}")
     if scaled > U64_MAX:
         raise ValidationError(f"{what} {number:f} {symbol} is above the largest amount the chain can hold "
                               f"({_human(U64_MAX, decimals)} {symbol})")

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Literal, Optional, Union
 from ._hex import U64_MAX
 from .actions import ORDER_TYPE_NAMES, canonical_action, canonical_side
 from .errors import ValidationError
-from .market import Asset, Market
+from .market import Asset, Market, scale_amount
 
 __all__ = ["Chain", "Number", "Side", "OrderTypeName", "to_chain", "create_order_action", "check_order_options",
            "scale_amount"]
@@ -134,8 +134,3 @@ def check_order_options(order_type: Union[str, Dict[str, Any]], *, post_only: bo
     if limit_timestamp is not None and name != "limit":
         raise ValidationError(f"limit_timestamp belongs to a Limit order, not to {shown}")
 
-
-def scale_amount(human: Any, asset: Asset) -> int:
-    """A human amount of ``asset`` as a chain integer (floored), range-checked like prices."""
-    market = Market(contract_id="0x" + "00" * 32, market_id="0x" + "00" * 32, base=asset, quote=asset)
-    return market.scale_quantity(human)

@@ -92,3 +92,10 @@ def test_a_quantity_too_small_for_the_price_says_the_multiple_in_plain_decimals(
     message = info.value.message
     assert "quantity 0.00000001 FUEL is too small" in message and "E-" not in message
     assert "a multiple of 0.0" in message
+
+
+def test_a_too_fine_withdrawal_names_the_amount_and_a_fix_that_exists(trader, tmp_path, capsys, monkeypatch):
+    with pytest.raises(o2lite.ValidationError) as info:
+        trader.withdraw("USDC", "0.0000001")
+    assert str(info.value) == "amount 0.0000001 has more decimals than USDC has (6): give at most 6 decimals"
+    # (withdraw has no round= and `o2lite withdraw` no --round: neither may be suggested)
