@@ -37,7 +37,7 @@ from .dispatch import (MAX_BODY, Answer, answer, cors_headers, error_answer, int
                        preflight_headers)
 from .exchange import Exchange
 from .in_process import InProcessAdapter
-from .state import load_file, save_file
+from .state import StateVersionError, load_file, save_file
 from .ws import IDLE_TIMEOUT, serve_websocket
 from ..error_codes import ErrorCode
 
@@ -76,7 +76,16 @@ def _load_state(exchange: Exchange, path: str) -> None:
         raise ValueError(f"state file {path}: cannot read it ({exc.strerror or exc})") from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"state file {path} is not a sandbox state (JSON written by `o2lite sandbox --state`): "
-                         f"{type(exc).__name__}: {str(exc)[:120]}") from exc
+                         f"{_state_problem(exc)}") from exc
+
+
+def _state_problem(exc: Exception) -> str:
+    """Why a state file could not be loaded, in words (no Python exception names)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"it is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg.lower()})"
+    if isinstance(exc, StateVersionError):
+        return str(exc)
+    return "its content has another shape (move it aside, or choose another file, to start afresh)"
 
 
 def _garbled(start: bytes) -> bool:

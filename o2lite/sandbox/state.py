@@ -33,10 +33,16 @@ def dump(ex: Any) -> Dict[str, Any]:
     }
 
 
+class StateVersionError(ValueError):
+    """A state file without this sandbox's state version (the message says which it has)."""
+
+
 def load(ex: Any, data: Dict[str, Any]) -> None:
     """Replace ``ex``'s state with a :func:`dump`; the books are rebuilt from open orders."""
-    if data.get("version") != VERSION:
-        raise ValueError(f"unsupported sandbox state version {data.get('version')!r}")
+    if not isinstance(data, dict) or "version" not in data:
+        raise StateVersionError("it has no state version")
+    if data["version"] != VERSION:
+        raise StateVersionError(f"it is state version {str(data['version'])[:20]}; this sandbox reads version {VERSION}")
     ex.sequence = int(data["sequence"])
     ex.markets = data["markets"]
     ex.by_market_id = {m["market_id"]: m for m in ex.markets}
