@@ -207,3 +207,19 @@ def test_threads_share_one_window_and_never_exceed_it():
     for i, (start, _) in enumerate(spans):
         # no more than 3 requests began within any 0.05 s span (the window's own clock)
         assert sum(1 for s, _ in spans if start <= s < start + 0.05 - 1e-3) <= 3
+
+
+def test_the_benches_measure_an_unpaced_client():
+    """Pacing is on by default; a bench that forgot it would report 5 orders/s and measure a
+    client that never has two requests in flight (README "Signing, speed")."""
+    import ast
+    import pathlib
+
+    for name in ("client.py", "throughput.py"):
+        tree = ast.parse((pathlib.Path(__file__).parent / "bench" / name).read_text())
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute) and node.func.attr == "trader"]
+        assert calls, name
+        for call in calls:
+            assert any(k.arg == "pacing" and isinstance(k.value, ast.Constant) and k.value.value is False
+                       for k in call.keywords), f"{name}:{call.lineno} places orders paced"
