@@ -48,10 +48,14 @@ class Batch:
         self._actions: List[Tuple[str, Dict[str, Any]]] = []
 
     def place(self, market: Union[str, Market], side: Side, price: Number, quantity: Number,
-              order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", **options: Any) -> "Batch":
+              order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *, post_only: bool = False,
+              max_price: Optional[Number] = None, min_price: Optional[Number] = None,
+              limit_timestamp: Optional[int] = None, round: bool = False) -> "Batch":
         """Add a ``CreateOrder`` (same arguments as :meth:`Trader.create_order_action`)."""
         m = self._trader.client.markets.get(market)
-        action = self._trader.create_order_action(m, side, price, quantity, order_type, **options)
+        action = self._trader.create_order_action(m, side, price, quantity, order_type, post_only=post_only,
+                                                  max_price=max_price, min_price=min_price,
+                                                  limit_timestamp=limit_timestamp, round=round)
         self._actions.append((m.market_id, action))
         return self
 

@@ -92,19 +92,29 @@ class DryRunTrader(Planner):
             requests.append(("POST", self.client.faucet.url, {"contract": target}))
         return PreparedSetup(owner, self.trade_account_id, tuple(requests))
 
-    def open_session(self, markets: Iterable[MarketRef], **options: Any) -> SignedRequest:
+    def open_session(self, markets: Iterable[MarketRef], *, expiry: Optional[int] = None,
+                     nonce_kind: str = "sequential", lane: int = 0, session_key: Any = None,
+                     parallel_registration: bool = False) -> SignedRequest:
         """The session registration :meth:`o2lite.Trader.open_session` would send (the session is
         not kept: it exists only once the exchange has it)."""
-        return self.prepare(self.plan_open_session(markets, **options))
+        return self.prepare(self.plan_open_session(markets, expiry=expiry, nonce_kind=nonce_kind, lane=lane,
+                                                   session_key=session_key,
+                                                   parallel_registration=parallel_registration))
 
     def submit(self, groups: Sequence[Mapping[str, Any]], *, collect_orders: bool = True) -> SignedRequest:
         """The signed actions request :meth:`o2lite.Trader.submit` would send."""
         return self.prepare(self.plan_submit(groups, collect_orders=collect_orders))
 
     def place(self, market: MarketRef, side: Side, price: Number, quantity: Number,
-              order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", **options: Any) -> SignedRequest:
+              order_type: Union[OrderTypeName, Dict[str, Any]] = "Spot", *, settle_first: bool = True,
+              post_only: bool = False, max_price: Optional[Number] = None, min_price: Optional[Number] = None,
+              limit_timestamp: Optional[int] = None, collect_orders: bool = True,
+              round: bool = False) -> SignedRequest:
         """The request :meth:`o2lite.Trader.place` would send."""
-        return self.prepare(self.plan_place(market, side, price, quantity, order_type, **options))
+        return self.prepare(self.plan_place(market, side, price, quantity, order_type, settle_first=settle_first,
+                                            post_only=post_only, max_price=max_price, min_price=min_price,
+                                            limit_timestamp=limit_timestamp, collect_orders=collect_orders,
+                                            round=round))
 
     def cancel(self, order: Union[str, Order], market: Optional[MarketRef] = None) -> SignedRequest:
         """The request :meth:`o2lite.Trader.cancel` would send."""

@@ -125,3 +125,28 @@ def test_a_multi_request_dry_run_numbers_sequential_nonces_as_the_trader_would(w
     for request in prepared:  # sent in order, each lands: the dry run is the plan the Trader would send
         assert request.send().tx_id
     assert real.open_orders("FUEL/USDC") == [] and real.refresh_nonce() == following + 2
+
+
+MISUSE = '''import o2lite
+client = o2lite.Client("http://127.0.0.1:1")
+dry = client.trader(o2lite.Wallet.generate(), dry_run=True)
+dry.place("FUEL/USDC", "Buy", "0.012", "1000", "BoundedMarket", max_price=0.013)  # misuse
+dry.place("FUEL/USDC", "Buy", "0.012", "1000", settle_frist=False)  # misuse
+dry.open_session(["FUEL/USDC"], nonce_knd="parallel")  # misuse
+dry.open_session(["FUEL/USDC"], nonce_kind="parallel", lane=0)
+batch = client.trader(o2lite.Wallet.generate()).batch()
+batch.place("FUEL/USDC", "Buy", "0.012", "1000", "BoundedMarket", max_price=0.013)  # misuse
+batch.place("FUEL/USDC", "Buy", "0.012", "1000", post_only=True)
+'''
+
+
+def test_mypy_strict_checks_a_dry_run_and_a_batch_like_a_trader(tmp_path):
+    """A float bound or a misspelt option passed ``**options: Any`` unchecked."""
+    api = pytest.importorskip("mypy.api")  # CI installs mypy after the tests: skipped there
+    script = tmp_path / "misuse.py"
+    script.write_text(MISUSE)
+    out, _, status = api.run(["--strict", "--cache-dir", str(tmp_path / "cache"), str(script)])
+    flagged = sorted({int(line.split(":")[1]) for line in out.splitlines()
+                      if line.startswith(str(script)) and ": error:" in line})
+    misuse = [n for n, line in enumerate(MISUSE.splitlines(), 1) if line.endswith("# misuse")]
+    assert status == 1 and flagged == misuse, out
