@@ -82,6 +82,13 @@ def test_a_missing_required_query_parameter_is_a_400_naming_it(sandbox):
     assert "missing query parameter from" in answer.json()["message"]
 
 
+def test_a_balance_without_its_asset_is_a_400_naming_it_in_words(sandbox):
+    answer = requests.get(f"{sandbox.url}/v1/balance", params={"contract": "0x" + "11" * 32}, timeout=10)
+    assert answer.status_code == 400 and answer.json()["code"] == 1001, answer.text
+    assert "missing query parameter asset_id" in answer.json()["message"]
+    assert "ValidationError" not in answer.json()["message"]
+
+
 def test_a_garbage_request_line_is_answered_at_once(sandbox):
     host, port = sandbox.url.rsplit("/", 1)[-1].split(":")
     with socket.create_connection((host, int(port)), timeout=5) as conn:

@@ -259,6 +259,7 @@ REQUIRED: Dict[Tuple[str, str], Tuple[str, ...]] = {
     ("GET", "/v1/bars"): ("market_id", "from", "to", "resolution"),
     ("GET", "/v1/orders"): ("market_id", "direction", "count"),
     ("GET", "/v1/order"): ("market_id", "order_id"),
+    ("GET", "/v1/balance"): ("asset_id",),
 }
 
 
