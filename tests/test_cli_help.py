@@ -42,3 +42,24 @@ def test_the_global_options_are_described_once_at_the_top(monkeypatch):
     assert "--key-file FILE" in top and "your key file (env O2LITE_KEY_FILE)" in top
     leaf = dict(LEAVES)[("order", "place")].format_help()
     assert "your key file" not in leaf and "see `o2lite --help`" in leaf
+
+
+def test_order_tables_fit_80_columns(tmp_path, capsys, monkeypatch):
+    """`orders` with a cancelled order (82 columns) and `order active` with a take-profit (95)."""
+    from o2lite.cli.main import main
+    from o2lite.sandbox import Sandbox
+
+    with Sandbox() as sx:
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        monkeypatch.setenv("O2LITE_KEY_FILE", str(tmp_path / "k.json"))
+        assert main(["wallet", "new", "--out", str(tmp_path / "k.json")]) == 0
+        assert main(["setup", "--fund"]) == 0 and main(["session", "open", "--markets", "FUEL/USDC"]) == 0
+        assert main(["order", "place", "FUEL/USDC", "Buy", "0.0110", "100000", "--take-profit", "0.0200"]) == 0
+        assert main(["order", "place", "FUEL/USDC", "Buy", "0.0105", "130"]) == 0
+        assert main(["order", "cancel-all", "FUEL/USDC"]) == 0
+        assert main(["order", "place", "FUEL/USDC", "Buy", "0.0110", "100000", "--take-profit", "0.0200"]) == 0
+        capsys.readouterr()
+        for command in (["orders", "FUEL/USDC"], ["order", "active", "FUEL/USDC"]):
+            assert main(command) == 0
+            lines = capsys.readouterr().out.splitlines()
+            assert len(lines) >= 3 and all(len(line) <= 80 for line in lines), "\n".join(lines)

@@ -10,7 +10,7 @@ module's ``order place`` handles the command and passes a plain order on to
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .. import Client
 from ..dry_run import DryRunTrader
@@ -115,7 +115,8 @@ def _trigger_json(t: TriggerOrder, parent: Optional[str] = None) -> Dict[str, An
 
 
 def cmd_order_active(client: Client, args: argparse.Namespace, out: Output) -> None:
-    """``GET /v1/orders/active``: resting orders, each followed by its triggers, then standalone triggers."""
+    """``GET /v1/orders/active``: resting orders, each followed by its triggers, then standalone
+    triggers; the time column only with ``--wide`` (the table fits 80 columns without it)."""
     account = args.account or trader_of(client, args)._account()
     page = client.orders.active(args.pair, account)
     m = client.markets.get(args.pair)
@@ -133,7 +134,10 @@ def cmd_order_active(client: Client, args: argparse.Namespace, out: Output) -> N
     rows += [trigger_row(t, "") for t in page.standalone]
     data = {"orders": [dict(order_json(e.order), triggers=[_trigger_json(t) for t in e.triggers]) for e in page.orders],
             "standalone_triggers": [_trigger_json(t) for t in page.standalone]}
-    out.show(data, rows, ("id", "kind", "side", "price / trigger", "quantity", "status", "time (UTC)"))
+    headers: Tuple[str, ...] = ("id", "kind", "side", "price / trigger", "quantity", "status", "time (UTC)")
+    if not out.wide:  # 80 columns: the time is shown with --wide (and in --json)
+        rows, headers = [row[:-1] for row in rows], headers[:-1]
+    out.show(data, rows, headers)
 
 
 def cmd_order_cancel_trigger(client: Client, args: argparse.Namespace, out: Output) -> None:
