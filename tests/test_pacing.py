@@ -223,3 +223,21 @@ def test_the_benches_measure_an_unpaced_client():
         for call in calls:
             assert any(k.arg == "pacing" and isinstance(k.value, ast.Constant) and k.value.value is False
                        for k in call.keywords), f"{name}:{call.lineno} places orders paced"
+
+
+def test_the_sandbox_retry_after_is_never_too_early():
+    """A client that waits exactly Retry-After must be let through: rounded to 3 decimals
+    *down* (0.1234568 → "0.123"), it came back 0.5 ms early and met a second 429."""
+    from o2lite.sandbox.errors import ApiError
+    from o2lite.sandbox.limits import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(lambda: now[0])
+    headers = {"o2-owner-id": "0x" + "11" * 32}
+    for _ in range(5):
+        limiter.check("POST", "/v1/session/actions", headers)
+    now[0] = 0.8765432
+    with pytest.raises(ApiError) as refused:
+        limiter.check("POST", "/v1/session/actions", headers)
+    now[0] += float(refused.value.headers["Retry-After"])
+    limiter.check("POST", "/v1/session/actions", headers)  # no second 429

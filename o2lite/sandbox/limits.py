@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Callable, Dict, List, Tuple
 
@@ -49,7 +50,8 @@ class RateLimiter:
             self._sweep(now)
         hits = [t for t in self._hits.get((name, key), []) if now - t < window]
         if len(hits) >= count:
-            retry = max(window - (now - hits[0]), 0.001)
+            # rounded up to the millisecond: a client waiting exactly Retry-After is let through
+            retry = max(math.ceil((window - (now - hits[0])) * 1000) / 1000, 0.001)
             raise ApiError(429, {"code": ErrorCode.RATE_LIMIT_EXCEEDED, "message": "Rate limit exceeded"}, {"Retry-After": f"{retry:.3f}"})
         hits.append(now)
         self._hits[(name, key)] = hits
