@@ -63,3 +63,17 @@ def test_order_tables_fit_80_columns(tmp_path, capsys, monkeypatch):
             assert main(command) == 0
             lines = capsys.readouterr().out.splitlines()
             assert len(lines) >= 3 and all(len(line) <= 80 for line in lines), "\n".join(lines)
+
+
+@pytest.mark.parametrize("hours", ["nan", "inf", "1e400", "-5", "0", "99999999"])
+def test_bars_hours_out_of_range_is_a_usage_error_naming_the_flag(hours, capsys, monkeypatch):
+    from o2lite.cli.main import main
+    from o2lite.sandbox import Sandbox
+
+    with Sandbox() as sx:
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        with pytest.raises(SystemExit) as done:
+            main(["bars", "FUEL/USDC", "--hours", hours])
+        assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "--hours" in err and "hours above 0, at most" in err and "Error" not in err and "9223372036854775807" not in err, err

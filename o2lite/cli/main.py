@@ -95,6 +95,20 @@ def _seconds(text: str) -> float:
     return value
 
 
+MAX_HOURS = 24 * 366 * 10  # bars look back at most ten years
+
+
+def _hours(text: str) -> float:
+    """How far back, in hours: more than 0, at most :data:`MAX_HOURS` (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hours, e.g. 6 or 0.5; got {text[:20]!r}") from None
+    if not 0 < value <= MAX_HOURS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"hours above 0, at most {MAX_HOURS} (ten years); got {text[:20]}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every command and option)."""
     common, hidden = _common(), _common(shown=False)
@@ -130,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "bars":
             cmd.add_argument("--resolution", default="1h", metavar="RES",
                              help="candle length: 1s 1m 5m 15m 30m 1h 4h 1d 1w … (default 1h)")
-            cmd.add_argument("--hours", type=float, default=24, metavar="H", help="how far back, in hours (default 24)")
+            cmd.add_argument("--hours", type=_hours, default=24.0, metavar="H", help="how far back, in hours (default 24)")
     account = add(sub, "account", "account", "your trade account (--key-file, or --owner)")
     account.add_argument("--owner", metavar="ADDRESS", help="an owner address instead of --key-file")
     balance = add(sub, "balance", "balance", "balances (--key-file, or --account / --address)")
