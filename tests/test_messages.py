@@ -99,3 +99,17 @@ def test_a_too_fine_withdrawal_names_the_amount_and_a_fix_that_exists(trader, tm
         trader.withdraw("USDC", "0.0000001")
     assert str(info.value) == "amount 0.0000001 has more decimals than USDC has (6): give at most 6 decimals"
     # (withdraw has no round= and `o2lite withdraw` no --round: neither may be suggested)
+
+
+def test_a_session_expiry_too_far_names_the_flag_and_a_date(tmp_path, capsys, monkeypatch):
+    from o2lite.cli.main import main
+    from o2lite.sandbox import Sandbox
+
+    with Sandbox() as sx:
+        monkeypatch.setenv("O2LITE_URL", sx.url)
+        monkeypatch.setenv("O2LITE_KEY_FILE", str(tmp_path / "k.json"))
+        assert main(["wallet", "new", "--out", str(tmp_path / "k.json")]) == 0 and main(["setup"]) == 0
+        capsys.readouterr()
+        assert main(["session", "open", "--markets", "FUEL/USDC", "--expiry", "99999d"]) == 1
+    err = capsys.readouterr().err
+    assert "--expiry 99999d ends after 2106-02-07" in err and "4294967295" not in err, err

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, TypeVar, Union
 
 from .. import Client
 from .account import order_json, session_path, trader_of
-from .output import Output, fixed, iso, price_places
+from .output import Output, fixed, iso, iso_s, price_places
 from ..dry_run import DryRunTrader
 from ..errors import BatchIncomplete, O2Error, RateLimited, ValidationError
 from ..plans import Plan, Planner
@@ -142,10 +142,16 @@ def cmd_setup(client: Client, args: argparse.Namespace, out: Output) -> None:
              [(out.owner(trader.owner.address), out.id(account), note or "-")], ("owner", "trade account", "faucet"))
 
 
+LATEST_EXPIRY = 2**32 - 1  # Unix seconds: the exchange takes a session expiry up to u32 (2106-02-07)
+
+
 def cmd_session_open(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Open a session for markets (``--parallel`` for parallel nonces on its actions)."""
     trader = trader_of(client, args)
     expiry = int(time.time()) + parse_duration(args.expiry)
+    if expiry > LATEST_EXPIRY:
+        raise ValidationError(f"--expiry {args.expiry} ends after {iso_s(LATEST_EXPIRY)[:10]}, the latest expiry a "
+                              "session can have: give a shorter one, e.g. 30d")
     plan = trader.plan_open_session([m.strip() for m in args.markets.split(",") if m.strip()], expiry=expiry,
                                     nonce_kind="parallel" if args.parallel else "sequential", lane=args.lane)
     session = send_or_show(out, trader, plan)
