@@ -11,7 +11,9 @@ Reads (markets, the account, balances, orders, fills, the nonce) and the session
 (``load_session``, ``save_session``) work as on a Trader; nothing is written to the exchange.
 
 Nonces. A dry run consumes nothing on the exchange. A parallel nonce is taken from the lane's
-issuer, whose cursor only moves forward: no later real send reuses it. A sequential nonce is the
+issuer, whose cursor only moves forward: no later real send reuses it (while the lane's window
+has room: positions only shown, never used on chain, are given up once they fill it, so dry runs
+never stop real sends — see ``ParallelNonceIssuer.issue``). A sequential nonce is the
 account's next one, *shown* but not taken: the next real transaction takes it, after which the
 dry-run request is stale and the exchange refuses it if it is sent ("less than the nonce in the
 database") — at most one of the two can ever land. A dry run of several requests (``cancel_all``)

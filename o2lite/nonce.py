@@ -269,6 +269,7 @@ class ParallelNonceIssuer:
         self._base = 0
         self._word = 0
         self._bit = 0
+        self._held = (0, 0)  # just after the last position handed out for sending (not only shown)
         if window is not None:
             self._seat(self._window(window), keep_ahead=False)
 
@@ -288,12 +289,20 @@ class ParallelNonceIssuer:
         word, bit = window.first_free()
         with self._lock:
             if keep_ahead and (self._word, self._bit) > (word, bit):
-                word, bit = self._word, self._bit  # positions already handed out stay handed out
+                if self._word < window.base + WINDOW_WORDS:
+                    word, bit = self._word, self._bit  # positions already handed out stay handed out
+                else:  # past the window for good unless positions only *shown* (dry runs) are given up
+                    word, bit = max(self._held, (word, bit))
             self._base, self._word, self._bit = window.base, word, bit
             self._generation += 1
 
-    def issue(self) -> IssuedNonce:
-        """The next unused position, packed with expiry ``now + ttl``."""
+    def issue(self, *, shown_only: bool = False) -> IssuedNonce:
+        """The next unused position, packed with expiry ``now + ttl``.
+
+        ``shown_only``: for a request prepared but not sent (a dry run). It is never handed out
+        again while the window has room; once positions that nothing used on chain fill the
+        window (which then never slides), a resync gives them up rather than stop every real
+        send — a dry-run request sent after that may be refused ("nonce already used")."""
         expiry = int(self._clock()) + self.ttl
         with self._lock:
             word, bit = self._word, self._bit
@@ -303,6 +312,8 @@ class ParallelNonceIssuer:
                 self._word, self._bit = word + 1, 0
             else:
                 self._bit = bit + 1
+            if not shown_only:
+                self._held = (self._word, self._bit)
             generation = self._generation
         value = bit | (word << 8) | (expiry << 136) | (self.lane << 168)
         return IssuedNonce(value, generation, word, bit, expiry)

@@ -204,12 +204,18 @@ class NonceTracks:
     def draw(self, kind: NonceKind, lane: int) -> Nonce:
         """A nonce for a dry run, consuming nothing on the exchange: the account's next
         sequential nonce (not advanced locally), or a parallel position taken from the lane's
-        issuer — whose cursor only moves forward, so no later real send reuses it."""
+        issuer — whose cursor only moves forward, so no later real send reuses it while the
+        window has room (:meth:`~o2lite.nonce.ParallelNonceIssuer.issue`, ``shown_only``)."""
         if check_kind(kind) == "sequential":
             shared = self.shared()
             with shared.lock:
                 return Nonce.sequential(shared.sequential if shared.sequential is not None else self._read(shared))
-        return Nonce.parallel(self.issuer(lane).issue().value)
+        issuer = self.issuer(lane)
+        try:
+            return Nonce.parallel(issuer.issue(shown_only=True).value)
+        except NonceWindowFull:
+            issuer.resync(self._fetcher(lane), seen_generation=issuer.generation)
+            return Nonce.parallel(issuer.issue(shown_only=True).value)
 
     def run(self, kind: NonceKind, lane: int, send: Callable[[Nonce], T]) -> T:
         """``send(nonce)`` on the chosen track."""

@@ -150,3 +150,20 @@ def test_mypy_strict_checks_a_dry_run_and_a_batch_like_a_trader(tmp_path):
                       if line.startswith(str(script)) and ": error:" in line})
     misuse = [n for n, line in enumerate(MISUSE.splitlines(), 1) if line.endswith("# misuse")]
     assert status == 1 and flagged == misuse, out
+
+
+def test_many_parallel_dry_runs_never_stop_the_real_trader(world):
+    """Each dry run takes a position of the lane's shared issuer (so a dry-run request sent later
+    never collides with a real send); 1024 of them filled the lane's window for good — positions
+    nothing ever used on chain, so the window never slid — and every real send then raised
+    NonceWindowFull."""
+    client, _ = world
+    real = client.trader(Wallet.generate(), pacing=False)
+    real.setup_account(fund=True)
+    real.open_session(["FUEL/USDC"], nonce_kind="parallel")
+    dry = client.trader(real.owner, dry_run=True)
+    dry.session = real.session
+    shown = [dry.settle("FUEL/USDC").nonce for _ in range(8 * 256 + 10)]
+    assert len(set(shown[:1000])) == 1000  # distinct while the window has room
+    assert real.place("FUEL/USDC", "Buy", "0.0110", "10", settle_first=False).tx_id
+    assert real.place("FUEL/USDC", "Buy", "0.0110", "11", settle_first=False).tx_id
