@@ -9,7 +9,10 @@ inside a bot, a dry run) draws from it, so they can alternate and run concurrent
   a confirmed ``tx_id`` and is re-read after **any** failure. A refusal as stale ("Nonce in the
   request(N) is less than the nonce in the database(M)") proves the request did not run and
   consumed nothing (another process of the account took the nonce): the account is re-read once
-  and the request re-signed with the fresh nonce and sent once more — never more.
+  and the request re-signed with the fresh nonce and sent once more — never more. Not when a
+  submission of this account whose answer was lost (:class:`~o2lite.errors.SubmissionUnknown`)
+  holds a nonce the refusal covers: that lost request may have just run, and this call may be
+  its resend (what :func:`reconcile` advises), so the refusal is raised, not retryable.
 - *Parallel*: a :class:`~o2lite.nonce.ParallelNonceIssuer` per lane, seated from
   ``GET /v1/accounts/window``. A nonce refused as out of window or expired (nothing ran) gets
   one single-flight resync and one retry; ``nonce already used`` resyncs and raises, because the
@@ -29,7 +32,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Optional, Set, Tuple, TypeVar
 
 from ._hex import to_int
 from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
@@ -77,6 +80,9 @@ class AccountNonces:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.sequential: Optional[int] = None
+        #: Sequential nonces of this account's submissions whose outcome is unknown
+        #: (:class:`~o2lite.errors.SubmissionUnknown`): one of them may land at any time.
+        self.unknown: Set[int] = set()
         self._lanes_guard = threading.Lock()
         self._lanes: Dict[int, _Lane] = {}
 
@@ -143,6 +149,7 @@ class NonceTracks:
         shared = self.shared()
         with shared.lock:
             value = shared.sequential if shared.sequential is not None else self._read(shared)
+            shared.unknown = {u for u in shared.unknown if u >= value}  # passed: no refusal can blame them
             resigned = False
             while True:
                 try:
@@ -151,10 +158,19 @@ class NonceTracks:
                     shared.sequential = None  # reverts consume the nonce too: re-read before the next one
                     if not resigned and stale_database_nonce(exc) is not None:
                         fresh = self._read(shared)
+                        lost = sorted(u for u in shared.unknown if value <= u < fresh)
+                        if lost:  # that lost request may be the very one this call resends
+                            raise _resend_refused(exc, value, lost) from exc
                         if fresh > value:  # the read confirms the refusal: nothing of ours ran
                             value, resigned = fresh, True
                             continue
-                    _raise_unknown(exc, Nonce.sequential(value), self._account())
+                    try:
+                        _raise_unknown(exc, Nonce.sequential(value), self._account())
+                    except SubmissionUnknown:
+                        shared.unknown.add(value)
+                        raise
+                    if isinstance(exc, SubmissionUnknown):
+                        shared.unknown.add(value)
                     raise
                 shared.sequential = value + 1
                 return result
@@ -222,6 +238,17 @@ class NonceTracks:
         if check_kind(kind) == "sequential":
             return self.sequential(send)
         return self.parallel(lane, send)
+
+
+def _resend_refused(exc: BaseException, value: int, lost: Any) -> NonceRejected:
+    """A stale refusal that a lost submission of this process may explain: not re-signed."""
+    shown = ", ".join(str(u) for u in lost)
+    return NonceRejected(f"nonce {value} was refused as used, and a request of this account whose answer was lost "
+                         f"(nonce {shown}) may have run since: if this call resends that request, it has already run. "
+                         "Not re-signed; check the account's orders before sending again",
+                         retryable=False, status=getattr(exc, "status", None), code=getattr(exc, "code", None),
+                         method=getattr(exc, "method", None), url=getattr(exc, "url", None),
+                         body=getattr(exc, "body", None))
 
 
 def _raise_unknown(exc: BaseException, nonce: Nonce, account: str) -> None:

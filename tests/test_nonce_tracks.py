@@ -191,3 +191,38 @@ def test_sends_draw_nonce_values_and_dry_runs_draw_the_same():
     assert tracks.run("sequential", 0, lambda nonce: nonce) == Nonce.sequential(8)
     drawn = tracks.run("parallel", 3, lambda nonce: nonce)
     assert drawn.kind == "parallel" and drawn.field == "parallel_nonce"
+
+
+# --- a resend after SubmissionUnknown must never be re-signed into a second order (review) ----------
+
+
+def test_a_resend_refused_because_the_lost_request_landed_is_not_re_signed(first, mock, exchange, monkeypatch):
+    """The documented recovery of a lost answer: reconcile says "not run yet, resending with the
+    same nonce is safe", so the caller places the same order again. If the lost request lands
+    just before the resend, the resend is refused as stale -- by our own landed request. It must
+    not be re-signed with the next nonce: that would place the order twice."""
+    import requests as requests_lib
+    from o2lite.errors import SubmissionUnknown
+
+    first.settle("FUEL/USDC")
+    handle, held = exchange.handle, []
+
+    def delayed(method, path, *args):
+        if path == "/v1/session/actions" and not held and method == "POST":
+            held.append(args)  # the lost request: still travelling, not yet run
+            raise requests_lib.ReadTimeout("read timed out")
+        if path == "/v1/session/actions" and len(held) == 1 and method == "POST":
+            held.append(handle(method, path, *held[0]))  # the lost request lands first...
+        return handle(method, path, *args)  # ...then the resend arrives
+
+    monkeypatch.setattr(exchange, "handle", delayed)
+    with pytest.raises(SubmissionUnknown) as info:
+        first.place("FUEL/USDC", "Buy", "0.0110", "10", settle_first=False)
+    verdict = first.reconcile(info.value)
+    assert verdict.landed is False and not verdict.final  # "resending with the same nonce is safe"
+    posts = len(actions_nonces(mock))
+    with pytest.raises(NonceRejected) as refused:
+        first.place("FUEL/USDC", "Buy", "0.0110", "10", settle_first=False)  # the resend
+    assert not refused.value.retryable  # a retry would place the order a second time
+    assert len(actions_nonces(mock)) == posts + 1  # the resend, never a re-signed copy
+    assert len(first.open_orders("FUEL/USDC")) == 1  # the order exists once: the lost request's
