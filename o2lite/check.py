@@ -140,7 +140,9 @@ def bodies_of(document: Any) -> List[Tuple[Mapping[str, Any], Optional[str]]]:
     prepared request, or a list of them, each with ``body`` and ``headers``); each with the owner
     its ``O2-Owner-Id`` header names, if any."""
     if isinstance(document, (str, bytes)):
-        document = json.loads(document)
+        text = document.decode("utf-8") if isinstance(document, bytes) else document
+        check_depth(text)  # a deep nesting is a ValueError here, not a RecursionError in json.loads
+        document = json.loads(text)
     items = document if isinstance(document, list) else [document]
     out: List[Tuple[Mapping[str, Any], Optional[str]]] = []
     for item in items:

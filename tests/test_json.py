@@ -211,3 +211,13 @@ def test_the_sandbox_keeps_serving_others_while_one_client_sends_hostile_bodies(
             # generous: a read normally takes milliseconds; the old guard made it wait seconds
             assert slowest[size] < 2.0, f"a read waited {slowest[size]:.2f} s behind {size}-byte hostile bodies"
         reads.close()
+
+
+def test_the_check_tool_reads_a_deeply_nested_document_as_not_json():
+    """``o2lite check FILE`` reads a body that may come from anywhere: a 100,000-deep nesting is
+    a ValueError the CLI reports, never a RecursionError (review of issue 20)."""
+    from o2lite.check import bodies_of
+
+    with pytest.raises(ValueError, match="nested deeper"):
+        bodies_of("[" * 100_000)
+    assert bodies_of('{"nonce": "1"}') == [({"nonce": "1"}, None)]
