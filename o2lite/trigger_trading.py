@@ -74,7 +74,7 @@ def place_with_triggers(trader: _Trading[R], market: Any, side: str, price: Numb
                         max_price: Optional[Number] = None, min_price: Optional[Number] = None,
                         settle_first: bool = True) -> R:
     """Place an order with a take-profit and/or stop-loss attached (see :func:`order_with_triggers`)."""
-    attached_order_type(order_type, take_profit, stop_loss)  # before the first read
+    attached_order_type(order_type, take_profit, stop_loss, max_price=max_price, min_price=min_price)  # before any read
     m = trader.client.markets.get(market)
     plan = order_with_triggers(m, side, price, quantity, order_type, take_profit=take_profit, stop_loss=stop_loss,
                                slippage_bps=slippage_bps, max_price=max_price, min_price=min_price)

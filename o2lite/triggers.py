@@ -36,7 +36,7 @@ from .actions import canonical_action, canonical_side
 from .errors import ValidationError
 from .market import Market, to_decimal
 from .models import Order
-from .order_building import Chain, Number
+from .order_building import Chain, Number, check_order_options
 from .trigger_encoding import PARENT_ORDER_PLACEHOLDER, leg_lock, leg_lock_price
 
 __all__ = ["TriggerSpec", "TriggerPlan", "Protection", "attached_order_type", "order_with_triggers", "standalone_trigger", "oco_pair"]
@@ -154,9 +154,11 @@ def _quantity(m: Market, value: Number) -> int:
     return int(value) if isinstance(value, Chain) else m.scale_quantity(value)
 
 
-def attached_order_type(order_type: Any, take_profit: Any, stop_loss: Any) -> str:
+def attached_order_type(order_type: Any, take_profit: Any, stop_loss: Any, *, max_price: Any = None,
+                        min_price: Any = None) -> str:
     """The order type's name if it can carry triggers and at least one leg is given — checked
-    before anything is read or signed (a ``Limit`` order cannot carry triggers)."""
+    before anything is read or signed (a ``Limit`` order cannot carry triggers; ``max_price``/
+    ``min_price`` belong to ``BoundedMarket`` alone, :func:`o2lite.order_building.check_order_options`)."""
     wanted = order_type.strip().lower() if isinstance(order_type, str) else None
     if wanted == "limit":
         raise ValidationError("a Limit order cannot carry triggers (PROTOCOL §14): use Spot, Market, FillOrKill, "
@@ -166,6 +168,7 @@ def attached_order_type(order_type: Any, take_profit: Any, stop_loss: Any) -> st
         raise ValidationError(f"order_type must be one of {', '.join(_ORDER_TYPES)}")
     if take_profit is None and stop_loss is None:
         raise ValidationError("give a take_profit, a stop_loss or both")
+    check_order_options(name, post_only=False, max_price=max_price, min_price=min_price, limit_timestamp=None)
     return name
 
 
@@ -178,7 +181,7 @@ def order_with_triggers(m: Market, side: str, price: Number, quantity: Number, o
     ``slippage_bps`` applies to a leg given as a bare price. ``order_type``: Spot, Market,
     FillOrKill, PostOnly or BoundedMarket (with ``max_price``/``min_price``); Limit is refused.
     """
-    name = attached_order_type(order_type, take_profit, stop_loss)
+    name = attached_order_type(order_type, take_profit, stop_loss, max_price=max_price, min_price=min_price)
     side = canonical_side(side)
     closing = "Sell" if side == "Buy" else "Buy"
     notes = _Notes(m)

@@ -244,3 +244,14 @@ def test_trader_and_dry_run_trader_offer_the_trigger_methods():
         assert callable(getattr(o2lite.Trader, name))
     for name in ("place_with_triggers", "place_trigger", "place_oco", "cancel_trigger"):
         assert callable(getattr(o2lite.DryRunTrader, name))
+
+
+@pytest.mark.parametrize("order_type", ["Spot", "Market", "FillOrKill", "PostOnly"])
+def test_bounds_with_an_order_type_other_than_bounded_market_are_refused(order_type):
+    """max_price/min_price shape a BoundedMarket only: with another type they were dropped without
+    a word (review of issue 20: conflicting options raise before any request)."""
+    with pytest.raises(ValidationError, match="belong to a BoundedMarket"):
+        order_with_triggers(M2, "Buy", "2500", "0.01", order_type, stop_loss="2400", max_price="2510",
+                            min_price="2490")
+    with pytest.raises(ValidationError, match="belong to a BoundedMarket"):
+        order_with_triggers(M2, "Buy", "2500", "0.01", order_type, stop_loss="2400", min_price="2490")
