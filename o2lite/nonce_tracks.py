@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, Optional, Set, Tuple, TypeVar
 
 from ._hex import to_int
 from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error, SubmissionUnknown,
-                     ValidationError)
+                     TransactionReverted, ValidationError)
 from .nonce import LANES, Nonce, NonceKind, ParallelNonceIssuer, check_kind, unpack_parallel_nonce
 
 __all__ = ["NonceTracks", "AccountNonces", "account_nonces", "Reconciliation", "reconcile", "check_lane",
@@ -83,8 +83,17 @@ class AccountNonces:
         #: Sequential nonces of this account's submissions whose outcome is unknown
         #: (:class:`~o2lite.errors.SubmissionUnknown`): one of them may land at any time.
         self.unknown: Set[int] = set()
+        #: Of those, the nonces a later request of this process then spent (it landed or
+        #: reverted): the lost request carrying one can never run (:func:`reconcile`).
+        self.superseded: Set[int] = set()
         self._lanes_guard = threading.Lock()
         self._lanes: Dict[int, _Lane] = {}
+
+    def spent(self, nonce: int) -> None:
+        """A request of this process spent sequential ``nonce`` (call under :attr:`lock`)."""
+        if nonce in self.unknown:
+            self.unknown.discard(nonce)
+            self.superseded.add(nonce)
 
     def lane(self, lane: int) -> _Lane:
         """The lane's entry (made on first use; no I/O)."""
@@ -156,6 +165,8 @@ class NonceTracks:
                     result = send(Nonce.sequential(value))
                 except BaseException as exc:
                     shared.sequential = None  # reverts consume the nonce too: re-read before the next one
+                    if isinstance(exc, TransactionReverted):
+                        shared.spent(value)
                     if not resigned and stale_database_nonce(exc) is not None:
                         fresh = self._read(shared)
                         lost = sorted(u for u in shared.unknown if value <= u < fresh)
@@ -173,6 +184,7 @@ class NonceTracks:
                         shared.unknown.add(value)
                     raise
                 shared.sequential = value + 1
+                shared.spent(value)
                 return result
 
     def issuer(self, lane: int) -> ParallelNonceIssuer:
@@ -267,7 +279,9 @@ class Reconciliation:
     ``landed`` is True (it ran — a revert counts, the nonce is spent), False (it has not run),
     or None (the exchange's state cannot tell). ``final`` says whether that can still change:
     a sequential nonce not yet passed, or a parallel nonce not used and not expired, may still
-    be consumed by the request in flight.
+    be consumed by the request in flight. A sequential nonce that a later request of this process
+    spent (the shared state re-reads the account after a lost answer, so the next send of the
+    account may reuse that nonce) is known not to have run.
     """
 
     landed: Optional[bool]
@@ -290,6 +304,9 @@ def reconcile(client: Any, exc: SubmissionUnknown, *, now: Optional[float] = Non
         raise ValidationError("reconcile needs a SubmissionUnknown that carries its nonce and trade account")
     account = exc.trade_account_id
     if exc.nonce_kind == "sequential":
+        if exc.nonce in account_nonces(client.transport.base_url, account).superseded:
+            return Reconciliation(False, True, f"a later request of this process spent nonce {exc.nonce}: this one "
+                                               "can never run (it would be refused as stale)")
         current = client.accounts.get(trade_account_id=account).nonce
         if current is None:
             return Reconciliation(None, False, "the exchange did not report the account's nonce")

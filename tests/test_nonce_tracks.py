@@ -226,3 +226,32 @@ def test_a_resend_refused_because_the_lost_request_landed_is_not_re_signed(first
     assert not refused.value.retryable  # a retry would place the order a second time
     assert len(actions_nonces(mock)) == posts + 1  # the resend, never a re-signed copy
     assert len(first.open_orders("FUEL/USDC")) == 1  # the order exists once: the lost request's
+
+
+def test_reconcile_knows_a_lost_request_was_superseded_by_a_later_send_of_its_nonce(first, second, mock, exchange,
+                                                                                     monkeypatch):
+    """After a lost answer the shared state re-reads the account and the next send -- here from
+    another Trader of the account -- reuses the nonce the lost request carried. Once that send
+    lands, the lost request can never run; reconcile must not call it landed."""
+    import requests as requests_lib
+    from o2lite.errors import SubmissionUnknown
+
+    first.settle("FUEL/USDC")
+    handle, held = exchange.handle, []
+
+    def lost_in_flight(method, path, *args):
+        if path == "/v1/session/actions" and method == "POST" and not held:
+            held.append(args)  # never reaches the exchange's engine in time
+            raise requests_lib.ReadTimeout("read timed out")
+        return handle(method, path, *args)
+
+    monkeypatch.setattr(exchange, "handle", lost_in_flight)
+    with pytest.raises(SubmissionUnknown) as info:
+        first.place("FUEL/USDC", "Buy", "0.0110", "10", settle_first=False)
+    other = second.place("FUEL/USDC", "Buy", "0.0110", "20", settle_first=False)  # a different order
+    assert other.tx_id and actions_nonces(mock)[-1] == info.value.nonce  # the same nonce, now spent by it
+    verdict = first.reconcile(info.value)
+    assert verdict.landed is False and verdict.final, verdict
+    status, answer, _ = handle("POST", "/v1/session/actions", *held[0])  # the lost one arrives late
+    assert "less than the nonce in the database" in answer["message"]  # ...and can never run
+    assert [o.quantity for o in first.open_orders("FUEL/USDC")] == [second.open_orders("FUEL/USDC")[0].quantity]
