@@ -294,7 +294,8 @@ def reconcile(client: Any, exc: SubmissionUnknown, *, now: Optional[float] = Non
 
     Sequential: landed once the account's nonce has passed the one used. Until then, resending
     with the **same** nonce is safe — if the first request lands after all, the resend is
-    refused as stale — which is what a fresh :class:`~o2lite.Trader` call does. Parallel:
+    refused as stale — which is what a fresh :class:`~o2lite.Trader` call of the same process
+    does (it knows the lost nonce and does not re-sign such a refusal; another process would). Parallel:
     landed when that bit of the lane's window is set; never once its expiry (≤ 120 s) has
     passed unused. Limits: the exchange shows *that* a nonce was spent, not by which request —
     another client signing for the same account and nonce would look the same; a parallel word
