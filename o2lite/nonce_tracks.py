@@ -32,6 +32,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import Any, Callable, Dict, Optional, Set, Tuple, TypeVar
 
 from ._hex import to_int
@@ -39,7 +40,7 @@ from .errors import (NonceRejected, NonceWindowFull, O2ConnectionError, O2Error,
                      TransactionReverted, ValidationError)
 from .nonce import LANES, Nonce, NonceKind, ParallelNonceIssuer, check_kind, unpack_parallel_nonce
 
-__all__ = ["NonceTracks", "AccountNonces", "account_nonces", "Reconciliation", "reconcile", "check_lane",
+__all__ = ["NonceTracks", "AccountNonces", "account_nonces", "exchange_key", "Reconciliation", "reconcile", "check_lane",
            "stale_database_nonce"]
 
 T = TypeVar("T")
@@ -105,10 +106,26 @@ _ACCOUNTS: Dict[Tuple[str, str], AccountNonces] = {}
 _ACCOUNTS_GUARD = threading.Lock()  # held only to find or make an entry: never around I/O
 
 
+def exchange_key(base_url: str) -> str:
+    """``base_url`` as one exchange: scheme and host in lower case, the default port dropped
+    (``HTTPS://API.O2.APP:443`` is ``https://api.o2.app``); the path kept."""
+    parts = urlsplit(base_url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return base_url  # not a URL o2lite could have reached: keep it as spelled
+    shown = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        shown += f":{port}"
+    return f"{scheme}://{shown}{parts.path.rstrip('/')}"
+
+
 def account_nonces(base_url: str, trade_account_id: str) -> AccountNonces:
-    """The process-wide nonce state of one trade account on one exchange."""
+    """The process-wide nonce state of one trade account on one exchange (:func:`exchange_key`)."""
+    key = (exchange_key(base_url), trade_account_id.lower())
     with _ACCOUNTS_GUARD:
-        return _ACCOUNTS.setdefault((base_url, trade_account_id), AccountNonces())
+        return _ACCOUNTS.setdefault(key, AccountNonces())
 
 
 class NonceTracks:

@@ -255,3 +255,19 @@ def test_reconcile_knows_a_lost_request_was_superseded_by_a_later_send_of_its_no
     status, answer, _ = handle("POST", "/v1/session/actions", *held[0])  # the lost one arrives late
     assert "less than the nonce in the database" in answer["message"]  # ...and can never run
     assert [o.quantity for o in first.open_orders("FUEL/USDC")] == [second.open_orders("FUEL/USDC")[0].quantity]
+
+
+def test_one_exchange_spelled_two_ways_is_one_nonce_state_and_two_exchanges_are_two():
+    """Traders of one account made with ``https://api.o2.app`` and ``HTTPS://API.O2.APP:443/``
+    talk to the same exchange: they share one nonce state (one lock, one counter). Another host,
+    scheme or path is another exchange (review of issue 20)."""
+    from o2lite.nonce_tracks import account_nonces
+
+    account = "0x" + "4c" * 32
+    same = account_nonces("https://api.o2.app", account)
+    assert account_nonces("HTTPS://API.O2.APP:443", account) is same
+    assert account_nonces("https://Api.O2.app:443", account) is same
+    assert account_nonces("http://sandbox.test:80", account) is account_nonces("http://SANDBOX.test", account)
+    for other in ("https://api.testnet.o2.app", "http://api.o2.app", "https://api.o2.app:8443",
+                  "https://api.o2.app/v2"):
+        assert account_nonces(other, account) is not same
