@@ -37,7 +37,8 @@ with contextlib.ExitStack() as stack:
     market = client.markets.get("FUEL/USDC")
     stream = stack.enter_context(client.stream())
     depth = stream.depth(market)  # the first event is a snapshot, then changes
-    threading.Thread(target=move_the_book, args=(client,), daemon=True).start()
+    mover = threading.Thread(target=move_the_book, args=(client,), daemon=True)
+    mover.start()
     deadline = time.monotonic() + args.timeout
     for seen in range(args.updates + 1):
         try:
@@ -50,3 +51,5 @@ with contextlib.ExitStack() as stack:
         print(f"{kind:8} bid {market.format_price(bid.price) if bid else '—':>8}  "
               f"ask {market.format_price(ask.price) if ask else '—':>8}  "
               f"levels {len(depth.book.buys)}/{len(depth.book.sells)}")
+    # Our own trader finishes its orders before the client (and an embedded sandbox) closes.
+    mover.join(max(deadline - time.monotonic(), 0.001))
