@@ -26,6 +26,7 @@ __all__ = ["Headers", "read_head", "read_body"]
 MAX_LINE = 65536  # http.client._MAXLINE
 MAX_HEADERS = 100  # http.client._MAXHEADERS
 STEP = 65536  # bytes per read of a body: the deadline is checked between reads
+_HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
 class Headers:
@@ -110,10 +111,10 @@ def read_body(fp: BufferedIOBase, method: str, status: int, http11: bool, header
         got = 0
         while True:
             size_text = _line(fp).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError as exc:
-                raise http.client.IncompleteRead(b"".join(pieces)) from exc
+            # only HEXDIG: int() would also take a sign ("-1" once read past the size limit), 0x, _
+            if not size_text or len(size_text) > 16 or not _HEX.issuperset(size_text):
+                raise http.client.IncompleteRead(b"".join(pieces))
+            size = int(size_text, 16)
             if size == 0:
                 while _line(fp) not in (b"\r\n", b"\n", b""):  # trailers, ignored
                     pass
