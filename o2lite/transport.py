@@ -109,6 +109,22 @@ def _requests_patched(adapter_cls: Any, session_cls: Any) -> bool:
             or getattr(session_cls.get_adapter, "__module__", None) != "requests.sessions")
 
 
+def _redirect_target(url: str, location: str, status: int) -> str:
+    """Where a GET redirect goes: an ``http(s)`` URL with a host and a valid port, or
+    :class:`ExchangeFailed` (``requests`` refuses other schemes; ``urlsplit`` raises on a bad
+    port or IPv6 literal)."""
+    try:
+        target = urljoin(url, location)
+        parts = urlsplit(target)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        usable = False
+    if not usable:
+        raise ExchangeFailed(Stage.READING, http.client.HTTPException(f"redirect to an unusable URL {location[:100]!r}"),
+                             status=status)
+    return target
+
+
 class Transport:
     """Owns the HTTP connections, the base URL, default timeout, headers and retries.
 
@@ -354,7 +370,7 @@ class Transport:
             location = answer.headers.get("Location")
             if method != "GET" or answer.status not in _REDIRECTS or not location:
                 return answer
-            url, query = urljoin(url, location), {}  # as requests: the redirect's own URL, no query of ours
+            url, query = _redirect_target(url, location, answer.status), {}  # the redirect's own URL, as requests
         raise ExchangeFailed(Stage.READING, http.client.HTTPException(f"more than {MAX_REDIRECTS} redirects"),
                              status=answer.status)
 
@@ -393,6 +409,12 @@ class Transport:
             # in-process sandbox is no fetch: its refusal (stopped) is certain.
             stage = stage_of(exc, emscripten=EMSCRIPTEN and not is_in_process(url))
             raise ExchangeFailed(stage, exc, status=None if response is None else response.status_code) from exc
+        except ValueError as exc:
+            if method != "GET":
+                raise
+            # requests follows a GET's redirect through urlparse, which raises on a bad Location
+            raise ExchangeFailed(Stage.READING, exc, status=None if response is None else response.status_code) \
+                from exc
         except (TooLarge, http.client.HTTPException) as exc:  # over a limit, or cut short (urllib3 1.26)
             raise ExchangeFailed(Stage.READING, exc, status=None if response is None else response.status_code) \
                 from exc

@@ -48,3 +48,36 @@ def test_a_chunk_size_must_be_plain_hex(size):
         read_body(fp, "GET", 200, True, Headers({"transfer-encoding": ["chunked"]}), 8 << 20, time.monotonic() + 60)
     assert not isinstance(caught.value, (AssertionError, MemoryError))
     assert raw.tell() < 1 << 20  # refused at the size line, not after reading the stream
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+@pytest.mark.parametrize("location", [b"http://[::1/", b"http://127.0.0.1:99999/", b"mailto:x", b"ftp://127.0.0.1:{port}/x",
+                                      b"http:///x"])
+def test_a_get_redirected_to_an_unusable_url_is_an_o2error(serve, stdlib_http, location):
+    """A hostile Location escaped as a bare ValueError / requests.InvalidURL, and on the stdlib
+    path an ftp:// or mailto: target was spoken to in HTTP (requests refuses the scheme)."""
+    other = serve(lambda request: ok({"wrong": "server"}))
+    location = location.replace(b"{port}", other.url.rsplit(":", 1)[1].encode())
+    server = serve(lambda request: b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n")
+    with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
+        with pytest.raises(o2lite.O2Error):
+            client.transport.request("GET", "/v1/x")
+    assert other.requests == []
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+def test_an_interim_answer_is_never_taken_as_the_final_one(serve, stdlib_http):
+    """http.client (the requests path) skips only 100 Continue: a 102 came back as the answer,
+    and a GET returned None as if it were data."""
+    final = ok({"final": True})
+    server = serve(lambda request: b"HTTP/1.1 102 Processing\r\n\r\n" + final)
+    with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
+        if stdlib_http:  # reads past interim answers to the final one
+            assert client.transport.request("GET", "/v1/x") == {"final": True}
+            return
+        with pytest.raises(o2lite.O2Error, match="102") as caught:
+            client.transport.request("GET", "/v1/x")
+        assert not isinstance(caught.value, o2lite.SubmissionUnknown)
+        with pytest.raises(o2lite.SubmissionUnknown) as lost:
+            client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
+        assert lost.value.nonce == 5
