@@ -194,6 +194,11 @@ def classify(method: str, url: str, answer: Any, submission: Optional[Submission
         if submission is not None:
             raise unknown(submission, message, status=status, method=method, url=url)
         raise O2Error(message, status=status, method=method, url=url)
+    if status < 200:  # http.client (the requests path) skips only 100: a 1xx is not the answer
+        message = f"{where}: HTTP {status} is an interim answer, not a final one"
+        if submission is not None:
+            raise unknown(submission, message, status=status, method=method, url=url)
+        raise O2Error(message, status=status, method=method, url=url)
     if 300 <= status < 400 and method != "GET":
         target = str(headers.get("Location", "?"))[:SNIPPET]
         raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "
