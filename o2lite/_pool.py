@@ -19,13 +19,16 @@ own), written with the body in one ``sendall``.
   (``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, else certifi's); TLS 1.2 or newer, ALPN
   ``http/1.1``, as urllib3 2.x configures it.
 - **Timeouts**: the connect timeout covers DNS, TCP connect and the TLS handshake; the read
-  timeout every later socket operation. The answer's size and time limits are the transport's.
+  timeout every later socket operation, and the whole answer (status line, headers, interim
+  answers, body, trailers) must arrive before the transport's deadline (twice the read timeout),
+  however slowly its bytes drip. The answer's size limit is the transport's.
 - **Stages**: every failure is an :class:`~o2lite._sent.ExchangeFailed` naming how far the
   exchange got; :mod:`o2lite._sent` says what that means for "was it sent?".
 """
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import threading
@@ -33,7 +36,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Deque, Dict, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ._response import read_body, read_head
+from ._response import DeadlineReader, read_body, read_head
 from ._sent import ExchangeFailed, Stage
 
 if TYPE_CHECKING:  # ssl and select load with the first connection: Pyodide has no ssl by default
@@ -248,7 +251,7 @@ class Pool:
                 connection.timeout = read
             connection.sock.sendall(data)
             stage = Stage.WAITING
-            fp = connection.sock.makefile("rb")
+            fp = io.BufferedReader(DeadlineReader(connection, deadline))
             try:
                 status, http11, headers = read_head(fp)
                 stage = Stage.READING

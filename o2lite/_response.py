@@ -4,8 +4,9 @@
 ``Message`` per answer: about a fifth of an order's client CPU). This reads the same answers
 with the same limits — a status line and header lines of at most 65,536 bytes, at most 100
 headers (``http.client``'s own), interim ``1xx`` answers skipped — and the body by
-``Content-Length``, ``Transfer-Encoding: chunked`` or until the server closes, never more than
-``limit`` bytes nor past ``deadline``. A body shorter than announced raises
+``Content-Length``, ``Transfer-Encoding: chunked`` (at most 100 trailers) or until the server
+closes, never more than ``limit`` bytes; the whole answer, head included, never past
+``deadline`` (read through :class:`DeadlineReader`). A body shorter than announced raises
 ``http.client.IncompleteRead`` (``http.client`` itself returns it cut, without a word, when read
 in pieces); a broken status line ``http.client.BadStatusLine``; an overlong line
 ``http.client.LineTooLong``; a stream the server closed before any byte
@@ -15,13 +16,15 @@ in pieces); a broken status line ``http.client.BadStatusLine``; an overlong line
 from __future__ import annotations
 
 import http.client
+import io
+import socket
 import time
 from io import BufferedIOBase
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._http import TooLarge
 
-__all__ = ["Headers", "read_head", "read_body"]
+__all__ = ["Headers", "DeadlineReader", "read_head", "read_body"]
 
 MAX_LINE = 65536  # http.client._MAXLINE
 MAX_HEADERS = 100  # http.client._MAXHEADERS
@@ -47,6 +50,40 @@ class Headers:
 
     def __repr__(self) -> str:
         return f"Headers({self._values!r})"
+
+
+LATE = "answer still arriving after twice the read timeout: gave up"
+
+
+class DeadlineReader(io.RawIOBase):
+    """The socket of ``connection`` (``.sock``, and ``.timeout``: the timeout set on it) read
+    before ``deadline``: every receive waits at most the time left, so a server dripping a
+    byte at a time — into the status line, headers, interim answers or trailers as much as
+    into the body — cannot hold an answer past the deadline. The socket's timeout is shortened
+    only once less than the read timeout is left (no system call per receive otherwise)."""
+
+    def __init__(self, connection: Any, deadline: float) -> None:
+        super().__init__()
+        self._connection, self._deadline = connection, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        connection = self._connection
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TooLarge(LATE)
+        shortened = connection.timeout is None or left < connection.timeout
+        if shortened:
+            connection.sock.settimeout(left)
+            connection.timeout = left
+        try:
+            return int(connection.sock.recv_into(buffer))
+        except socket.timeout:
+            if shortened:
+                raise TooLarge(LATE) from None
+            raise
 
 
 def _line(fp: BufferedIOBase) -> bytes:
@@ -116,9 +153,10 @@ def read_body(fp: BufferedIOBase, method: str, status: int, http11: bool, header
                 raise http.client.IncompleteRead(b"".join(pieces))
             size = int(size_text, 16)
             if size == 0:
-                while _line(fp) not in (b"\r\n", b"\n", b""):  # trailers, ignored
-                    pass
-                return b"".join(pieces), keep
+                for _ in range(MAX_HEADERS + 1):  # trailers, ignored
+                    if _line(fp) in (b"\r\n", b"\n", b""):
+                        return b"".join(pieces), keep
+                raise http.client.HTTPException(f"got more than {MAX_HEADERS} trailers")
             pieces.append(_read(fp, size, got, limit, deadline, status))
             got += size
             if _read(fp, 2, 0, limit, deadline, status) != b"\r\n":

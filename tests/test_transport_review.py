@@ -81,3 +81,62 @@ def test_an_interim_answer_is_never_taken_as_the_final_one(serve, stdlib_http):
         with pytest.raises(o2lite.SubmissionUnknown) as lost:
             client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
         assert lost.value.nonce == 5
+
+
+class Trickle:
+    """A server that answers every request with ``start``, then one ``drip`` every 50 ms until
+    the client hangs up (at most ``drips`` of them), then ``end``. ``finished`` counts the
+    answers it could send to the end: a client bound by its deadline never lets it finish."""
+
+    def __init__(self, start: bytes, drip: bytes, end: bytes, drips: int = 200) -> None:
+        self.start, self.drip, self.end, self.drips = start, drip, end, drips
+        self.finished = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(self.start)
+                for _ in range(self.drips):
+                    conn.sendall(self.drip)
+                    time.sleep(0.05)
+                conn.sendall(self.end)
+                self.finished += 1
+            except OSError:  # the client hung up
+                pass
+
+
+TRICKLES = {
+    "interim answers": (b"", b"HTTP/1.1 102 Processing\r\n\r\n", ok({})),
+    "a header line": (b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", b"\r\nContent-Length: 2\r\n\r\n{}"),
+    "header lines": (b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n", b"Content-Length: 2\r\n\r\n{}"),
+    "trailers": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n", b"X-T: 1\r\n", b"\r\n"),
+}
+
+
+@pytest.mark.parametrize("kind", TRICKLES)
+def test_the_read_deadline_bounds_the_whole_answer(kind):
+    """Each drip arrives well within the read timeout, so only the overall deadline (twice the
+    read timeout) can stop a slow-loris answer; it bounded the body only, so a head, interim
+    answers or trailers trickled for as long as the server liked."""
+    server = Trickle(*TRICKLES[kind], drips=50 if kind == "header lines" else 200)
+    try:
+        with o2lite.Client(server.url, retries=1, timeout=(0.3, 0.3)) as client:
+            with pytest.raises(o2lite.O2Error, match="twice the read timeout"):
+                client.transport.request("GET", "/v1/x")
+            with pytest.raises(o2lite.SubmissionUnknown):
+                client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
+        assert server.finished == 0
+    finally:
+        server.sock.close()
