@@ -282,14 +282,15 @@ class _Reply:
 
 
 def cookie_header(jar: Any, url: str) -> Optional[str]:
-    """The ``Cookie`` header ``jar`` holds for ``url``, if any (``requests.Session``'s rule)."""
+    """The ``Cookie`` header ``jar`` holds for ``url``, if any (``requests.Session``'s rule).
+
+    ``url`` must be the one the cookies were stored under: ``requests`` files them under the
+    host as written, credentials included, and the ``http.client`` path under
+    :attr:`RequestHead.url`, without them."""
     if not len(jar):
         return None
     import urllib.request
 
-    parts = urlsplit(url)
-    if "@" in parts.netloc:  # credentials in the URL are not part of the host cookies match
-        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     request = urllib.request.Request(url)
     jar.add_cookie_header(request)
     value = request.get_header("Cookie")

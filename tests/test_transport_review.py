@@ -140,3 +140,16 @@ def test_the_read_deadline_bounds_the_whole_answer(kind):
         assert server.finished == 0
     finally:
         server.sock.close()
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+def test_cookies_come_back_when_the_base_url_carries_credentials(serve, stdlib_http):
+    """requests files a cookie under the URL's host as written (credentials included), and the
+    requests path looked it up without them: a sticky cookie was never sent back."""
+    server = serve(lambda request: b"HTTP/1.1 200 OK\r\nSet-Cookie: sticky=1; Path=/\r\nContent-Length: 2\r\n\r\n{}")
+    base = server.url.replace("http://", "http://ann:secret@")
+    with o2lite.Client(base, retries=1, stdlib_http=stdlib_http) as client:
+        client.transport.request("GET", "/v1/a")
+        client.transport.request("POST", "/v1/b", json_body={})
+        client.transport.request("GET", "/v1/c")
+    assert [b"Cookie: sticky=1\r\n" in request for request in server.requests] == [False, True, True]
