@@ -22,6 +22,8 @@ protocol, timeout)                          timeout raised inside ``do_handshake
 certificate names another host              stage ``CONNECTING``; ``ssl`` (in the          no
                                             handshake) or urllib3 1.26's own
                                             ``CertificateError`` (in ``connect``)
+CA bundle or client certificate missing     stage ``CONNECTING``; an ``OSError`` raised    no
+                                            inside ``HTTPAdapter.cert_verify``
 proxy not reached                           ``ProxyError`` wrapping one of the above       no
 writing the request                         stage ``SENDING``                              maybe
 request written, no answer yet              stage ``WAITING``; read timeout, reset,        maybe
@@ -101,6 +103,17 @@ def tls_errors() -> Tuple[type, ...]:
     return (ssl.SSLError, ssl.CertificateError)
 
 
+def _raised_in(exc: BaseException, name: str, filename: str) -> bool:
+    """The error passed through the function ``name`` of the module file ``filename``."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == name and code.co_filename == filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _raised_in_handshake(exc: BaseException) -> bool:
     """The error passed through ``ssl.SSLSocket.do_handshake``: the TLS handshake, which ends
     before the first byte of a request is written."""
@@ -108,13 +121,15 @@ def _raised_in_handshake(exc: BaseException) -> bool:
         import ssl
     except ImportError:  # pragma: no cover - Pyodide without its ssl package: no handshake
         return False
-    tb = exc.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_name == "do_handshake" and code.co_filename == ssl.__file__:
-            return True
-        tb = tb.tb_next
-    return False
+    return _raised_in(exc, "do_handshake", str(ssl.__file__))
+
+
+def _raised_in_cert_verify(exc: BaseException) -> bool:
+    """The error passed through ``requests.adapters.HTTPAdapter.cert_verify``, which checks the
+    CA bundle and client certificate paths before a connection is taken from the pool."""
+    import requests.adapters
+
+    return _raised_in(exc, "cert_verify", str(requests.adapters.__file__))
 
 
 class RefusedBeforeSending(ConnectionRefusedError):
@@ -132,6 +147,8 @@ def _before_any_byte(exc: BaseException) -> bool:
     if isinstance(exc, (u3.NewConnectionError, u3.ConnectTimeoutError, socket.gaierror, HostnameMismatch)):
         # urllib3 raises the first two in _new_conn only (NameResolutionError is a
         # NewConnectionError); the last in connect(), checking the certificate's names (1.26)
+        return True
+    if isinstance(exc, OSError) and _raised_in_cert_verify(exc):
         return True
     return isinstance(exc, (*tls_errors(), OSError)) and _raised_in_handshake(exc)
 

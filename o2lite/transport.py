@@ -409,6 +409,9 @@ class Transport:
             # in-process sandbox is no fetch: its refusal (stopped) is certain.
             stage = stage_of(exc, emscripten=EMSCRIPTEN and not is_in_process(url))
             raise ExchangeFailed(stage, exc, status=None if response is None else response.status_code) from exc
+        except OSError as exc:  # a bare one: requests' own checks before it connects (a missing CA bundle)
+            stage = stage_of(exc, emscripten=EMSCRIPTEN and not is_in_process(url))
+            raise ExchangeFailed(stage, exc, status=None if response is None else response.status_code) from exc
         except ValueError as exc:
             if method != "GET":
                 raise

@@ -153,3 +153,16 @@ def test_cookies_come_back_when_the_base_url_carries_credentials(serve, stdlib_h
         client.transport.request("POST", "/v1/b", json_body={})
         client.transport.request("GET", "/v1/c")
     assert [b"Cookie: sticky=1\r\n" in request for request in server.requests] == [False, True, True]
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+def test_a_missing_ca_bundle_is_a_certain_refusal(serve, stdlib_http, monkeypatch, tmp_path):
+    """requests checks the CA bundle path before it connects, with a bare OSError that escaped
+    the transport; it is an O2ConnectionError on both paths, and certainly unsent."""
+    server = serve(lambda request: ok({}))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with o2lite.Client(server.url.replace("http://", "https://"), retries=1, stdlib_http=stdlib_http) as client:
+        with pytest.raises(o2lite.O2ConnectionError) as caught:
+            client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
+    assert not isinstance(caught.value, o2lite.SubmissionUnknown) and caught.value.may_have_landed is False
+    assert server.requests == []
