@@ -109,10 +109,13 @@ def read_head(fp: BufferedIOBase) -> Tuple[int, bool, Headers]:
             line = _line(fp)
             if line in (b"\r\n", b"\n", b""):
                 break
-            name, colon, value = line.partition(b":")
-            if colon:
-                values.setdefault(name.strip().decode("latin-1").lower(), []).append(
-                    value.strip().decode("latin-1"))
+            # a bare CR ends a header as in http.client's parser (the requests path): never
+            # inside a value, which could be written back (a cookie) into a request's head
+            for part in line.rstrip(b"\r\n").split(b"\r"):
+                name, colon, value = part.partition(b":")
+                if colon:
+                    values.setdefault(name.strip().decode("latin-1").lower(), []).append(
+                        value.strip().decode("latin-1"))
         else:
             raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
         if not 100 <= status < 200:

@@ -166,3 +166,21 @@ def test_a_missing_ca_bundle_is_a_certain_refusal(serve, stdlib_http, monkeypatc
             client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
     assert not isinstance(caught.value, o2lite.SubmissionUnknown) and caught.value.may_have_landed is False
     assert server.requests == []
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+def test_a_bare_cr_in_an_answer_header_never_reaches_the_wire(serve, stdlib_http):
+    """http.client's header parser (the requests path) ends a header at a bare CR; the stdlib
+    path kept it inside the cookie's value and wrote it back raw into the next request's head
+    (``Cookie: a=1\\rInjected: x``): a header injected by the answer."""
+    def answer(request: bytes) -> bytes:
+        if b"/v1/set" in request:
+            return b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\rInjected: x; Path=/\r\nContent-Length: 2\r\n\r\n{}"
+        return ok({})
+
+    server = serve(answer)
+    with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
+        client.transport.request("GET", "/v1/set")
+        client.transport.request("POST", "/v1/x", json_body={})
+    head = server.requests[1].partition(b"\r\n\r\n")[0]
+    assert b"\r" not in head.replace(b"\r\n", b"") and b"\r\nCookie: a=1\r\n" in head
