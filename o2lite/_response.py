@@ -165,6 +165,8 @@ def read_body(fp: BufferedIOBase, method: str, status: int, http11: bool, header
             if _read(fp, 2, 0, limit, deadline, status) != b"\r\n":
                 raise http.client.IncompleteRead(b"".join(pieces))
     declared = headers.get("Content-Length")
+    if declared is not None and len(set(headers.get_all("Content-Length"))) > 1:
+        raise http.client.HTTPException("different Content-Length headers")  # RFC 9112 §6.3; urllib3 too
     if declared is not None:
         length = int(declared) if declared.isdigit() and declared.isascii() and len(declared) < 19 else -1
         if length < 0:

@@ -184,3 +184,18 @@ def test_a_bare_cr_in_an_answer_header_never_reaches_the_wire(serve, stdlib_http
         client.transport.request("POST", "/v1/x", json_body={})
     head = server.requests[1].partition(b"\r\n\r\n")[0]
     assert b"\r" not in head.replace(b"\r\n", b"") and b"\r\nCookie: a=1\r\n" in head
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+def test_two_different_content_lengths_are_refused(serve, stdlib_http):
+    """The stdlib path took the first of two different Content-Length headers (RFC 9112 §6.3:
+    unrecoverable; urllib3 refuses them) and kept the connection, whose leftover bytes could be
+    read as the next request's answer."""
+    server = serve(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 12\r\n\r\n{}"
+                                   b'{"x":1}1234')
+    with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
+        with pytest.raises(o2lite.O2ConnectionError):
+            client.transport.request("GET", "/v1/x")
+        with pytest.raises(o2lite.SubmissionUnknown):
+            client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
+    assert len(server.requests) == 2
