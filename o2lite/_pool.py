@@ -20,7 +20,7 @@ own), written with the body in one ``sendall``.
   ``http/1.1``, as urllib3 2.x configures it.
 - **Timeouts**: the connect timeout covers DNS, TCP connect and the TLS handshake; the read
   timeout every later socket operation, and the whole answer (status line, headers, interim
-  answers, body, trailers) must arrive before the transport's deadline (twice the read timeout),
+  answers, body, trailers) must arrive within twice the read timeout of the connection being ready,
   however slowly its bytes drip. The answer's size limit is the transport's.
 - **Stages**: every failure is an :class:`~o2lite._sent.ExchangeFailed` naming how far the
   exchange got; :mod:`o2lite._sent` says what that means for "was it sent?".
@@ -32,6 +32,7 @@ import io
 import os
 import socket
 import threading
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Deque, Dict, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
@@ -220,11 +221,13 @@ class Pool:
         return _Connection(sock, connect_timeout)
 
     def exchange(self, head: RequestHead, cookie: Optional[str], body: Optional[bytes],
-                 timeout: Tuple[float, float], deadline: float, limit: int, method: str) -> Answer:
-        """Send one request and read its whole answer (at most ``limit`` bytes, before
-        ``deadline``), or raise :class:`ExchangeFailed` naming the stage reached.
+                 timeout: Tuple[float, float], limit: int, method: str) -> Answer:
+        """Send one request and read its whole answer (at most ``limit`` bytes, within twice the
+        read timeout of the connection being ready, as the ``requests`` path counts it from the
+        answer's head: a slow connect does not eat the answer's time), or raise
+        :class:`ExchangeFailed` naming the stage reached.
 
-        An answer over ``limit`` or past ``deadline`` raises ``ExchangeFailed`` at stage
+        An answer over ``limit`` or past the deadline raises ``ExchangeFailed`` at stage
         ``READING`` whose cause is a :class:`~o2lite._http.TooLarge` with the status; the
         answer is read by :mod:`o2lite._response`.
         """
@@ -246,6 +249,7 @@ class Pool:
         try:
             connection = self._take(target) or self._open(target, connect)
             stage = Stage.SENDING
+            deadline = time.monotonic() + 2 * read
             if connection.timeout != read:
                 connection.sock.settimeout(read)
                 connection.timeout = read

@@ -360,12 +360,10 @@ class Transport:
                          headers: Mapping[str, str], timeout: Timeout) -> Answer:
         assert self._pool is not None
         pair = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        deadline = read_deadline(timeout)
         jar = self.session.cookies
         for _ in range(MAX_REDIRECTS + 1):
             head: RequestHead = self._templates.head(method, url, query, headers)
-            answer = self._pool.exchange(head, cookie_header(jar, head.url), data, pair, deadline,
-                                         MAX_RESPONSE_BYTES, method)
+            answer = self._pool.exchange(head, cookie_header(jar, head.url), data, pair, MAX_RESPONSE_BYTES, method)
             keep_cookies(jar, head.url, answer.headers)
             location = answer.headers.get("Location")
             if method != "GET" or answer.status not in _REDIRECTS or not location:

@@ -199,3 +199,19 @@ def test_two_different_content_lengths_are_refused(serve, stdlib_http):
         with pytest.raises(o2lite.SubmissionUnknown):
             client.transport.request("POST", "/v1/x", json_body={}, submission=SIGNED)
     assert len(server.requests) == 2
+
+
+def test_the_read_deadline_starts_when_the_connection_is_made(serve, monkeypatch):
+    """The stdlib path started the answer's deadline (twice the read timeout) before connecting:
+    with timeout=(connect, read) and a connect slower than 2 × read, a prompt answer was
+    refused as "still arriving" (the requests path starts it once the answer's head is in)."""
+    server = serve(lambda request: ok({"fine": True}))
+    opened = o2lite._pool.Pool._open
+
+    def slow_open(self: Any, target: Any, connect_timeout: float) -> Any:
+        time.sleep(0.3)  # a slow DNS lookup or TLS handshake, inside the connect timeout
+        return opened(self, target, connect_timeout)
+
+    monkeypatch.setattr(o2lite._pool.Pool, "_open", slow_open)
+    with o2lite.Client(server.url, retries=1, timeout=(5, 0.1)) as client:
+        assert client.transport.request("GET", "/v1/x") == {"fine": True}
