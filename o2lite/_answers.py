@@ -199,7 +199,11 @@ def classify(method: str, url: str, answer: Any, submission: Optional[Submission
         if submission is not None:
             raise unknown(submission, message, status=status, method=method, url=url)
         raise O2Error(message, status=status, method=method, url=url)
-    if 300 <= status < 400 and method != "GET":
+    if 300 <= status < 400 and method == "GET":  # a redirect the stack could not follow: no data
+        target = str(headers.get("Location", "no Location"))[:SNIPPET]
+        raise O2Error(f"{where}: unexpected HTTP {status} ({target}), not followed", status=status, method=method,
+                      url=url)
+    if 300 <= status < 400:
         target = str(headers.get("Location", "?"))[:SNIPPET]
         raise O2Error(f"{where}: the server redirected to {target}; o2lite never resends a signed or "
                       "non-idempotent request: use the final URL", status=status, method=method, url=url)

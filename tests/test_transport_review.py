@@ -215,3 +215,16 @@ def test_the_read_deadline_starts_when_the_connection_is_made(serve, monkeypatch
     monkeypatch.setattr(o2lite._pool.Pool, "_open", slow_open)
     with o2lite.Client(server.url, retries=1, timeout=(5, 0.1)) as client:
         assert client.transport.request("GET", "/v1/x") == {"fine": True}
+
+
+@pytest.mark.parametrize("stdlib_http", [True, False], ids=["stdlib", "requests"])
+@pytest.mark.parametrize("answer", [b"HTTP/1.1 304 Not Modified\r\n\r\n",
+                                    b"HTTP/1.1 302 Found\r\nContent-Length: 2\r\n\r\n{}",
+                                    b'HTTP/1.1 300 Multiple Choices\r\nContent-Length: 8\r\n\r\n{"a": 1}'])
+def test_a_redirect_not_followed_is_not_data(serve, stdlib_http, answer):
+    """A GET answered 3xx that no stack followed (no Location, 300, 304) returned its body —
+    None, {} — as if it were the data asked for."""
+    server = serve(lambda request: answer)
+    with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
+        with pytest.raises(o2lite.O2Error, match="HTTP 30"):
+            client.transport.request("GET", "/v1/x")
