@@ -113,6 +113,10 @@ def _redirect_target(url: str, location: str, status: int) -> str:
     """Where a GET redirect goes: an ``http(s)`` URL with a host and a valid port, or
     :class:`ExchangeFailed` (``requests`` refuses other schemes; ``urlsplit`` raises on a bad
     port or IPv6 literal)."""
+    try:  # the Location's bytes are UTF-8 when they can be, as requests' get_redirect_target reads them
+        location = location.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
     try:
         target = urljoin(url, location)
         parts = urlsplit(target)

@@ -228,3 +228,20 @@ def test_a_redirect_not_followed_is_not_data(serve, stdlib_http, answer):
     with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
         with pytest.raises(o2lite.O2Error, match="HTTP 30"):
             client.transport.request("GET", "/v1/x")
+
+
+def test_a_utf8_location_is_followed_to_the_same_path_on_both_paths(serve):
+    """requests reads a Location's bytes as UTF-8 (get_redirect_target); the stdlib path took
+    them as latin-1 and asked for /v1/%C3%83%C2%A9 where requests asks for /v1/%C3%A9."""
+    def answer(request: bytes) -> bytes:
+        if request.startswith(b"GET /v1/start"):
+            return b"HTTP/1.1 302 Found\r\nLocation: /v1/\xc3\xa9\r\nContent-Length: 0\r\n\r\n"
+        return ok({})
+
+    lines = {}
+    for stdlib_http in (True, False):
+        server = serve(answer)
+        with o2lite.Client(server.url, retries=1, stdlib_http=stdlib_http) as client:
+            client.transport.request("GET", "/v1/start")
+        lines[stdlib_http] = server.requests[1].split(b"\r\n")[0]
+    assert lines[True] == lines[False] == b"GET /v1/%C3%A9 HTTP/1.1"
