@@ -219,17 +219,21 @@ def cmd_order_cancel_all(client: Client, args: argparse.Namespace, out: Output) 
     try:
         results = trader.cancel_all(args.pair)
     except BatchIncomplete as exc:
-        _report_partial(out, exc)
+        report_partial(out, exc)
         raise
     out.show({"tx_ids": [r.tx_id for r in results]}, [(out.id(r.tx_id),) for r in results] or [("(nothing open)",)],
              ("tx",))
 
 
-def _report_partial(out: Output, exc: BatchIncomplete) -> None:
+def report_partial(out: Output, exc: BatchIncomplete) -> None:
+    """What a bulk command did before it stopped, in the three lists of :class:`BatchIncomplete`:
+    landed, unknown (an answer lost: it may have landed) and not sent."""
     landed: List[Any] = [r.tx_id for r in exc.landed]
+    unknown = "".join(f"1 request ({sum(len(g['actions']) for g in groups)} action(s)) unknown — it may have "
+                      f"landed: reconcile nonce {error.nonce} before resending; " for groups, error in exc.unknown)
     not_sent = sum(sum(len(g["actions"]) for g in request) for request in exc.not_sent)
     out.error(f"{len(landed)} request(s) landed ({', '.join(out.id(t) for t in landed) or 'none'}); "
-              f"{not_sent} action(s) not sent", kind="partial")
+              f"{unknown}{not_sent} action(s) not sent", kind="partial")
 
 
 def cmd_settle(client: Client, args: argparse.Namespace, out: Output) -> None:

@@ -21,7 +21,7 @@ from ..trigger_models import TriggerOrder
 from ..triggers import TriggerSpec
 from .account import order_json, trader_of
 from .output import Output, iso
-from .trading import cmd_order_place as cmd_plain_order_place, show_prepared
+from .trading import cmd_order_place as cmd_plain_order_place, report_partial, show_prepared
 
 __all__ = ["COMMANDS", "add_trigger_parsers"]
 
@@ -168,7 +168,7 @@ def cmd_order_cancel_triggers(client: Client, args: argparse.Namespace, out: Out
     try:
         results = trader.cancel_all_triggers(args.pair)
     except BatchIncomplete as exc:
-        out.error(f"{len(exc.landed)} request(s) landed; the rest was not sent", kind="partial")
+        report_partial(out, exc)
         raise
     out.show({"tx_ids": [r.tx_id for r in results]},
              [(out.id(r.tx_id),) for r in results] or [("(no active triggers)",)], ("tx",))
