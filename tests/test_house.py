@@ -3,12 +3,22 @@ README × modules)."""
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
+import time
+
 import pytest
 
 import o2lite.trader
 from o2lite.cli.main import main
 from o2lite.errors import SubmissionUnknown
 from o2lite.sandbox import Sandbox
+from o2lite.streams import Stream
+from o2lite.streams import frames as _ws
+
+from .test_stream import certificates  # noqa: F401  (a fixture: a throw-away CA and server certificate)
+from .ws_server import FrameServer, Peer, fake_client, trades_message
 
 PAIR = "FUEL/USDC"
 
@@ -48,3 +58,28 @@ def test_a_partial_bulk_cancel_names_the_request_left_in_doubt(tmp_path, capsys,
         assert "1 request(s) landed" in partial
         assert "1 request (1 action(s)) unknown" in partial and "reconcile" in partial
         assert "0 action(s) not sent" in partial and "the rest was not sent" not in partial
+
+
+def test_a_stream_trusts_a_ca_directory_as_the_http_path_does(certificates, tmp_path, monkeypatch):  # noqa: F811
+    """``REQUESTS_CA_BUNDLE`` may name a directory of hashed certificates (``requests`` and
+    o2lite's HTTP pool accept one); the stream's TLS context reads the same setting the same way."""
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(certificates / "ca.pem")],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+    shutil.copy(certificates / "ca.pem", folder / f"{subject_hash}.0")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certificates / "server.pem"), str(certificates / "server.key"))
+
+    def one_trade(peer: Peer) -> None:
+        peer.receive_json()
+        peer.send(_ws.OP_TEXT, trades_message(7))
+        time.sleep(1)
+
+    server = FrameServer([one_trade], tls=context)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(folder))
+    try:
+        with Stream(fake_client(), url=server.url, sleep=lambda s: None) as stream:
+            assert stream.trades("FUEL/USDC").get(timeout=5).trade_id == "7"
+    finally:
+        server.close()

@@ -14,13 +14,13 @@ open for longer (a per-read timeout alone would, for hours).
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
 import time
 from typing import Callable, Optional, Tuple
 from urllib.parse import SplitResult, urlsplit
 
+from .. import _pool
 from .._version import __version__
 from . import frames
 from ..errors import StreamError
@@ -38,17 +38,11 @@ def ws_url(base_url: str) -> str:
 
 
 def tls_context() -> ssl.SSLContext:
-    """A verifying context on the CA bundle ``requests`` uses: ``REQUESTS_CA_BUNDLE`` or
-    ``CURL_CA_BUNDLE`` when set, else certifi's."""
-    cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if not cafile:
-        try:
-            import certifi  # what requests itself uses for its CA bundle
-
-            cafile = certifi.where()
-        except ImportError:  # pragma: no cover - certifi comes with requests
-            cafile = None
-    return ssl.create_default_context(cafile=cafile)
+    """A verifying context on the CA bundle ``requests`` uses, built as o2lite's HTTP pool builds
+    its own (:func:`o2lite._pool.ca_bundle`: ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when
+    set — a file or a directory — else certifi's; TLS 1.2 or newer, ALPN ``http/1.1``, which is
+    what the upgrade request speaks)."""
+    return _pool.tls_context(_pool.ca_bundle())
 
 
 def open_websocket(parts: SplitResult, timeout: float, context: Optional[ssl.SSLContext] = None,
