@@ -283,7 +283,7 @@ def _resend_refused(exc: BaseException, value: int, lost: Any) -> NonceRejected:
 def _raise_unknown(exc: BaseException, nonce: Nonce, account: str) -> None:
     """A lost answer reported by an older path (a connection error after sending) becomes
     :class:`SubmissionUnknown`; the transport raises it itself for signed requests."""
-    if isinstance(exc, O2ConnectionError) and getattr(exc, "may_have_landed", False):
+    if isinstance(exc, O2ConnectionError) and exc.may_have_landed:
         raise SubmissionUnknown(f"no answer after sending (nonce {nonce.value}): the request may have landed; "
                                 "reconcile before resending", nonce=nonce.value, nonce_kind=nonce.kind,
                                 trade_account_id=account, method=exc.method, url=exc.url) from exc

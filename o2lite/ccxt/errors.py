@@ -167,7 +167,7 @@ def _o2_class(exc: O2Error, context: Context) -> Type[BaseError]:
         return O2AmbiguousSubmission
     if isinstance(exc, O2ConnectionError):
         # o2lite marks a write whose bytes may have left: only a proven-unsent write is retryable
-        if context == "private" and getattr(exc, "may_have_landed", False):
+        if context == "private" and exc.may_have_landed:
             return O2AmbiguousSubmission
         return _network_class(exc)
     if isinstance(exc, RateLimited):
