@@ -4,9 +4,11 @@
 ``Client`` is built and ``ecdsa`` on the first signature.
 
 Layout (the README's "Layout" section has the whole map): ``o2lite/cli/`` the command line,
-the trading layer (``trader``, ``batch``, ``dry_run``…), one flat module per endpoint group, the
-transport and the pure helpers; ``o2lite/streams/`` and ``o2lite/sandbox/`` beside them, loaded
-only when used. Imports run one way, from the command line down to the helpers.
+the trading layer (``trader``, ``plans``, ``batch``, ``dry_run``…), one flat module per endpoint
+group, the transport and the pure helpers. Beside them, loaded only when used:
+``o2lite/streams/`` (the WebSocket client), ``o2lite/sandbox/`` (the local exchange),
+``o2lite/bridge/`` (the Fast Bridge) and ``o2lite/ccxt/`` (the ccxt-shaped face). Imports run
+one way, from the command line down to the helpers.
 """
 
 from ._version import __version__

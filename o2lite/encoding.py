@@ -126,8 +126,8 @@ class Segment(NamedTuple):
     ``calls[0].contract_id``…), the ``data`` itself, and ``value`` as a reader would say it.
 
     The encoders below build these, and every ``*_signing_bytes`` function is the concatenation
-    of its segments: an explanation made from them (:mod:`o2lite.explain`) cannot drift from
-    what is signed.
+    of its segments: an explanation made from them (:meth:`o2lite.signed.SignedRequest.explain`)
+    cannot drift from what is signed.
     """
 
     name: str

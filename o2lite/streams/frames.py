@@ -1,6 +1,6 @@
 """RFC 6455 WebSocket framing, without I/O: the handshake keys, frame encoding, and an
 incremental reader that turns bytes into whole messages. Shared by the client
-(:mod:`o2lite.streams.stream`) and the sandbox's server.
+(:mod:`o2lite.streams.connection`) and the sandbox's server.
 
 Frame layout (RFC 6455 §5.2)::
 

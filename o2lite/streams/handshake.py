@@ -1,5 +1,6 @@
 """Opening a client WebSocket: TCP (and TLS for ``wss://``), then the RFC 6455 §4.1 opening
-handshake. Framing is :mod:`o2lite.streams.frames`; the connection's life is :mod:`o2lite.streams.stream`.
+handshake. Framing is :mod:`o2lite.streams.frames`; the connection's life is
+:mod:`o2lite.streams.connection`.
 
 Handshake request (§4.1)::
 
