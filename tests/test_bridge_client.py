@@ -18,6 +18,7 @@ import pytest
 
 from o2lite.bridge import BridgeApiError, BridgeSubmissionUnknown, FastBridgeClient
 from o2lite.bridge import models as m
+from o2lite.bridge import wire
 from o2lite.bridge.evm import deposit_transaction_hash
 from o2lite.errors import O2ConnectionError, SubmissionUnknown, ValidationError
 
@@ -335,8 +336,8 @@ def test_a_long_answer_resolves_each_model_schema_once(monkeypatch):
         calls.append(cls)
         return typing.get_type_hints(cls, *args, **kwargs)
 
-    monkeypatch.setattr(m, "get_type_hints", counting)
-    monkeypatch.setattr(m, "_SCHEMAS", {})
+    monkeypatch.setattr(wire, "get_type_hints", counting)  # the models' reading machinery
+    monkeypatch.setattr(wire, "_SCHEMAS", {})
     route = {"chainId": 1, "tokenAddress": None, "tokenDecimals": 6}
     asset = {"assetId": "0x" + "22" * 32, "symbol": "X", "fuelDecimals": 9, "routes": [route] * 20}
     parsed = m.AssetsResponse.from_json({"configVersion": "1", "assets": [asset] * 50})

@@ -5,15 +5,15 @@ Fuel base units. Answers are read strictly but tolerantly: unknown keys are igno
 required key — or, in o2lite, a value of the wrong JSON type — makes the answer malformed
 (:class:`ValueError` here; the client turns it into ``INVALID_RESPONSE``). The untouched JSON is
 kept on ``.raw``. Requests are written with ``from_address`` as ``from`` and optional fields
-left out when ``None``.
+left out when ``None``. The reading and writing are :mod:`o2lite.bridge.wire`'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Dict, List, Optional
 
-from ..errors import ValidationError
+from .wire import BridgeModel, is_amount, is_int, need, raw_field, wire_name
 
 __all__ = [
     "BridgeModel", "FuelContracts", "WithdrawalFuelContracts", "ChainSummary", "FuelInfo", "InfoResponse",
@@ -23,94 +23,6 @@ __all__ = [
     "WithdrawInfoResponse", "WithdrawFeeResponse", "WithdrawPrepareRequest", "WithdrawPrepareResponse",
     "WithdrawSubmitResponse", "FuelStatus", "WithdrawStatusResponse", "wire_name",
 ]
-
-M = TypeVar("M", bound="BridgeModel")
-_JSON_TYPES = {str: "a string", int: "an integer", bool: "a boolean"}
-
-
-def wire_name(name: str) -> str:
-    """``source_chain_id`` → ``sourceChainId``; ``from_address`` → ``from``."""
-    if name == "from_address":
-        return "from"
-    first, *rest = name.split("_")
-    return first + "".join(s.title() for s in rest)
-
-
-def _convert(typ: Any, value: Any, where: str) -> Any:
-    origin = get_origin(typ)
-    if origin is Union:
-        if value is None:
-            return None
-        return _convert(next(t for t in get_args(typ) if t is not type(None)), value, where)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ValueError(f"{where} must be a list")
-        return [_convert(get_args(typ)[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(typ, type) and issubclass(typ, BridgeModel):
-        return typ.from_json(value, where)
-    if type(value) is not typ:  # exact: a bool is not an integer here
-        raise ValueError(f"{where} must be {_JSON_TYPES.get(typ, typ)}")
-    return value
-
-
-_SCHEMAS: Dict[type, List[Tuple[str, str, Any, bool]]] = {}
-
-
-def _schema(cls: type) -> List[Tuple[str, str, Any, bool]]:
-    """``(field, wire key, type, required)`` of a model, worked out once per class: resolving the
-    type hints costs more than reading a small object, and a long answer holds thousands."""
-    schema = _SCHEMAS.get(cls)
-    if schema is None:
-        hints = get_type_hints(cls)
-        schema = [(f.name, wire_name(f.name), hints[f.name], f.default is dataclasses.MISSING)
-                  for f in dataclasses.fields(cls) if f.name != "raw"]
-        _SCHEMAS[cls] = schema
-    return schema
-
-
-class BridgeModel:
-    """Base of the wire models (frozen dataclasses)."""
-
-    @classmethod
-    def from_json(cls: Type[M], data: Any, where: str = "") -> M:
-        """Read an answer object; ``ValueError`` naming the field when it is malformed."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{where or cls.__name__} must be an object")
-        values: Dict[str, Any] = {}
-        for name, key, hint, required in _schema(cls):
-            path = f"{where}.{key}" if where else key
-            if key in data:
-                values[name] = _convert(hint, data[key], path)
-            elif required:
-                raise ValueError(f"missing {path}")
-        return cls(raw=data, **values)  # type: ignore[call-arg]
-
-    def to_json(self) -> Dict[str, Any]:
-        """The request body: camelCase keys, ``None`` optionals left out."""
-        out: Dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if f.name == "raw" or (value is None and f.default is not dataclasses.MISSING):
-                continue
-            out[wire_name(f.name)] = value.to_json() if isinstance(value, BridgeModel) else value
-        return out
-
-
-def _raw() -> Any:
-    return dataclasses.field(default_factory=dict, repr=False, compare=False)
-
-
-def _need(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValidationError(message)
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _is_amount(value: Any) -> bool:
-    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78
 
 
 # --- /v1/info -----------------------------------------------------------------------------
@@ -122,7 +34,7 @@ class FuelContracts(BridgeModel):
     wrapped_assets_minter: str
     gas_oracle: str
     rate_limiter: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,7 +43,7 @@ class WithdrawalFuelContracts(BridgeModel):
     wrapped_assets_minter: str
     gas_oracle: str
     rate_limiter: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +52,7 @@ class ChainSummary(BridgeModel):
     name: str
     messenger_address: str
     outpost_address: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +60,7 @@ class FuelInfo(BridgeModel):
     chain_id: str
     network: str
     contracts: FuelContracts
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +73,7 @@ class InfoResponse(BridgeModel):
     preparation_proof_ttl_seconds: int
     fuel: FuelInfo
     chains: List[ChainSummary]
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 # --- /v1/assets ---------------------------------------------------------------------------
@@ -171,7 +83,7 @@ class AssetRoute(BridgeModel):
     chain_id: int
     token_address: Optional[str]
     token_decimals: int
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,7 +92,7 @@ class Asset(BridgeModel):
     symbol: str
     fuel_decimals: int
     routes: List[AssetRoute]
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +101,7 @@ class AssetsResponse(BridgeModel):
 
     config_version: str
     assets: List[Asset]
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 # --- deposits -----------------------------------------------------------------------------
@@ -209,7 +121,7 @@ class DepositAssetInfo(BridgeModel):
     permit_supported: bool
     amount_eligible: Optional[bool] = None
     ineligibility_reason: Optional[str] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +133,7 @@ class DepositInfoResponse(BridgeModel):
     messenger_address: str
     paused: bool
     assets: List[DepositAssetInfo]
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,10 +144,10 @@ class DepositPermit(BridgeModel):
     v: int
     r: str
     s: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
     def __post_init__(self) -> None:
-        _need(isinstance(self.deadline, str) and _is_int(self.v) and isinstance(self.r, str)
+        need(isinstance(self.deadline, str) and is_int(self.v) and isinstance(self.r, str)
               and isinstance(self.s, str), "permit: deadline, r, s are text and v an integer")
 
 
@@ -251,22 +163,22 @@ class DepositPrepareRequest(BridgeModel):
     asset_id: str
     amount: str
     permit: Optional[DepositPermit] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
     def __post_init__(self) -> None:
-        _need(_is_int(self.source_chain_id), "source_chain_id must be an integer")
-        _need(all(isinstance(v, str) for v in (self.from_address, self.to, self.asset_id)),
+        need(is_int(self.source_chain_id), "source_chain_id must be an integer")
+        need(all(isinstance(v, str) for v in (self.from_address, self.to, self.asset_id)),
               "from_address, to and asset_id must be text")
-        _need(self.to_type in ("address", "contract"), "to_type must be 'address' or 'contract'")
-        _need(_is_amount(self.amount), "amount must be decimal digits (Fuel base units)")
-        _need(self.permit is None or isinstance(self.permit, DepositPermit), "permit must be a DepositPermit")
+        need(self.to_type in ("address", "contract"), "to_type must be 'address' or 'contract'")
+        need(is_amount(self.amount), "amount must be decimal digits (Fuel base units)")
+        need(self.permit is None or isinstance(self.permit, DepositPermit), "permit must be a DepositPermit")
 
 
 @dataclasses.dataclass(frozen=True)
 class DepositPrepareResponse(BridgeModel):
     unsigned_transaction: str
     preparation_proof: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,10 +188,10 @@ class SubmitRequest(BridgeModel):
     preparation_proof: str
     unsigned_transaction: str
     signature: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
     def __post_init__(self) -> None:
-        _need(all(isinstance(v, str) for v in (self.preparation_proof, self.unsigned_transaction, self.signature)),
+        need(all(isinstance(v, str) for v in (self.preparation_proof, self.unsigned_transaction, self.signature)),
               "preparation_proof, unsigned_transaction and signature must be text")
 
 
@@ -289,7 +201,7 @@ class DepositSubmitResponse(BridgeModel):
     evm_tx_hash: str
     status: str
     submitted_at: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,13 +211,13 @@ class DepositSourceStatus(BridgeModel):
     status: str
     block_number: Optional[str] = None
     confirmations: Optional[str] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
 class UnavailableStatus(BridgeModel):
     status: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,7 +227,7 @@ class DepositStatusResponse(BridgeModel):
     source: DepositSourceStatus
     fuel: UnavailableStatus
     request_hash: Optional[str] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 # --- withdrawals --------------------------------------------------------------------------
@@ -327,7 +239,7 @@ class RateLimitInfo(BridgeModel):
     withdrawn_today: str
     remaining_today: Optional[str]
     resets_at: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -343,7 +255,7 @@ class WithdrawAssetInfo(BridgeModel):
     rate_limit: RateLimitInfo
     amount_eligible: Optional[bool] = None
     ineligibility_reason: Optional[str] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -358,7 +270,7 @@ class WithdrawInfoResponse(BridgeModel):
     paused: bool
     recipient_format: str
     assets: List[WithdrawAssetInfo]
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -371,7 +283,7 @@ class WithdrawFeeResponse(BridgeModel):
     fuel_block_height: str
     observed_at: str
     config_version: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -384,13 +296,13 @@ class WithdrawPrepareRequest(BridgeModel):
     to: str
     asset_id: str
     amount: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
     def __post_init__(self) -> None:
-        _need(_is_int(self.destination_chain_id), "destination_chain_id must be an integer")
-        _need(all(isinstance(v, str) for v in (self.from_address, self.to, self.asset_id)),
+        need(is_int(self.destination_chain_id), "destination_chain_id must be an integer")
+        need(all(isinstance(v, str) for v in (self.from_address, self.to, self.asset_id)),
               "from_address, to and asset_id must be text")
-        _need(_is_amount(self.amount), "amount must be decimal digits (Fuel base units)")
+        need(is_amount(self.amount), "amount must be decimal digits (Fuel base units)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,7 +310,7 @@ class WithdrawPrepareResponse(BridgeModel):
     unsigned_transaction: str
     fuel_chain_id: str
     preparation_proof: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -406,7 +318,7 @@ class WithdrawSubmitResponse(BridgeModel):
     fuel_tx_id: str
     status: str
     submitted_at: str
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -416,7 +328,7 @@ class FuelStatus(BridgeModel):
     status: str
     block_height: Optional[str] = None
     failure_reason: Optional[str] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -426,4 +338,4 @@ class WithdrawStatusResponse(BridgeModel):
     request_hash: Optional[str] = None
     destination_chain_id: Optional[int] = None
     destination: Optional[UnavailableStatus] = None
-    raw: Dict[str, Any] = _raw()
+    raw: Dict[str, Any] = raw_field()
