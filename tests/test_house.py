@@ -83,3 +83,15 @@ def test_a_stream_trusts_a_ca_directory_as_the_http_path_does(certificates, tmp_
             assert stream.trades("FUEL/USDC").get(timeout=5).trade_id == "7"
     finally:
         server.close()
+
+
+def test_every_python_sample_of_the_readme_is_one_ci_type_checks():
+    """``.ci/readme_samples.py`` hands mypy --strict the ``.. code-block:: python`` blocks only: a
+    Python sample written as a plain literal block (``::``) escapes the check."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.rst").read_text()
+    literal = [block for block in re.findall(r"::\n\n((?:    .*\n|\n)+)", readme)
+               if re.search(r"^    (import o2lite|from o2lite|with o2lite\.)", block, flags=re.M)]
+    assert literal == []
