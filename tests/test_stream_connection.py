@@ -23,7 +23,7 @@ from o2lite.streams import Reconnected, Stream
 from o2lite.streams import frames as _ws
 from o2lite.streams.connection import MAX_FAILURES, backoff_delay
 
-from .ws_server import MARKET, REFUSE, FrameServer, Peer, fake_client, trades_message
+from .ws_server import MARKET, PEER_THREAD, REFUSE, FrameServer, Peer, fake_client, trades_message
 
 ACCOUNT = "0x" + "0b" * 32
 
@@ -222,6 +222,12 @@ def _stream_threads() -> int:
     return sum(t.name == "o2lite-stream" for t in threading.enumerate())
 
 
+def _our_threads() -> int:
+    """This test's own threads (the stream's readers and the test server's peers), not the
+    process's: other tests' threads may still be winding down while this one runs."""
+    return sum(t.name in ("o2lite-stream", PEER_THREAD) for t in threading.enumerate())
+
+
 def _fds() -> int:
     return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
 
@@ -283,7 +289,7 @@ def test_200_server_drops_while_trades_flow_lose_nothing_and_grow_nothing():
                 assert _stream_threads() == others + 1  # one reader thread, reused by every reconnect
                 if reconnects == 20:  # warmed up: measure from here
                     tracemalloc.start()
-                    warm = (threading.active_count(), _fds())
+                    warm = (_our_threads(), _fds())
                 continue
             if event.trade_id == "0":
                 break
@@ -296,15 +302,15 @@ def test_200_server_drops_while_trades_flow_lose_nothing_and_grow_nothing():
             [tracemalloc.Filter(False, __file__), tracemalloc.Filter(False, tracemalloc.__file__)]).statistics("filename"))
         tracemalloc.stop()
         for _ in range(200):  # bounded: the server's finished connection threads wind down
-            if threading.active_count() <= warm[0] and _fds() <= warm[1]:
+            if _our_threads() <= warm[0] and _fds() <= warm[1]:
                 break
             time.sleep(0.01)
-        assert threading.active_count() <= warm[0] and _fds() <= warm[1] + 2
+        assert _our_threads() <= warm[0] and _fds() <= warm[1] + 2
         # two 64 KiB receive buffers in flight and CPython's bounded free lists (~35 KiB); a leak of
         # 1.5 KiB per drop (a socket, a thread, a queue) would exceed this bound after 180 drops
         assert memory_growth < 256 << 10, memory_growth
         print(f"after {drops} drops: {memory_growth} bytes still allocated since drop 20, threads "
-              f"{threading.active_count()} (at drop 20: {warm[0]}), fds {_fds()} (at drop 20: {warm[1]})")
+              f"{_our_threads()} (at drop 20: {warm[0]}), fds {_fds()} (at drop 20: {warm[1]})")
     finally:
         stream.close()
         server.close()

@@ -14,6 +14,8 @@ from typing import Callable, List, Optional
 
 from o2lite.streams import frames as _ws
 
+PEER_THREAD = "ws-test-peer"  # the name of each served connection's thread
+
 Script = Callable[["Peer"], None]
 
 MARKET = "0x" + "a1" * 32
@@ -116,7 +118,7 @@ class FrameServer:
                 return
             script = self.scripts[min(self.connections, len(self.scripts) - 1)]
             self.connections += 1
-            threading.Thread(target=self._serve, args=(sock, script), daemon=True).start()
+            threading.Thread(target=self._serve, args=(sock, script), name=PEER_THREAD, daemon=True).start()
 
     def _serve(self, sock: socket.socket, script: Script) -> None:
         try:
