@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import tracemalloc
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -59,6 +59,14 @@ def test_backoff_is_exponential_jittered_and_capped():
         assert max(delays) - min(delays) > ceiling / 4  # spread: clients dropped together do not return together
 
 
+def _drop_after_subscribe(peer: Peer, code: Optional[int]) -> None:
+    peer.receive_json()  # the (re)sent subscription
+    if code is None:
+        peer.hang_up()
+    else:
+        peer.hang_up(code)
+
+
 def _silent(peer: Peer) -> None:
     until_closed(peer)  # never answers a PING: the client's liveness bound ends it
 
@@ -67,8 +75,12 @@ def _silent(peer: Peer) -> None:
 def test_every_failure_shape_is_paced_and_gives_up_after_ten(shape):
     """The issue's storm: 6,641 connections in 3 s against an accept-then-close server. Now every
     reconnect waits its jittered backoff and ten quick failures in a row end the stream."""
-    scripts = {"503": REFUSE, "close 1001": lambda peer: peer.hang_up(1001),
-               "close 1013": lambda peer: peer.hang_up(1013), "abrupt": lambda peer: peer.hang_up(), "silent": _silent}
+    # Each closing server reads the subscription first, so every drop follows a subscription the
+    # client had sent (and must announce as Reconnected); closing before it arrived would make
+    # the count depend on which side the scheduler runs first.
+    scripts = {"503": REFUSE, "close 1001": lambda peer: _drop_after_subscribe(peer, 1001),
+               "close 1013": lambda peer: _drop_after_subscribe(peer, 1013),
+               "abrupt": lambda peer: _drop_after_subscribe(peer, None), "silent": _silent}
     clock = VirtualClock()
     starts: List[float] = []
     if shape == "refused":
