@@ -12,7 +12,7 @@ import os
 import re
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, TypeVar, Union
 
 from .. import Client
 from .account import order_json, session_path, trader_of
@@ -212,16 +212,23 @@ def cmd_order_cancel(client: Client, args: argparse.Namespace, out: Output) -> N
 
 def cmd_order_cancel_all(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Cancel every open order in a market, five per request, paced; reports partial progress."""
-    trader = trader_of(client, args, with_session=True)
+    run_bulk(out, trader_of(client, args, with_session=True), lambda trader: trader.cancel_all(args.pair),
+             "(nothing open)")
+
+
+def run_bulk(out: Output, trader: Union[Trader, DryRunTrader], send: Callable[[Any], Any], nothing: str) -> None:
+    """A paced bulk command (``cancel-all``, ``cancel-triggers``): ``send(trader)`` runs it. A dry
+    run shows the requests it would send; a partial stop says what landed, what may have landed
+    and what was not sent, then raises; else one row per transaction (``nothing`` when none)."""
     if isinstance(trader, DryRunTrader):
-        show_prepared(out, trader.cancel_all(args.pair))
+        show_prepared(out, send(trader))
         return
     try:
-        results = trader.cancel_all(args.pair)
+        results = send(trader)
     except BatchIncomplete as exc:
         report_partial(out, exc)
         raise
-    out.show({"tx_ids": [r.tx_id for r in results]}, [(out.id(r.tx_id),) for r in results] or [("(nothing open)",)],
+    out.show({"tx_ids": [r.tx_id for r in results]}, [(out.id(r.tx_id),) for r in results] or [(nothing,)],
              ("tx",))
 
 

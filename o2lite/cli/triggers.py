@@ -14,14 +14,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .. import Client
 from ..dry_run import DryRunTrader
-from ..errors import BatchIncomplete, ValidationError
+from ..errors import ValidationError
 from ..models import TxResult
 from ..signed import SignedRequest
 from ..trigger_models import TriggerOrder
 from ..triggers import TriggerSpec
 from .account import order_json, trader_of
 from .output import Output, iso
-from .trading import cmd_order_place as cmd_plain_order_place, report_partial, show_prepared
+from .trading import cmd_order_place as cmd_plain_order_place, run_bulk, show_prepared
 
 __all__ = ["COMMANDS", "add_trigger_parsers"]
 
@@ -161,17 +161,8 @@ def cmd_order_cancel_trigger(client: Client, args: argparse.Namespace, out: Outp
 
 def cmd_order_cancel_triggers(client: Client, args: argparse.Namespace, out: Output) -> None:
     """Cancel every active trigger of yours in a market, five per request."""
-    trader = trader_of(client, args, with_session=True)
-    if isinstance(trader, DryRunTrader):
-        show_prepared(out, trader.cancel_all_triggers(args.pair))
-        return
-    try:
-        results = trader.cancel_all_triggers(args.pair)
-    except BatchIncomplete as exc:
-        report_partial(out, exc)
-        raise
-    out.show({"tx_ids": [r.tx_id for r in results]},
-             [(out.id(r.tx_id),) for r in results] or [("(no active triggers)",)], ("tx",))
+    run_bulk(out, trader_of(client, args, with_session=True), lambda trader: trader.cancel_all_triggers(args.pair),
+             "(no active triggers)")
 
 
 COMMANDS = {"order place": cmd_order_place, "order trigger": cmd_order_trigger, "order oco": cmd_order_oco,
